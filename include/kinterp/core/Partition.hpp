@@ -1,0 +1,26 @@
+#pragma once
+/// \file Partition.hpp
+/// Which contiguous block of global rows each rank owns.
+
+#include <cstdint>
+
+namespace kinterp {
+
+/// Rows [begin, begin + count) of `global_rows` owned by one rank.
+struct RowBlock {
+  std::int64_t begin = 0;
+  std::int64_t count = 0;
+};
+
+/// The default distribution: rank r of P gets global_rows / P rows, the first
+/// global_rows % P ranks one more. Ranks may own no rows when global_rows < P.
+inline RowBlock block_partition(std::int64_t global_rows, int rank, int size) {
+  const std::int64_t base = global_rows / size;
+  const std::int64_t extra = global_rows % size;
+  RowBlock block;
+  block.count = base + (rank < extra ? 1 : 0);
+  block.begin = rank * base + (rank < extra ? rank : extra);
+  return block;
+}
+
+}  // namespace kinterp

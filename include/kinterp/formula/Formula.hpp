@@ -1,0 +1,66 @@
+#pragma once
+/// \file Formula.hpp
+/// KeOps formula strings with their aliases, parsed into a checked expression
+/// tree, and recognised as one of the compiled kernel families.
+
+#include <kinterp/kernels/KernelSpec.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kinterp {
+
+namespace detail {
+struct Expr;
+}
+
+/// A formula variable: `X = Vi(3)` is {"X", Category::I, index, 3}.
+struct Variable {
+  enum class Category { I, J, Parameter };
+  std::string name;  ///< the alias, or "Vi(0,3)"-style text for positional ones
+  Category category = Category::I;
+  int index = 0;      ///< argument position, as in KeOps
+  int dimension = 1;  ///< vector length
+};
+
+/// What a sum over j of formula(x_i, y_j, a_j) computes when the formula is a
+/// compiled radial kernel times a j-variable: out_i = sum_j k(x_i, y_j) a_j.
+struct RadialKernelProduct {
+  KernelSpec kernel;
+  const Variable* target = nullptr;  ///< the i-variable x inside the distance
+  const Variable* source = nullptr;  ///< the j-variable y inside the distance
+  const Variable* weight = nullptr;  ///< the j-variable a the formula is linear in
+};
+
+/// A parsed and dimension-checked KeOps formula, such as
+/// `Formula("Exp(- G * SqDist(X,Y) ) * A", {"X = Vi(1)", "Y = Vj(1)", "A = Vj(1)", "G = Pm(1)"})`.
+/// Throws kinterp::FormulaError naming the position, what was found and what
+/// was expected. Copies share the (immutable) tree.
+class Formula {
+ public:
+  Formula(const std::string& formula, const std::vector<std::string>& aliases);
+
+  const std::string& text() const { return text_; }
+
+  /// All variables, aliased or positional, ordered by index.
+  const std::vector<Variable>& variables() const { return variables_; }
+
+  /// The variable called `name` (alias), or nullptr.
+  const Variable* find(const std::string& name) const;
+
+  /// Recognises the formula as radial kernel times a j-variable, with the
+  /// parameters' values given by name (a Pm(1) parameter has one value).
+  /// Throws FormulaError for a missing or wrongly sized parameter, or a formula
+  /// that is not (yet) a compiled kernel family, saying what is unsupported.
+  /// The returned pointers point into this Formula.
+  RadialKernelProduct bind(const std::map<std::string, std::vector<double>>& parameters) const;
+
+ private:
+  std::string text_;
+  std::vector<Variable> variables_;
+  std::shared_ptr<const detail::Expr> root_;
+};
+
+}  // namespace kinterp
