@@ -11,7 +11,9 @@ set(KINTERP_TEST_TIMEOUT 300 CACHE STRING "Seconds before CTest kills a test (ca
 # Open MPI refuses to start as root and more ranks than cores unless told.
 set(_kinterp_mpiexec_flags ${MPIEXEC_PREFLAGS})
 set(_kinterp_mpi_env "")
-if(MPI_CXX_LIBRARY_VERSION_STRING MATCHES "Open MPI")
+execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE _kinterp_mpiexec_version
+  ERROR_QUIET RESULT_VARIABLE _kinterp_mpiexec_failed)
+if(NOT _kinterp_mpiexec_failed AND _kinterp_mpiexec_version MATCHES "Open MPI|OpenRTE")
   list(APPEND _kinterp_mpiexec_flags --oversubscribe --bind-to none)
   set(_kinterp_mpi_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_rmaps_base_oversubscribe=1)

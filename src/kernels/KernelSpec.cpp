@@ -72,8 +72,12 @@ std::string KernelSpec::formula() const {
   const std::string g_ = number(g);
   std::string phi;
   switch (family) {
-    case KernelFamily::Gaussian: phi = "Exp(-" + g_ + "*SqDist(X,Y))"; break;
-    case KernelFamily::Laplacian: phi = "Exp(-" + g_ + "*Norm2(X-Y))"; break;
+    case KernelFamily::Gaussian:
+      phi = "Exp(-" + g_ + "*SqDist(X,Y))";
+      break;
+    case KernelFamily::Laplacian:
+      phi = "Exp(-" + g_ + "*Norm2(X-Y))";
+      break;
     case KernelFamily::Matern32:
       phi = "(1+" + g_ + "*Norm2(X-Y))*Exp(-" + g_ + "*Norm2(X-Y))";
       break;
@@ -81,8 +85,12 @@ std::string KernelSpec::formula() const {
       phi = "(1+" + g_ + "*Norm2(X-Y)+" + number(g * g / 3) + "*SqDist(X,Y))*Exp(-" + g_ +
             "*Norm2(X-Y))";
       break;
-    case KernelFamily::Cauchy: phi = "Inv(1+" + g_ + "*SqDist(X,Y))"; break;
-    case KernelFamily::InverseMultiquadric: phi = "Rsqrt(1+" + g_ + "*SqDist(X,Y))"; break;
+    case KernelFamily::Cauchy:
+      phi = "Inv(1+" + g_ + "*SqDist(X,Y))";
+      break;
+    case KernelFamily::InverseMultiquadric:
+      phi = "Rsqrt(1+" + g_ + "*SqDist(X,Y))";
+      break;
   }
   return (variance == 1 ? "" : number(variance) + "*") + phi + "*A";
 }

@@ -16,10 +16,10 @@ namespace kinterp::io {
 /// What a .npy header says. Only little-endian float32/float64 arrays of one or
 /// two dimensions in C order are accepted.
 struct NpyHeader {
-  std::int64_t rows = 0;     ///< shape[0]
-  std::int64_t columns = 1;  ///< shape[1], or 1 for a 1-D array
-  int ndim = 2;              ///< 1 or 2
-  int item_size = 8;         ///< 4 (float32) or 8 (float64)
+  std::int64_t rows = 0;         ///< shape[0]
+  std::int64_t columns = 1;      ///< shape[1], or 1 for a 1-D array
+  int ndim = 2;                  ///< 1 or 2
+  int item_size = 8;             ///< 4 (float32) or 8 (float64)
   std::int64_t data_offset = 0;  ///< bytes before the first element
 };
 
@@ -28,8 +28,8 @@ template <class T>
 struct LocalRows {
   std::int64_t global_rows = 0;
   std::int64_t columns = 1;
-  int ndim = 2;        ///< as read from / to be written to the file
-  RowBlock block;      ///< which global rows `values` holds
+  int ndim = 2;           ///< as read from / to be written to the file
+  RowBlock block;         ///< which global rows `values` holds
   std::vector<T> values;  ///< block.count * columns values, row-major
 };
 
