@@ -1,0 +1,29 @@
+#pragma once
+/// \file KokkosCompat.hpp
+/// Everything that differs between Kokkos 3.4 (Debian) and Kokkos 4.x, in one place.
+
+#include <Kokkos_Core.hpp>
+
+namespace kinterp::detail::math {
+
+// Kokkos 3.7 moved the math functions from Kokkos::Experimental to Kokkos
+// (and Kokkos 4 dropped the old names).
+#if KOKKOS_VERSION >= 30700
+using Kokkos::exp;
+using Kokkos::sqrt;
+#else
+using Kokkos::Experimental::exp;
+using Kokkos::Experimental::sqrt;
+#endif
+
+}  // namespace kinterp::detail::math
+
+// `#pragma omp simd reduction(...)` on the host where the compiler understands
+// it (OpenMP, or -fopenmp-simd with KINTERP_OPENMP_SIMD); nothing on devices.
+#define KINTERP_PRAGMA(text) _Pragma(#text)
+#if (defined(_OPENMP) || defined(KINTERP_OPENMP_SIMD)) && !defined(__CUDA_ARCH__) && \
+    !defined(__HIP_DEVICE_COMPILE__)
+#define KINTERP_SIMD_REDUCTION(...) KINTERP_PRAGMA(omp simd reduction(__VA_ARGS__))
+#else
+#define KINTERP_SIMD_REDUCTION(...)
+#endif
