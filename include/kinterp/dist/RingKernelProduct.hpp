@@ -67,6 +67,12 @@ class RingKernelProduct {
   int dimension() const { return dim_; }
   std::int64_t global_count() const { return global_count_; }
   std::int64_t local_count() const { return counts_[comm_.rank()]; }
+  /// The global index of this rank's first source row.
+  std::int64_t local_offset() const {
+    std::int64_t offset = 0;
+    for (int r = 0; r < comm_.rank(); ++r) offset += counts_[r];
+    return offset;
+  }
   const ConstMatrix& sources() const { return sources_; }
 
   /// Collective. out (n_t x m) = scale * sum over every rank's sources j of
@@ -181,7 +187,7 @@ class RingKernelProduct {
       blocks_[b] = Buffer(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::RingKernelProduct::block"),
           length);
-      host_blocks_[b] = Kokkos::create_mirror_view(Kokkos::WithoutInitializing, blocks_[b]);
+      host_blocks_[b] = Kokkos::create_mirror_view(blocks_[b]);
     }
   }
 

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <string>
 #include <vector>
 
 namespace kinterp {
@@ -40,7 +41,7 @@ class ColumnDots {
   using Vector = Kokkos::View<T*, typename Matrix::memory_space>;
 
   ColumnDots(MPI_Comm comm, int columns)
-      : comm_(comm), columns_(columns), local_("kinterp::cg::dots", 2 * columns) {}
+      : comm_(comm), columns_(columns), local_(std::string("kinterp::cg::dots"), 2 * columns) {}
 
   /// [x1.y1 per column], or [x1.y1 per column, x2.y2 per column].
   template <class X1, class Y1>
@@ -81,7 +82,7 @@ struct ColumnCoefficients {
   Kokkos::View<T*, typename Matrix::memory_space> device;
   typename Kokkos::View<T*, typename Matrix::memory_space>::HostMirror host;
 
-  ColumnCoefficients(const char* label, int columns) : device(label, columns) {
+  ColumnCoefficients(const std::string& label, int columns) : device(label, columns) {
     host = Kokkos::create_mirror_view(device);
   }
   template <class F>
@@ -108,7 +109,7 @@ SolveResult conjugate_gradient(const Operator& A, const typename Operator::Const
   const double start = MPI_Wtime();
   const std::size_t n = b.extent(0);
   const int m = static_cast<int>(b.extent(1));
-  const auto alloc = [&](const char* label) {
+  const auto alloc = [&](const std::string& label) {
     return Matrix(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), n, m);
   };
   Matrix r = alloc("kinterp::cg::r"), p = alloc("kinterp::cg::p"), Ap = alloc("kinterp::cg::Ap");

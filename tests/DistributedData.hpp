@@ -1,0 +1,60 @@
+#pragma once
+// Test data that every rank can generate for itself: global matrices defined
+// index by index, of which each rank takes its block of rows.
+
+#include <kinterp/core/Partition.hpp>
+
+#include "KernelReference.hpp"
+
+#include <mpi.h>
+#include <Kokkos_Core.hpp>
+
+namespace kinterp::test {
+
+inline int world_rank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+inline int world_size() {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+inline RowBlock my_block(std::int64_t rows) {
+  return block_partition(rows, world_rank(), world_size());
+}
+
+/// The global rows x cols matrix with entries lo + (hi - lo) * uniform01(seed, i * cols + j).
+template <class T>
+HostMatrix<T> global_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double lo,
+                            double hi) {
+  HostMatrix<T> m(rows, cols);
+  for (std::int64_t k = 0; k < rows * cols; ++k) {
+    m.values[k] = static_cast<T>(lo + (hi - lo) * uniform01(seed, k));
+  }
+  return m;
+}
+
+template <class T>
+using DeviceMatrix = Kokkos::View<T**, Kokkos::LayoutRight>;
+
+/// Rows [block.begin, block.begin + block.count) of `m` on the device.
+template <class T>
+DeviceMatrix<T> rows_on_device(const HostMatrix<T>& m, RowBlock block) {
+  DeviceMatrix<T> view("rows", block.count, m.cols);
+  auto host = Kokkos::create_mirror_view(view);
+  for (std::int64_t i = 0; i < block.count; ++i)
+    for (std::int64_t j = 0; j < m.cols; ++j) host(i, j) = m(block.begin + i, j);
+  Kokkos::deep_copy(view, host);
+  return view;
+}
+
+template <class View>
+auto on_host(const View& view) {
+  return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+}
+
+}  // namespace kinterp::test

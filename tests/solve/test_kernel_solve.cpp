@@ -1,0 +1,246 @@
+// KernelSolve over 1-4 ranks against a dense Cholesky solve (LAPACK dposv) of
+// (alpha I + K) a = b, stop reasons, and bad input reported on every rank.
+
+#include <kinterp/KernelSolve.hpp>
+
+#include "../DistributedData.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+extern "C" void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda,
+                       double* b, const int* ldb, int* info);
+
+namespace {
+
+using namespace kinterp::test;
+using kinterp::KernelFamily;
+using kinterp::KernelSpec;
+using kinterp::StopReason;
+
+/// The solution of (alpha I + K) a = b by dense Cholesky, all columns.
+HostMatrix<double> dense_solve(const KernelSpec& spec, const HostMatrix<double>& x,
+                               const HostMatrix<double>& b, double alpha) {
+  const int n = static_cast<int>(x.rows), m = static_cast<int>(b.cols);
+  std::vector<double> A(std::size_t(n) * n);  // column-major; symmetric anyway
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      long double r2 = 0;
+      for (int k = 0; k < x.cols; ++k) r2 += (x(i, k) - x(j, k)) * (long double)(x(i, k) - x(j, k));
+      A[std::size_t(j) * n + i] =
+          static_cast<double>(reference_kernel(spec, std::sqrt(r2))) + (i == j ? alpha : 0.0);
+    }
+  }
+  std::vector<double> rhs(std::size_t(n) * m);
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < m; ++c) rhs[std::size_t(c) * n + i] = b(i, c);
+  int info = 0;
+  dposv_("L", &n, &m, A.data(), &n, rhs.data(), &n, &info);
+  EXPECT_EQ(info, 0) << "dense Cholesky failed";
+  HostMatrix<double> a(n, m);
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < m; ++c) a(i, c) = rhs[std::size_t(c) * n + i];
+  return a;
+}
+
+struct Problem {
+  HostMatrix<double> x, b;
+  kinterp::RowBlock block;
+};
+
+Problem make_problem(std::int64_t n, int dim, int columns) {
+  Problem p{global_matrix<double>(n, dim, 21, 0, 1), global_matrix<double>(n, columns, 22, -1, 1),
+            my_block(n)};
+  // Columns on very different scales, so that shared step sizes would fail.
+  for (std::int64_t i = 0; i < n; ++i)
+    for (int c = 1; c < columns; ++c) p.b(i, c) *= std::pow(1000.0, c);
+  return p;
+}
+
+/// For SPD A with smallest eigenvalue >= alpha: ||a - a*|| <= ||b - A a|| / alpha.
+void expect_close_to_dense(const KernelSpec& spec, const Problem& p, double alpha, double rtol) {
+  const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, spec, rows_on_device(p.x, p.block));
+  DeviceMatrix<double> a("a", p.block.count, p.b.cols);
+  kinterp::SolveOptions options;
+  options.rtol = rtol;
+  const auto result = solver.solve(rows_on_device(p.b, p.block), a, alpha, options);
+  ASSERT_TRUE(result.converged()) << to_string(result.reason) << ": " << result.detail;
+  EXPECT_EQ(result.reason, StopReason::ConvergedRtol);
+
+  const auto expected = dense_solve(spec, p.x, p.b, alpha);
+  const auto got = on_host(a);
+  for (int c = 0; c < p.b.cols; ++c) {
+    // Both sides of the bound are global: sum the squares over the ranks.
+    double error2 = 0;
+    for (std::int64_t i = 0; i < p.block.count; ++i) {
+      const double e = got(i, c) - expected(p.block.begin + i, c);
+      error2 += e * e;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &error2, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    const double bound = result.true_residual_norms[c] / alpha;
+    // The true residual itself must meet rtol, up to the rounding of one product.
+    EXPECT_LE(result.true_residual_norms[c],
+              1.01 * rtol * result.rhs_norms[c] + 1e-12 * result.rhs_norms[c]);
+    EXPECT_LE(std::sqrt(error2), bound * 1.01 + 1e-11 * result.rhs_norms[c] / alpha)
+        << "column " << c << " ranks " << world_size();
+  }
+}
+
+TEST(KernelSolve, GaussianSeedLikeProblemMatchesDenseSolve) {
+  expect_close_to_dense({KernelFamily::Gaussian, 50.0, 1.0}, make_problem(600, 1, 1), 1.0, 1e-10);
+}
+
+TEST(KernelSolve, LaplacianSeedLikeProblemMatchesDenseSolve) {
+  expect_close_to_dense({KernelFamily::Laplacian, 10.0, 1.0}, make_problem(500, 2, 1), 10.0, 1e-10);
+}
+
+TEST(KernelSolve, SeveralRightHandSidesOnDifferentScales) {
+  expect_close_to_dense({KernelFamily::Matern32, 5.0, 1.0}, make_problem(300, 3, 3), 0.1, 1e-10);
+}
+
+TEST(KernelSolve, EveryFamilySolves) {
+  for (auto family :
+       {KernelFamily::Matern52, KernelFamily::Cauchy, KernelFamily::InverseMultiquadric}) {
+    expect_close_to_dense({family, 20.0, 1.0}, make_problem(200, 2, 2), 0.5, 1e-10);
+  }
+}
+
+TEST(KernelSolve, FewerPointsThanRanks) {
+  expect_close_to_dense({KernelFamily::Gaussian, 1.0, 1.0}, make_problem(2, 1, 1), 1.0, 1e-12);
+  expect_close_to_dense({KernelFamily::Gaussian, 1.0, 1.0}, make_problem(3, 2, 2), 0.5, 1e-12);
+}
+
+TEST(KernelSolve, FloatSolvesToFloatAccuracy) {
+  const auto p = make_problem(400, 2, 1);
+  const KernelSpec spec{KernelFamily::Gaussian, 20.0, 1.0};
+  HostMatrix<float> x(p.x.rows, p.x.cols), b(p.b.rows, p.b.cols);
+  std::copy(p.x.values.begin(), p.x.values.end(), x.values.begin());
+  std::copy(p.b.values.begin(), p.b.values.end(), b.values.begin());
+  const kinterp::KernelSolve<float> solver(MPI_COMM_WORLD, spec, rows_on_device(x, p.block));
+  DeviceMatrix<float> a("a", p.block.count, 1);
+  kinterp::SolveOptions options;
+  options.rtol = 1e-5;
+  const auto result = solver.solve(rows_on_device(b, p.block), a, 1.0, options);
+  ASSERT_TRUE(result.converged()) << result.detail;
+  const auto expected = dense_solve(spec, p.x, p.b, 1.0);
+  const auto got = on_host(a);
+  double error2 = 0, norm2 = 0;
+  for (std::int64_t i = 0; i < p.block.count; ++i) {
+    error2 += std::pow(got(i, 0) - expected(p.block.begin + i, 0), 2);
+    norm2 += std::pow(expected(p.block.begin + i, 0), 2);
+  }
+  double sums[2] = {error2, norm2};
+  MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_LE(std::sqrt(sums[0] / sums[1]), 1e-4);
+}
+
+TEST(KernelSolve, MonitorSeesEveryIterationAndInitialGuessIsUsed) {
+  const auto p = make_problem(200, 1, 1);
+  const KernelSpec spec{KernelFamily::Gaussian, 50.0, 1.0};
+  const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, spec, rows_on_device(p.x, p.block));
+  DeviceMatrix<double> a("a", p.block.count, 1);
+  std::vector<int> seen;
+  kinterp::SolveOptions options;
+  options.rtol = 1e-8;
+  options.monitor = [&](int iteration, const std::vector<double>& norms) {
+    seen.push_back(iteration);
+    EXPECT_EQ(norms.size(), 1u);
+  };
+  const auto first = solver.solve(rows_on_device(p.b, p.block), a, 1.0, options);
+  ASSERT_TRUE(first.converged());
+  std::vector<int> expected(first.iterations + 1);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(first.history.size(), expected.size());
+
+  // Restarting from the solution converges at once.
+  options.use_initial_guess = true;
+  options.monitor = nullptr;
+  const auto again = solver.solve(rows_on_device(p.b, p.block), a, 1.0, options);
+  EXPECT_TRUE(again.converged());
+  EXPECT_EQ(again.iterations, 0);
+}
+
+TEST(KernelSolve, StopsAtMaxIterationsAndSaysSo) {
+  const auto p = make_problem(300, 1, 1);
+  const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, {KernelFamily::Gaussian, 50.0, 1.0},
+                                            rows_on_device(p.x, p.block));
+  DeviceMatrix<double> a("a", p.block.count, 1);
+  kinterp::SolveOptions options;
+  options.rtol = 1e-14;
+  options.max_iterations = 3;
+  const auto result = solver.solve(rows_on_device(p.b, p.block), a, 1e-3, options);
+  EXPECT_FALSE(result.converged());
+  EXPECT_EQ(result.reason, StopReason::DivergedMaxIterations);
+  EXPECT_EQ(result.iterations, 3);
+  EXPECT_NE(result.detail.find("after 3 iterations"), std::string::npos) << result.detail;
+}
+
+TEST(KernelSolve, DuplicatePointsWithoutRidgeBreakDownInsteadOfLooping) {
+  // Every point twice, with different values: K is singular, b is not in its range.
+  const std::int64_t half = 50, n = 2 * half;
+  Problem p{HostMatrix<double>(n, 1), global_matrix<double>(n, 1, 5, -1, 1), my_block(n)};
+  const auto base = global_matrix<double>(half, 1, 6, 0, 1);
+  for (std::int64_t i = 0; i < n; ++i) p.x(i, 0) = base(i % half, 0);
+  const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, {KernelFamily::Laplacian, 5.0, 1.0},
+                                            rows_on_device(p.x, p.block));
+  DeviceMatrix<double> a("a", p.block.count, 1);
+  kinterp::SolveOptions options;
+  options.max_iterations = 10000;
+  const auto result = solver.solve(rows_on_device(p.b, p.block), a, 0.0, options);
+  EXPECT_FALSE(result.converged());
+  EXPECT_TRUE(result.reason == StopReason::DivergedBreakdown ||
+              result.reason == StopReason::DivergedDtol)
+      << to_string(result.reason) << " after " << result.iterations << ": " << result.detail;
+  EXPECT_LT(result.iterations, 10000);
+  EXPECT_NE(result.detail.find("repeat"), std::string::npos) << result.detail;
+}
+
+TEST(KernelSolve, BadInputIsReportedOnEveryRank) {
+  const auto p = make_problem(30, 2, 1);
+  const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, {KernelFamily::Gaussian, 1.0, 1.0},
+                                            rows_on_device(p.x, p.block));
+  DeviceMatrix<double> a("a", p.block.count, 1);
+  const auto b = rows_on_device(p.b, p.block);
+  const auto message_of = [&](auto&& call) -> std::string {
+    try {
+      call();
+    } catch (const kinterp::Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(message_of([&] { solver.solve(b, a, -1.0); }).find("alpha must be"), std::string::npos);
+  kinterp::SolveOptions zero;
+  zero.rtol = 0;
+  EXPECT_NE(message_of([&] { solver.solve(b, a, 1.0, zero); }).find("both 0"), std::string::npos);
+
+  // A NaN in the last global row of b: only the last rank holds it.
+  auto bad = p.b;
+  bad(29, 0) = INFINITY;
+  EXPECT_NE(message_of([&] {
+              solver.solve(rows_on_device(bad, p.block), a, 1.0);
+            }).find("right-hand side values contain NaN or Inf (first in row 29"),
+            std::string::npos);
+
+  // NaN in the points is caught when the solver is built.
+  auto x = p.x;
+  x(0, 1) = NAN;
+  EXPECT_NE(message_of([&] {
+              kinterp::KernelSolve<double>(MPI_COMM_WORLD, {KernelFamily::Gaussian, 1.0, 1.0},
+                                           rows_on_device(x, p.block));
+            }).find("source points contain NaN or Inf (first in row 0"),
+            std::string::npos);
+
+  // A right-hand side whose rows do not match the points on one rank.
+  kinterp::RowBlock wrong = p.block;
+  if (world_rank() == world_size() - 1) wrong.count = std::max<std::int64_t>(0, wrong.count - 1);
+  DeviceMatrix<double> a_wrong("a", wrong.count, 1);
+  EXPECT_NE(
+      message_of([&] { solver.solve(rows_on_device(p.b, wrong), a_wrong, 1.0); }).find("b has"),
+      std::string::npos);
+}
+
+}  // namespace
