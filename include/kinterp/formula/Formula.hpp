@@ -44,6 +44,10 @@ class Formula {
 
   const std::string& text() const { return text_; }
 
+  /// The length of the vector the formula computes for each (i, j), as KeOps
+  /// infers it: the number of output columns of a sum over j.
+  int dimension() const { return dimension_; }
+
   /// All variables, aliased or positional, ordered by index.
   const std::vector<Variable>& variables() const { return variables_; }
 
@@ -60,6 +64,7 @@ class Formula {
  private:
   std::string text_;
   std::vector<Variable> variables_;
+  int dimension_ = 1;
   std::shared_ptr<const detail::Expr> root_;
 };
 

@@ -1,0 +1,45 @@
+#include <kinterp/formula/Formula.hpp>
+
+#include "Check.hpp"
+#include "Diagnostics.hpp"
+#include "Parser.hpp"
+#include "Recognise.hpp"
+
+#include <algorithm>
+
+namespace kinterp {
+
+namespace {
+
+detail::Source formula_source(const std::string& text) {
+  return {"formula", text};
+}
+
+}  // namespace
+
+Formula::Formula(const std::string& formula, const std::vector<std::string>& aliases)
+    : text_(formula) {
+  for (std::size_t k = 0; k < aliases.size(); ++k) {
+    const detail::Source source{"alias " + std::to_string(k), aliases[k]};
+    const Variable variable = detail::parse_alias(source, static_cast<int>(k));
+    detail::declare(variables_, variable, true, source, 0);
+  }
+  const detail::Source source = formula_source(text_);
+  std::unique_ptr<detail::Expr> root = detail::parse_formula(source);
+  detail::check(*root, source, variables_);
+  std::stable_sort(variables_.begin(), variables_.end(),
+                   [](const Variable& a, const Variable& b) { return a.index < b.index; });
+  dimension_ = root->dimension;
+  root_ = std::move(root);
+}
+
+const Variable* Formula::find(const std::string& name) const {
+  return detail::named(variables_, name);
+}
+
+RadialKernelProduct Formula::bind(
+    const std::map<std::string, std::vector<double>>& parameters) const {
+  return detail::recognise(*root_, formula_source(text_), variables_, parameters);
+}
+
+}  // namespace kinterp

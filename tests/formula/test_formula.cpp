@@ -1,0 +1,656 @@
+// The formula layer: parsing, dimension inference, error messages (position and
+// text), recognition of the compiled kernel families, and robustness against
+// arbitrary input.
+
+#include <kinterp/core/Error.hpp>
+#include <kinterp/formula/Formula.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <initializer_list>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using kinterp::Formula;
+using kinterp::FormulaError;
+using kinterp::KernelFamily;
+using kinterp::Variable;
+using Parameters = std::map<std::string, std::vector<double>>;
+using Aliases = std::vector<std::string>;
+
+const Aliases kSeed1D = {"X = Vi(1)", "Y = Vj(1)", "A = Vj(1)", "G = Pm(1)"};
+// For the families: points in 2D, three right-hand sides, scalar parameters.
+const Aliases kAliases = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(3)",
+                          "G = Pm(1)", "S = Pm(1)", "C = Pm(1)"};
+
+template <class F>
+FormulaError thrown(F&& f) {
+  try {
+    f();
+  } catch (const FormulaError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no FormulaError was thrown";
+  return FormulaError("(none)");
+}
+
+FormulaError parse_error(const std::string& formula, const Aliases& aliases) {
+  return thrown([&] { Formula(formula, aliases); });
+}
+
+FormulaError bind_error(const std::string& formula, const Aliases& aliases,
+                        const Parameters& parameters) {
+  const Formula f(formula, aliases);
+  return thrown([&] { f.bind(parameters); });
+}
+
+void expect_error(const FormulaError& e, std::size_t position,
+                  std::initializer_list<std::string> fragments) {
+  EXPECT_EQ(e.position(), position) << e.what();
+  for (const auto& fragment : fragments) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+        << "'" << fragment << "' is not in:\n"
+        << e.what();
+  }
+}
+
+void expect_relative(double actual, double expected, double tolerance = 1e-14) {
+  EXPECT_LE(std::fabs(actual - expected), tolerance * std::fabs(expected))
+      << actual << " vs " << expected;
+}
+
+// ---------------------------------------------------------------- seed formulas
+
+TEST(SeedFormulas, GaussianIn1DIsAGaussianWithTheGivenG) {
+  const Formula f("Exp(- G * SqDist(X,Y) ) * A", kSeed1D);
+  const double sigma = 0.1, g = 0.5 / (sigma * sigma);
+  const auto product = f.bind({{"G", {g}}});
+  EXPECT_EQ(product.kernel.family, KernelFamily::Gaussian);
+  EXPECT_EQ(product.kernel.g, g);
+  EXPECT_EQ(product.kernel.variance, 1);
+  EXPECT_EQ(product.target, f.find("X"));
+  EXPECT_EQ(product.source, f.find("Y"));
+  EXPECT_EQ(product.weight, f.find("A"));
+  EXPECT_EQ(f.dimension(), 1);
+}
+
+TEST(SeedFormulas, LaplacianIn2DIsALaplacianWithTheGivenG) {
+  const Formula f("Exp(- G * Norm2(X-Y) ) * A",
+                  {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "G = Pm(1)"});
+  const auto product = f.bind({{"G", {1 / 0.1}}});
+  EXPECT_EQ(product.kernel.family, KernelFamily::Laplacian);
+  EXPECT_EQ(product.kernel.g, 10);
+  EXPECT_EQ(product.kernel.variance, 1);
+  EXPECT_EQ(product.target->dimension, 2);
+  EXPECT_EQ(product.source->dimension, 2);
+  EXPECT_EQ(product.weight->name, "A");
+}
+
+// -------------------------------------------------------------------- variables
+
+TEST(Variables, AreOrderedByIndexWithCategoryAndDimension) {
+  const Formula f("Exp(-G*SqDist(X,Y))*A",
+                  {"A = Vj(3, 4)", "X = Vi(3)", "G = Pm(2, 1)", "Y = Vj(0, 3)"});
+  const auto& v = f.variables();
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0].name, "Y");
+  EXPECT_EQ(v[0].category, Variable::Category::J);
+  EXPECT_EQ(v[0].dimension, 3);
+  EXPECT_EQ(v[1].name, "X");
+  EXPECT_EQ(v[1].category, Variable::Category::I);
+  EXPECT_EQ(v[1].index, 1);
+  EXPECT_EQ(v[2].name, "G");
+  EXPECT_EQ(v[2].category, Variable::Category::Parameter);
+  EXPECT_EQ(v[3].name, "A");
+  EXPECT_EQ(v[3].index, 3);
+  EXPECT_EQ(v[3].dimension, 4);
+  EXPECT_EQ(f.find("Z"), nullptr);
+  EXPECT_EQ(f.find("A"), &v[3]);
+  EXPECT_EQ(f.dimension(), 4);
+}
+
+TEST(Variables, PositionalVariablesInTheFormulaNeedNoAliases) {
+  const Formula f("Exp(-Pm(3,1)*SqDist(Vi(0,2),Vj(1,2)))*Vj(2,5)", {});
+  const auto& v = f.variables();
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0].name, "Vi(0,2)");
+  EXPECT_EQ(v[1].name, "Vj(1,2)");
+  EXPECT_EQ(v[2].name, "Vj(2,5)");
+  EXPECT_EQ(v[2].dimension, 5);
+  EXPECT_EQ(v[3].name, "Pm(3,1)");
+  EXPECT_EQ(v[3].category, Variable::Category::Parameter);
+  EXPECT_EQ(f.dimension(), 5);
+  const auto product = f.bind({{"Pm(3,1)", {0.25}}});
+  EXPECT_EQ(product.kernel.family, KernelFamily::Gaussian);
+  EXPECT_EQ(product.kernel.g, 0.25);
+  EXPECT_EQ(product.target, &v[0]);
+  EXPECT_EQ(product.source, &v[1]);
+  EXPECT_EQ(product.weight, &v[2]);
+}
+
+TEST(Variables, APositionalVariableWithAnAliasedIndexIsThatVariable) {
+  const Formula f("Exp(-SqDist(Vi(0,1), Y))*Vj(2,1)", {"X = Vi(1)", "Y = Vj(1)"});
+  ASSERT_EQ(f.variables().size(), 3u);
+  const auto product = f.bind({});
+  EXPECT_EQ(product.target, f.find("X"));
+  EXPECT_EQ(product.source, f.find("Y"));
+  EXPECT_EQ(product.weight->name, "Vj(2,1)");
+  // A parameter's value may be given under its alias when the formula writes it positionally.
+  const Formula g("Exp(-Pm(3,1)*SqDist(X,Y))*A",
+                  {"X = Vi(1)", "Y = Vj(1)", "A = Vj(1)", "G = Pm(3, 1)"});
+  EXPECT_EQ(g.bind({{"G", {2}}}).kernel.g, 2);
+}
+
+TEST(Variables, CopiesBindToTheirOwnVariables) {
+  const Formula original("Exp(- G * SqDist(X,Y) ) * A", kSeed1D);
+  const Formula copy = original;
+  const auto product = copy.bind({{"G", {2}}});
+  EXPECT_EQ(product.weight, copy.find("A"));
+  EXPECT_NE(product.weight, original.find("A"));
+}
+
+// ---------------------------------------------------------- dimension inference
+
+TEST(Dimensions, FollowKeOpsRules) {
+  const Aliases aliases = {"X = Vi(3)", "Y = Vj(3)", "B = Vj(1)", "P = Pm(3)", "G = Pm(1)"};
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"X", 3},
+      {"B", 1},
+      {"X + Y", 3},
+      {"X * G", 3},
+      {"G / X", 3},
+      {"X - B", 3},
+      {"-X", 3},
+      {"Exp(X)", 3},
+      {"Pow(X, 3)", 3},
+      {"Minus(P)", 3},
+      {"Square(X - Y)", 3},
+      {"SqDist(X, Y)", 1},
+      {"Norm2(X)", 1},
+      {"SqNorm2(P)", 1},
+      {"Sum(X)", 1},
+      {"IntCst(7)", 1},
+      {"(X | P)", 1},
+      {"2.5", 1},
+      {"Sum(X) * Y", 3},
+      {"Inv(X) * Rsqrt(Y)", 3},
+      {"(X - Y | X - Y) * P", 3},
+  };
+  for (const auto& [formula, dimension] : cases) {
+    EXPECT_EQ(Formula(formula, aliases).dimension(), dimension) << formula;
+  }
+}
+
+TEST(Dimensions, MismatchesNameBothOperandsAndTheirDimensions) {
+  const Aliases aliases = {"X = Vi(1)", "Y = Vj(2)", "A = Vj(1)", "G = Pm(1)"};
+  expect_error(parse_error("Exp(- G * SqDist(X,Y) ) * A", aliases), 10,
+               {"at position 10", "in SqDist(X,Y), X has dimension 1 but Y has dimension 2"});
+  const Aliases vectors = {"X = Vi(2)", "B = Vj(3)"};
+  expect_error(parse_error("X + B", vectors), 2,
+               {"in X + B, X has dimension 2 but B has dimension 3",
+                "'+' needs equal dimensions or one of dimension 1"});
+  expect_error(parse_error("Exp(X) / (B*2)", vectors), 7,
+               {"in Exp(X) / (B*2), Exp(X) has dimension 2 but (B*2) has dimension 3", "'/'"});
+  expect_error(
+      parse_error("1 + (X|B)", vectors), 4,
+      {"in (X|B), X has dimension 2 but B has dimension 3", "(a|b) needs equal dimensions"});
+}
+
+// --------------------------------------------------------------------- families
+
+struct FamilyCase {
+  std::string formula;
+  Parameters parameters;
+  KernelFamily family;
+  double g, variance;
+};
+
+TEST(Families, EverySpellingGivesTheFamilyAndScaleComputedByHand) {
+  const double sqrt3 = std::sqrt(3.0);
+  const std::vector<FamilyCase> cases = {
+      // Gaussian exp(-g r^2)
+      {"Exp(-G*SqDist(X,Y))*A", {{"G", {0.5}}}, KernelFamily::Gaussian, 0.5, 1},
+      {"Exp(-SqDist(X,Y)*G)*A", {{"G", {0.5}}}, KernelFamily::Gaussian, 0.5, 1},
+      {"A*Exp(-G*SqDist(Y,X))", {{"G", {0.5}}}, KernelFamily::Gaussian, 0.5, 1},
+      {"Exp(-(G*SqDist(X,Y)))*A", {{"G", {0.5}}}, KernelFamily::Gaussian, 0.5, 1},
+      {"Exp(G*(-SqDist(X,Y)))*A", {{"G", {0.5}}}, KernelFamily::Gaussian, 0.5, 1},
+      {"Exp(-SqDist(X,Y)/S)*A", {{"S", {4}}}, KernelFamily::Gaussian, 0.25, 1},
+      {"Exp(-G*SqNorm2(X-Y))*A", {{"G", {3}}}, KernelFamily::Gaussian, 3, 1},
+      {"Exp(-G*SqNorm2(Y-X))*A", {{"G", {3}}}, KernelFamily::Gaussian, 3, 1},
+      {"Exp(-G*(X-Y|X-Y))*A", {{"G", {3}}}, KernelFamily::Gaussian, 3, 1},
+      {"Exp(G*(X-Y|Y-X))*A", {{"G", {3}}}, KernelFamily::Gaussian, 3, 1},
+      {"Exp(-G*Norm2(X-Y)*Norm2(Y-X))*A", {{"G", {3}}}, KernelFamily::Gaussian, 3, 1},
+      {"Exp(-G*Square(Norm2(X-Y)))*A", {{"G", {3}}}, KernelFamily::Gaussian, 3, 1},
+      {"Exp(-SqDist(X,Y)/(2*S*S))*A", {{"S", {0.5}}}, KernelFamily::Gaussian, 2, 1},
+      {"Exp(-G*SqDist(X,Y))*Exp(-G*SqDist(X,Y))*A",
+       {{"G", {0.75}}},
+       KernelFamily::Gaussian,
+       1.5,
+       1},
+      {"(Exp(-G*SqDist(X,Y))*A)", {{"G", {2}}}, KernelFamily::Gaussian, 2, 1},
+      {"Exp(-G*SqDist(X,Y))*(A)", {{"G", {2}}}, KernelFamily::Gaussian, 2, 1},
+      {"Exp(-G*SqDist(X,Y))*A/4", {{"G", {2}}}, KernelFamily::Gaussian, 2, 0.25},
+      {"Exp(1 - G*SqDist(X,Y))*A", {{"G", {2}}}, KernelFamily::Gaussian, 2, std::exp(1.0)},
+      {"-(-C)*Exp(-G*SqDist(X,Y))*A", {{"G", {2}}, {"C", {1.5}}}, KernelFamily::Gaussian, 2, 1.5},
+      {"Exp(-0.5*SqDist(X,Y))*A", {}, KernelFamily::Gaussian, 0.5, 1},
+      {"Exp(-1e-3*SqDist(X,Y))*A", {}, KernelFamily::Gaussian, 1e-3, 1},
+      // Laplacian exp(-g r)
+      {"Exp(-G*Norm2(X-Y))*A", {{"G", {3}}}, KernelFamily::Laplacian, 3, 1},
+      {"Exp(-G*Norm2(Y-X))*A", {{"G", {3}}}, KernelFamily::Laplacian, 3, 1},
+      {"2*Exp(-G*Norm2(X-Y))*A", {{"G", {3}}}, KernelFamily::Laplacian, 3, 2},
+      {"Exp(-G*Sqrt(SqDist(X,Y)))*A", {{"G", {3}}}, KernelFamily::Laplacian, 3, 1},
+      {"Exp(-Sqrt(G*SqDist(X,Y)))*A", {{"G", {4}}}, KernelFamily::Laplacian, 2, 1},
+      {"Exp(-Norm2(X-Y)/S)*A", {{"S", {0.5}}}, KernelFamily::Laplacian, 2, 1},
+      // Matern 3/2 (1 + g r) exp(-g r)
+      {"(1 + G*Norm2(X-Y))*Exp(-G*Norm2(X-Y))*A", {{"G", {1.7}}}, KernelFamily::Matern32, 1.7, 1},
+      {"3*(1 + G*Norm2(X-Y))*Exp(-G*Norm2(X-Y))*A", {{"G", {1.7}}}, KernelFamily::Matern32, 1.7, 3},
+      {"(C + C*G*Norm2(X-Y))*Exp(-G*Norm2(X-Y))*A",
+       {{"G", {1.7}}, {"C", {0.5}}},
+       KernelFamily::Matern32,
+       1.7,
+       0.5},
+      {"(1 + Sqrt(IntCst(3))*Norm2(X-Y)/S)*Exp(-Sqrt(IntCst(3))*Norm2(X-Y)/S)*A",
+       {{"S", {0.3}}},
+       KernelFamily::Matern32,
+       sqrt3 / 0.3,
+       1},
+      // Matern 5/2 (1 + g r + g^2 r^2 / 3) exp(-g r)
+      {"(1 + G*Norm2(X-Y) + G*G*SqDist(X,Y)/3)*Exp(-G*Norm2(X-Y))*A",
+       {{"G", {2}}},
+       KernelFamily::Matern52,
+       2,
+       1},
+      {"(1 + G*Norm2(X-Y) + Square(G*Norm2(X-Y))/3)*Exp(-G*Norm2(X-Y))*A",
+       {{"G", {0.3}}},
+       KernelFamily::Matern52,
+       0.3,
+       1},
+      {"A*(1 + 2*Norm2(X-Y) + 4/3*SqDist(X,Y))*Exp(-2*Norm2(X-Y))*5",
+       {},
+       KernelFamily::Matern52,
+       2,
+       5},
+      // Cauchy 1 / (1 + g r^2)
+      {"1/(1 + G*SqDist(X,Y))*A", {{"G", {2}}}, KernelFamily::Cauchy, 2, 1},
+      {"Inv(1 + G*SqDist(X,Y))*A", {{"G", {2}}}, KernelFamily::Cauchy, 2, 1},
+      {"A/(1 + G*SqDist(X,Y))", {{"G", {2}}}, KernelFamily::Cauchy, 2, 1},
+      {"Pow(1 + G*SqDist(X,Y), -1)*A", {{"G", {2}}}, KernelFamily::Cauchy, 2, 1},
+      {"Square(Rsqrt(1 + G*SqDist(X,Y)))*A", {{"G", {2}}}, KernelFamily::Cauchy, 2, 1},
+      {"C/(S + G*SqDist(X,Y))*A",
+       {{"G", {3}}, {"S", {2}}, {"C", {6}}},
+       KernelFamily::Cauchy,
+       1.5,
+       3},
+      {"Inv(1 + SqDist(X,Y)/(S*S))*A", {{"S", {0.5}}}, KernelFamily::Cauchy, 4, 1},
+      // Inverse multiquadric 1 / sqrt(1 + g r^2)
+      {"1/Sqrt(1 + G*SqDist(X,Y))*A", {{"G", {2}}}, KernelFamily::InverseMultiquadric, 2, 1},
+      {"Rsqrt(1 + G*SqDist(X,Y))*A", {{"G", {2}}}, KernelFamily::InverseMultiquadric, 2, 1},
+      {"Inv(Sqrt(G*SqDist(X,Y) + 1))*A", {{"G", {2}}}, KernelFamily::InverseMultiquadric, 2, 1},
+      {"Rsqrt(4 + G*SqDist(X,Y))*A", {{"G", {2}}}, KernelFamily::InverseMultiquadric, 0.5, 0.5},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.formula);
+    const Formula f(c.formula, kAliases);
+    const auto product = f.bind(c.parameters);
+    EXPECT_EQ(product.kernel.family, c.family);
+    expect_relative(product.kernel.g, c.g);
+    expect_relative(product.kernel.variance, c.variance);
+    EXPECT_EQ(product.target, f.find("X"));
+    EXPECT_EQ(product.source, f.find("Y"));
+    EXPECT_EQ(product.weight, f.find("A"));
+  }
+}
+
+TEST(Families, KernelSpecFormulasReadBackAsTheSameSpec) {
+  const Aliases aliases = {"X = Vi(3)", "Y = Vj(3)", "A = Vj(2)"};
+  for (const auto& name : kinterp::KernelSpec::names()) {
+    for (double scale : {0.05, 1.0, 7.3}) {
+      auto spec = kinterp::KernelSpec::from_name(name, scale);
+      spec.variance = 2.5;
+      SCOPED_TRACE(spec.formula());
+      const auto product = Formula(spec.formula(), aliases).bind({});
+      EXPECT_EQ(product.kernel.family, spec.family);
+      expect_relative(product.kernel.g, spec.g);
+      expect_relative(product.kernel.variance, spec.variance);
+    }
+  }
+}
+
+// ----------------------------------------------------------------- parse errors
+
+TEST(ParseErrors, UnknownFunctionSuggestsTheClosestNameWithACaret) {
+  const auto e = parse_error("Exp(- G * SqDistt(X,Y) ) * A", kSeed1D);
+  EXPECT_EQ(e.position(), 10u);
+  EXPECT_EQ(std::string(e.what()),
+            "in formula \"Exp(- G * SqDistt(X,Y) ) * A\" at position 10: unknown function "
+            "'SqDistt'; did you mean 'SqDist'?\n"
+            "  Exp(- G * SqDistt(X,Y) ) * A\n"
+            "            ^");
+  expect_error(parse_error("exp(-G*SqDist(X,Y))*A", kSeed1D), 0,
+               {"unknown function 'exp'; did you mean 'Exp'?"});
+  expect_error(parse_error("Frobnicate(X)*A", kSeed1D), 0,
+               {"unknown function 'Frobnicate'; the functions are Exp, Log, Sqrt"});
+}
+
+TEST(ParseErrors, UnknownVariableListsTheAliases) {
+  expect_error(parse_error("Exp(- G * SqDist(X,Z) ) * A", kSeed1D), 19,
+               {"unknown variable 'Z'; the aliases declare X, Y, A, G"});
+  expect_error(parse_error("Exp(-Q)", {}), 5, {"unknown variable 'Q'; there are no aliases"});
+  expect_error(parse_error("SqDist * 2", kSeed1D), 0,
+               {"'SqDist' is a function: call it as SqDist(a, b)"});
+  expect_error(parse_error("2 * X(1)", kSeed1D), 4, {"'X' is a variable, not a function"});
+}
+
+TEST(ParseErrors, MissingClosingParenthesisSaysWhatIsOpen) {
+  expect_error(parse_error("Exp(- G * SqDist(X,Y) * A", kSeed1D), 25,
+               {"expected ',' or ')' to close 'Exp(' at position 0, found end of formula"});
+  expect_error(parse_error("(X - Y", kSeed1D), 6,
+               {"expected ')' to close the '(' at position 0, found end of formula"});
+  expect_error(parse_error("(X - Y | X", kSeed1D), 10,
+               {"expected ')' to close the scalar product '(' at position 0"});
+  expect_error(parse_error("Exp(X))", kSeed1D), 6,
+               {"expected an operator or the end of the formula, found ')'"});
+}
+
+TEST(ParseErrors, MissingOperandsAndOperators) {
+  expect_error(parse_error("", kSeed1D), 0,
+               {"expected a number, a variable, a function call or '(', found end of formula"});
+  expect_error(parse_error("Exp(-)", kSeed1D), 5, {"found ')'"});
+  expect_error(parse_error("X * * Y", kSeed1D), 4, {"found '*'"});
+  expect_error(parse_error("2X", kSeed1D), 1,
+               {"expected an operator or the end of the formula, found 'X'"});
+  expect_error(parse_error("X Y", kSeed1D), 2, {"found 'Y'"});
+  expect_error(parse_error("Exp(X,)", kSeed1D), 6, {"found ')'"});
+  expect_error(parse_error("X = Y", kSeed1D), 2, {"found '='"});
+  expect_error(parse_error("X | Y", kSeed1D), 2, {"found '|'"});
+}
+
+TEST(ParseErrors, UnexpectedCharactersAndMalformedNumbers) {
+  expect_error(parse_error("Exp(-G*SqDist(X,Y))^2", kSeed1D), 19,
+               {"unexpected character '^'", "Pow(x, n)"});
+  expect_error(parse_error("X # Y", kSeed1D), 2, {"unexpected character '#'"});
+  expect_error(parse_error(std::string("X +\x01Y"), kSeed1D), 3, {"unexpected character '\\x01'"});
+  expect_error(parse_error("2 * \xc3\xa9", kSeed1D), 4, {"unexpected character '\xc3\xa9'"});
+  expect_error(parse_error("1e", kSeed1D), 1, {"malformed number", "needs digits"});
+  expect_error(parse_error("2 * 1e+X", kSeed1D), 5, {"malformed number"});
+  expect_error(parse_error("X * .", kSeed1D), 4, {"expected a digit before or after '.'"});
+  expect_error(parse_error("1e400 * X", kSeed1D), 0, {"the number 1e400 is out of range"});
+  EXPECT_EQ(Formula("2. * .5 * 1e-3 * 1.5E+2 * X", kSeed1D).dimension(), 1);
+}
+
+TEST(ParseErrors, CallsMustMatchTheFunctionTable) {
+  expect_error(parse_error("Exp(X, Y)", kSeed1D), 0,
+               {"Exp takes 1 argument, as in Exp(f), but has 2"});
+  expect_error(parse_error("1 + SqDist(X)", kSeed1D), 4, {"SqDist takes 2 arguments"});
+  expect_error(parse_error("Norm2()", kSeed1D), 0, {"Norm2 takes 1 argument"});
+  expect_error(parse_error("Pow(X, 1.5)", kSeed1D), 7,
+               {"argument 2 of Pow must be an integer literal", "found '1.5'"});
+  expect_error(parse_error("Pow(X, G)", kSeed1D), 7, {"found 'G'"});
+  expect_error(parse_error("IntCst(X)", kSeed1D), 7, {"argument 1 of IntCst"});
+  EXPECT_EQ(Formula("Pow(X, -2) + IntCst(3)", kSeed1D).dimension(), 1);
+}
+
+TEST(ParseErrors, PositionalVariables) {
+  expect_error(parse_error("Exp(Vi(3))", {}), 4,
+               {"Vi(dimension) is only for aliases", "write Vi(index, dimension)"});
+  expect_error(parse_error("Vi(0, 0)", {}), 6, {"the dimension must be at least 1, got 0"});
+  expect_error(parse_error("Vi + 1", {}), 3, {"expected '(' after 'Vi'"});
+  expect_error(parse_error("Vj(0, x)", {}), 6, {"expected an integer dimension, found 'x'"});
+  expect_error(
+      parse_error("Vi(0, 2) + Vj(0, 2)", {}), 11,
+      {"Vj(0,2) and Vi(0,2) both use argument index 0", "differ in category or dimension"});
+  expect_error(parse_error("Vi(0, 2)", {"X = Vi(1)"}), 0,
+               {"Vi(0,2) and X = Vi(0,1) both use argument index 0"});
+  expect_error(parse_error("Vi(99999999999, 1)", {}), 3, {"too large"});
+}
+
+TEST(ParseErrors, NestingIsBounded) {
+  const auto nested = [](int depth) {
+    return std::string(depth, '(') + "X" + std::string(depth, ')');
+  };
+  EXPECT_EQ(Formula(nested(200), kSeed1D).dimension(), 1);
+  expect_error(parse_error(nested(300), kSeed1D), 256, {"nested more than 256 levels deep"});
+  expect_error(parse_error(std::string(10000, '-') + "X", kSeed1D), 255, {"nested"});
+  std::string sum = "X";
+  for (int k = 0; k < 500; ++k) sum += "+X";
+  EXPECT_EQ(Formula(sum, kSeed1D).dimension(), 1);
+  for (int k = 0; k < 2000; ++k) sum += "+X";
+  expect_error(parse_error(sum, kSeed1D), 1999, {"more than 1000 levels deep"});
+}
+
+// ----------------------------------------------------------------- alias errors
+
+TEST(AliasErrors, SayWhichAliasWhereAndWhat) {
+  expect_error(parse_error("X", {"X Vi(1)"}), 2,
+               {"in alias 0 \"X Vi(1)\"", "expected '=' after the name 'X', found 'Vi'"});
+  expect_error(parse_error("X", {"X = Vi(1)", "Y = Vq(1)"}), 4,
+               {"in alias 1", "unknown category 'Vq'; did you mean 'Vi'?"});
+  expect_error(parse_error("X", {"X = Pn(1)"}), 4, {"did you mean 'Pm'?"});
+  expect_error(parse_error("X", {"X = Vi(0)"}), 7, {"the dimension must be at least 1, got 0"});
+  expect_error(parse_error("X", {"X = Vi(1, 0)"}), 10, {"at least 1, got 0"});
+  expect_error(parse_error("X", {"X = Vi(1.5)"}), 7, {"expected an integer", "found number 1.5"});
+  expect_error(parse_error("X", {"X = Vi(-1)"}), 7, {"found '-'"});
+  expect_error(parse_error("X", {"X = Vi(1"}), 8, {"expected ')'", "found end of alias"});
+  expect_error(parse_error("X", {"X = Vi(1) extra"}), 10,
+               {"expected the end of the alias, found 'extra'"});
+  expect_error(parse_error("X", {""}), 0, {"expected a name", "found end of alias"});
+  expect_error(parse_error("X", {"= Vi(1)"}), 0, {"expected a name"});
+  expect_error(parse_error("X", {"X = 3"}), 4, {"expected a category Vi, Vj or Pm"});
+  expect_error(parse_error("X", {"Exp = Vi(1)"}), 0, {"'Exp' is reserved"});
+  expect_error(parse_error("X", {"X = Vi(1);"}), 9, {"unexpected character ';'"});
+}
+
+TEST(AliasErrors, DuplicateNamesAndConflictingIndices) {
+  expect_error(parse_error("X", {"X = Vi(1)", "X = Vj(1)"}), 0,
+               {"in alias 1", "the name 'X' is declared twice"});
+  expect_error(parse_error("X", {"X = Vi(0, 1)", "Y = Vj(0, 1)"}), 0,
+               {"Y = Vj(0,1) and X = Vi(0,1) both use argument index 0"});
+  // Y's implicit index is its place in the list, 1, which Z has declared.
+  expect_error(parse_error("X", {"Z = Vi(1, 2)", "Y = Vj(1)"}), 0,
+               {"Y = Vj(1,1) and Z = Vi(1,2) both use argument index 1"});
+  // Two names for the same argument are allowed when they agree.
+  EXPECT_EQ(Formula("X + Z", {"X = Vi(0, 2)", "Z = Vi(0, 2)"}).variables().size(), 2u);
+}
+
+// ------------------------------------------------------------------ bind errors
+
+TEST(BindErrors, FunctionsOutsideTheFamiliesNameWhatIsUnsupported) {
+  expect_error(bind_error("Exp(-G*SqDist(X,Y))*Sin(SqDist(X,Y))*A", kSeed1D, {{"G", {1}}}), 20,
+               {"Sin(...) is not part of a compiled kernel family; supported: Gaussian "
+                "Exp(-G*SqDist(X,Y))*A, Laplacian Exp(-G*Norm2(X-Y))*A",
+                "general formulas need the generic evaluator, which kinterp does not have yet"});
+  expect_error(bind_error("Log(1 + SqDist(X,Y))*A", kSeed1D, {}), 0, {"Log(...) is not part"});
+  expect_error(bind_error("(Exp(-SqDist(X,Y)) + Exp(-Norm2(X-Y)))*A", kSeed1D, {}), 19,
+               {"the sum", "is not part of a compiled kernel family"});
+  expect_error(bind_error("Exp(-G*SqDist(X,Y))*A*X", kSeed1D, {{"G", {1}}}), 22,
+               {"X outside a distance"});
+  expect_error(bind_error("Exp(-Norm2(X))*A", kSeed1D, {}), 5, {"not of a difference X-Y"});
+  expect_error(bind_error("Exp(-SqDist(X, 2*Y))*A", kSeed1D, {}), 5,
+               {"a distance that is not between two variables"});
+}
+
+TEST(BindErrors, ParametersMustBeGivenWithTheRightSize) {
+  expect_error(bind_error("Exp(- G * SqDist(X,Y) ) * A", kSeed1D, {}), 6,
+               {"parameter G has no value: pass --param G=..."});
+  expect_error(bind_error("Exp(- G * SqDist(X,Y) ) * A", kSeed1D, {{"G", {1, 2}}}), 6,
+               {"parameter G = Pm(1) needs 1 value, got 2"});
+  expect_error(bind_error("Exp(- G * SqDist(X,Y) ) * A", kSeed1D, {{"G", {1}}, {"H", {1}}}),
+               std::string::npos,
+               {"a value is given for 'H', which is not a parameter of the formula; its "
+                "parameters are G"});
+  expect_error(bind_error("Exp(- G * SqDist(X,Y) ) * A", kSeed1D, {{"G", {1}}, {"X", {1}}}),
+               std::string::npos, {"'X', which is a Vi variable, not a parameter"});
+  const Aliases vector = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "P = Pm(2)"};
+  expect_error(bind_error("Exp(-P*SqDist(X,Y))*A", vector, {{"P", {1, 2}}}), 5,
+               {"the vector parameter P = Pm(2)", "only scalar parameters"});
+}
+
+TEST(BindErrors, TheFormulaMustBeLinearInOneJVariable) {
+  const std::string message = "the formula must be linear in a j-variable, e.g. '... * A'";
+  expect_error(bind_error("Exp(-G*SqDist(X,Y))", kSeed1D, {{"G", {1}}}), std::string::npos,
+               {message});
+  expect_error(bind_error("Exp(-G*SqDist(X,Y))*A*A", kSeed1D, {{"G", {1}}}), std::string::npos,
+               {message});
+  expect_error(bind_error("Exp(-G*SqDist(X,Y))/A", kSeed1D, {{"G", {1}}}), std::string::npos,
+               {message});
+  expect_error(bind_error("Exp(-G*SqDist(X,Y))*Y", kSeed1D, {{"G", {1}}}), std::string::npos,
+               {message});
+  const Aliases two = {"X = Vi(1)", "Y = Vj(1)", "A = Vj(1)", "B = Vj(1)"};
+  expect_error(bind_error("Exp(-SqDist(X,Y))*A*B", two, {}), 20,
+               {"the formula is linear in both A and B"});
+}
+
+TEST(BindErrors, TheDistanceMustBeBetweenOneIAndOneJVariableOfEqualDimension) {
+  const Aliases aliases = {"X = Vi(1)", "Y = Vj(3)", "A = Vj(1)", "Z = Vi(1)", "W = Vj(1)"};
+  expect_error(bind_error("Exp(-Norm2(X-Y))*A", aliases, {}), 5,
+               {"in Norm2(X-Y), X has dimension 1 but Y has dimension 3",
+                "a radial kernel needs points of the same dimension"});
+  expect_error(bind_error("Exp(-SqDist(X,Z))*A", aliases, {}), 5,
+               {"the distance must be between an i-variable (Vi) and a j-variable (Vj), but X "
+                "is Vi and Z is Vi"});
+  expect_error(bind_error("Exp(-SqDist(X,W)-SqDist(Z,W))*A", aliases, {}), 17,
+               {"the distance is between Z and W, but elsewhere between X and W"});
+  expect_error(bind_error("2*A", aliases, {}), std::string::npos,
+               {"the formula has no distance between an i-variable and a j-variable"});
+}
+
+TEST(BindErrors, ScaleAndVarianceMustBePositiveAndFinite) {
+  const std::string gaussian = "Exp(- G * SqDist(X,Y) ) * A";
+  expect_error(bind_error(gaussian, kSeed1D, {{"G", {-0.5}}}), std::string::npos,
+               {"the Gaussian Exp(-g*r^2) kernel needs g > 0 and finite, got g = -0.5"});
+  expect_error(bind_error(gaussian, kSeed1D, {{"G", {0}}}), std::string::npos, {"got g = 0"});
+  expect_error(bind_error(gaussian, kSeed1D, {{"G", {INFINITY}}}), std::string::npos,
+               {"got g = inf"});
+  expect_error(bind_error("Exp(-G*Norm2(X-Y))*A", kSeed1D, {{"G", {NAN}}}), std::string::npos,
+               {"the Laplacian Exp(-g*r) kernel needs g > 0"});
+  expect_error(bind_error("-" + gaussian, kSeed1D, {{"G", {1}}}), std::string::npos,
+               {"the kernel's constant factor (its variance) must be positive and finite, got -1"});
+  expect_error(bind_error("0*" + gaussian, kSeed1D, {{"G", {1}}}), std::string::npos,
+               {"variance) must be positive and finite, got 0"});
+  expect_error(bind_error("1/(G*SqDist(X,Y) - 1)*A", kSeed1D, {{"G", {1}}}), std::string::npos,
+               {"the Cauchy 1/(1 + g*r^2) kernel needs g > 0", "got g = -1"});
+}
+
+TEST(BindErrors, ShapesOutsideTheFamiliesAreDescribed) {
+  expect_error(
+      bind_error("(1 + 2*Norm2(X-Y))*Exp(-3*Norm2(X-Y))*A", kSeed1D, {}), std::string::npos,
+      {"the kernel is (1 + 2*r)*Exp(-3*r) with r = |X - Y|", "has the shape of the Matern 3/2",
+       "the polynomial must be 1 + 3*r", "got 1 + 2*r"});
+  expect_error(
+      bind_error("(1 + 2*Norm2(X-Y) + 1.3333*SqDist(X,Y))*Exp(-2*Norm2(X-Y))*A", kSeed1D, {}),
+      std::string::npos, {"Matern 5/2", "1 + 2*r + 1.3333333333333333*r^2"});
+  expect_error(bind_error("Norm2(X-Y)*Exp(-Norm2(X-Y))*A", kSeed1D, {}), std::string::npos,
+               {"the kernel is r*Exp(-r)", "which is not a compiled family"});
+  expect_error(bind_error("Exp(-SqDist(X,Y) - Norm2(X-Y))*A", kSeed1D, {}), std::string::npos,
+               {"Exp(-r - r^2)", "not a compiled family"});
+  expect_error(bind_error("Inv(SqDist(X,Y))*A", kSeed1D, {}), std::string::npos,
+               {"(r^2)^-1", "not a compiled family"});
+  expect_error(bind_error("Exp(-SqDist(X,Y)/0)*A", kSeed1D, {}), 16, {"division by zero"});
+  expect_error(bind_error("Log(IntCst(0))*Exp(-SqDist(X,Y))*A", kSeed1D, {}), 0,
+               {"Log(IntCst(0)) evaluates to -inf"});
+  expect_error(bind_error("Pow(Exp(-SqDist(X,Y)), 40)*A", kSeed1D, {}), 0,
+               {"Pow with an exponent above 8"});
+}
+
+// -------------------------------------------------------------------- robustness
+
+// Parses (and, if that works, binds) `text`: anything but success or a
+// FormulaError with a position inside the text fails the test.
+void expect_parses_or_throws_formula_error(const std::string& text) {
+  try {
+    const Formula f(text, kAliases);
+    f.bind({{"G", {0.5}}, {"S", {2}}, {"C", {1}}});
+  } catch (const FormulaError& e) {
+    if (e.position() != std::string::npos) {
+      EXPECT_LE(e.position(), text.size()) << text;
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not a FormulaError: " << e.what() << "\nfor: " << text;
+  }
+}
+
+TEST(Robustness, ArbitraryInputOnlyEverThrowsFormulaError) {
+  const std::vector<std::string> seeds = {
+      "Exp(- G * SqDist(X,Y) ) * A",
+      "Exp(- G * Norm2(X-Y) ) * A",
+      "(1 + G*Norm2(X-Y) + G*G*SqDist(X,Y)/3)*Exp(-G*Norm2(X-Y))*A",
+      "C/(S + G*SqDist(X,Y))*A",
+      "Rsqrt(1 + (X-Y|X-Y)*Pow(G, 2))*Vj(2,3)",
+      "Sum(Square(X - Y)) * IntCst(2) * Exp(Minus(Abs(Log(Sin(Cos(S))))))*A",
+  };
+  const std::string alphabet = std::string("XYAGSC()|,+-*/.0123456789eE ^#=_\t\n\x01\xff") + '\0';
+  const std::vector<std::string> pieces = {
+      "Exp(", "SqDist(", "Norm2(", "Pow(", "IntCst(", "Sqrt(", "Inv(", "Vi(",   "Vj(0,",
+      "Pm(",  "X",       "Y",      "A",    "G",       "-",     "*",    "/",     "+",
+      ")",    ",",       "(",      "|",    "2",       "0.5",   "1e-3", "1e400", " "};
+  std::mt19937 random(12345);
+  const auto pick = [&random](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+  };
+  int cases = 0;
+  for (const auto& seed : seeds) {
+    // Every truncation, and every one-character replacement.
+    for (std::size_t k = 0; k <= seed.size(); ++k, ++cases) {
+      expect_parses_or_throws_formula_error(seed.substr(0, k));
+    }
+    for (std::size_t k = 0; k < seed.size(); ++k) {
+      for (char c : alphabet) {
+        std::string mutated = seed;
+        mutated[k] = c;
+        expect_parses_or_throws_formula_error(mutated);
+        ++cases;
+      }
+    }
+  }
+  for (int trial = 0; trial < 3000; ++trial, ++cases) {
+    std::string text;
+    const std::size_t length = pick(40);
+    if (trial % 2 == 0) {
+      for (std::size_t k = 0; k < length; ++k) text += alphabet[pick(alphabet.size())];
+    } else {
+      for (std::size_t k = 0; k < length; ++k) text += pieces[pick(pieces.size())];
+    }
+    expect_parses_or_throws_formula_error(text);
+  }
+  for (const char* open : {"(", "Exp(", "-", "Sqrt(-", "(X|"}) {
+    std::string deep;
+    for (int k = 0; k < 10000; ++k) deep += open;
+    expect_parses_or_throws_formula_error(deep);
+    expect_parses_or_throws_formula_error(deep + "X" + std::string(10000, ')'));
+    cases += 2;
+  }
+  std::string chain = "X";
+  for (int k = 0; k < 100000; ++k) chain += "*X";
+  expect_parses_or_throws_formula_error(chain);
+  EXPECT_GT(cases, 10000);
+}
+
+TEST(Robustness, AliasesOnlyEverThrowFormulaError) {
+  const std::string seed = "Name_1 = Vj(12, 3)";
+  const std::string alphabet = "XVijPm()=, 0123456789-.#";
+  for (std::size_t k = 0; k <= seed.size(); ++k) {
+    for (const std::string& alias : {seed.substr(0, k), seed.substr(k)}) {
+      try {
+        Formula("1", {alias});
+      } catch (const FormulaError&) {
+      }
+    }
+  }
+  for (std::size_t k = 0; k < seed.size(); ++k) {
+    for (char c : alphabet) {
+      std::string alias = seed;
+      alias[k] = c;
+      try {
+        Formula("1", {alias});
+      } catch (const FormulaError&) {
+      }
+    }
+  }
+}
+
+}  // namespace
