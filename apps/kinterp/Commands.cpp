@@ -1,0 +1,441 @@
+#include "Commands.hpp"
+
+#include <kinterp/KernelSolve.hpp>
+#include <kinterp/KernelSum.hpp>
+#include <kinterp/core/Collective.hpp>
+#include <kinterp/core/Error.hpp>
+#include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/Npy.hpp>
+
+#include "CommandLine.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace kinterp::cli {
+
+namespace {
+
+// ---- Options and help ------------------------------------------------------------
+
+std::vector<OptionSpec> kernel_options() {
+  return {
+      {"formula", "F",
+       "the kernel as a KeOps formula, e.g. \"Exp(-G*SqDist(X,Y))*A\": a compiled\n"
+       "kernel family (see below) times the weights' j-variable"},
+      {"var", "ALIAS", "a formula variable, e.g. \"X=Vi(2)\"; repeat for each", true},
+      {"param", "NAME=V[,V...]", "a formula parameter's value, e.g. G=50; repeat for each", true},
+      {"kernel", "NAME",
+       "instead of --formula: gaussian exp(-r^2/(2s^2)), laplacian exp(-r/s),\n"
+       "matern32, matern52 (g = sqrt(3)/s, sqrt(5)/s), cauchy 1/(1+r^2/s^2),\n"
+       "imq 1/sqrt(1+r^2/s^2)"},
+      {"length-scale", "S", "the length scale s of --kernel"},
+      {"precision", "double|float", "arithmetic precision (default: double)"},
+      {"help", "", "print this help"},
+  };
+}
+
+std::vector<OptionSpec> solve_options() {
+  std::vector<OptionSpec> options = {
+      {"points", "FILE.npy", "the points x, shape (N, d), float64 or float32"},
+      {"values", "FILE.npy", "the values b, shape (N,) or (N, m): one column per right-hand side"},
+      {"out", "FILE.npy", "where to write the weights a, shaped like --values"},
+      {"alpha", "A", "the ridge alpha >= 0 in (alpha I + K) a = b (default: 1e-10, as KeOps)"},
+      {"rtol", "R", "stop when ||r|| <= max(rtol ||b||, atol) in every column (default: 1e-6)"},
+      {"atol", "A", "absolute residual tolerance (default: 0)"},
+      {"max-it", "N", "stop after N iterations without convergence (default: 1000)"},
+      {"initial-guess", "FILE.npy", "start CG from these weights (default: 0)"},
+      {"monitor", "", "print the residual norm at every iteration"},
+  };
+  for (auto& option : kernel_options()) options.push_back(option);
+  return options;
+}
+
+std::vector<OptionSpec> predict_options() {
+  std::vector<OptionSpec> options = {
+      {"points", "FILE.npy", "the points x the weights belong to, shape (N, d)"},
+      {"weights", "FILE.npy", "the weights a from `kinterp solve`, shape (N,) or (N, m)"},
+      {"targets", "FILE.npy", "where to evaluate, shape (M, d)"},
+      {"out", "FILE.npy", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
+  };
+  for (auto& option : kernel_options()) options.push_back(option);
+  return options;
+}
+
+const char* const kernels_help =
+    "Kernels. A formula must be a compiled kernel family times a j-variable, with\n"
+    "r = Norm2(X-Y) (or Sqrt(SqDist(X,Y))) and r^2 = SqDist(X,Y), any spelling:\n"
+    "  Gaussian  Exp(-G*SqDist(X,Y))*A      Laplacian  Exp(-G*Norm2(X-Y))*A\n"
+    "  Matern32  (1+G*r)*Exp(-G*r)*A        Matern52   (1+G*r+G*G*r*r/3)*Exp(-G*r)*A\n"
+    "  Cauchy    Inv(1+G*SqDist(X,Y))*A     IMQ        Rsqrt(1+G*SqDist(X,Y))*A\n"
+    "and constant factors. X = Vi(d) are the targets, Y = Vj(d) the points, A = Vj(m)\n"
+    "the weights, G = Pm(1) a parameter.\n";
+
+const char* const usage =
+    "kinterp: kernel interpolation and kernel ridge regression, matrix-free and\n"
+    "distributed (MPI + Kokkos). KeOps' KernelSolve and Genred for clusters.\n"
+    "\n"
+    "Usage:\n"
+    "  mpirun -np P kinterp solve   --points x.npy --values b.npy KERNEL --alpha A --out a.npy\n"
+    "  mpirun -np P kinterp predict --points x.npy --weights a.npy --targets t.npy KERNEL --out "
+    "y.npy\n"
+    "  kinterp solve --help | kinterp predict --help | kinterp --version\n"
+    "where KERNEL is --formula F --var ALIAS... --param NAME=V... or --kernel NAME --length-scale "
+    "S.\n"
+    "\n"
+    "solve    solves (alpha I + K_xx) a = b by conjugate gradient, never storing K\n"
+    "predict  evaluates the fitted model y_i = sum_j k(t_i, x_j) a_j\n"
+    "\n"
+    "Files are NumPy .npy (float64 or float32, C order); every rank reads and\n"
+    "writes only its own block of rows. Threads per rank: OMP_NUM_THREADS or\n"
+    "--kokkos-threads=N (Kokkos 3) / --kokkos-num-threads=N (Kokkos 4).\n"
+    "\n"
+    "Exit status: 0 success, 1 bad input or failed run, 2 wrong command line,\n"
+    "3 the solve did not converge (the last iterate is still written).\n";
+
+// ---- The kernel, from --formula or --kernel ----------------------------------------
+
+/// The kernel and the dimensions the formula (if any) fixes.
+struct ResolvedKernel {
+  KernelSpec spec;
+  std::string description;
+  std::string source_alias, weight_alias;  ///< e.g. "Y = Vj(1)"; empty for --kernel
+  int point_dim = -1, weight_dim = -1;     ///< -1: any
+
+  void check_points(const std::string& path, std::int64_t columns) const {
+    if (point_dim >= 0 && columns != point_dim) {
+      throw Error(path + " has " + std::to_string(columns) +
+                  " coordinates per point but the formula's " + source_alias + " has dimension " +
+                  std::to_string(point_dim) + ": make them agree");
+    }
+  }
+  void check_weights(const std::string& path, std::int64_t columns) const {
+    if (weight_dim >= 0 && columns != weight_dim) {
+      throw Error(path + " has " + std::to_string(columns) + " columns but the formula's " +
+                  weight_alias + " has dimension " + std::to_string(weight_dim) +
+                  ": make them agree");
+    }
+  }
+};
+
+std::string alias_text(const Variable& v) {
+  const char* category = v.category == Variable::Category::I   ? "Vi"
+                         : v.category == Variable::Category::J ? "Vj"
+                                                               : "Pm";
+  return v.name + " = " + category + "(" + std::to_string(v.dimension) + ")";
+}
+
+std::map<std::string, std::vector<double>> parse_params(const std::vector<std::string>& texts) {
+  std::map<std::string, std::vector<double>> params;
+  for (const auto& text : texts) {
+    const auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw UsageError{"--param takes NAME=VALUE[,VALUE...], got '" + text + "'"};
+    }
+    const std::string name = text.substr(0, equals);
+    std::vector<double> values;
+    std::stringstream list(text.substr(equals + 1));
+    for (std::string item; std::getline(list, item, ',');) {
+      char* end = nullptr;
+      const double value = std::strtod(item.c_str(), &end);
+      if (item.empty() || *end != '\0') {
+        throw UsageError{"--param " + name + ": '" + item + "' is not a number"};
+      }
+      values.push_back(value);
+    }
+    if (values.empty()) throw UsageError{"--param " + name + " has no value"};
+    if (!params.emplace(name, values).second)
+      throw UsageError{"--param " + name + " is given twice"};
+  }
+  return params;
+}
+
+ResolvedKernel resolve_kernel(const CommandLine& command) {
+  ResolvedKernel resolved;
+  if (command.has("formula") == command.has("kernel")) {
+    throw UsageError{
+        "give either --formula (with --var and --param) or --kernel with --length-scale"};
+  }
+  if (command.has("kernel")) {
+    if (command.has("var") || command.has("param")) {
+      throw UsageError{"--var and --param belong to --formula, not --kernel"};
+    }
+    if (!command.has("length-scale")) throw UsageError{"--kernel needs --length-scale"};
+    resolved.spec =
+        KernelSpec::from_name(command.required("kernel"), command.number("length-scale", 0));
+    resolved.description =
+        command.required("kernel") + ", length scale " + command.required("length-scale");
+    return resolved;
+  }
+  if (command.has("length-scale")) throw UsageError{"--length-scale belongs to --kernel"};
+  const Formula formula(command.required("formula"), command.all("var"));
+  const RadialKernelProduct product = formula.bind(parse_params(command.all("param")));
+  resolved.spec = product.kernel;
+  resolved.description = "\"" + formula.text() + "\" (" + to_string(product.kernel.family) + ")";
+  resolved.source_alias = alias_text(*product.source);
+  resolved.weight_alias = alias_text(*product.weight);
+  resolved.point_dim = product.source->dimension;
+  resolved.weight_dim = product.weight->dimension;
+  return resolved;
+}
+
+// ---- Data between files and the device -----------------------------------------------
+
+template <class T>
+typename KernelSum<T>::Matrix to_device(const io::LocalRows<T>& rows, const std::string& label) {
+  using HostRows =
+      Kokkos::View<const T**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+  const HostRows host(rows.values.data(), rows.block.count, rows.columns);
+  typename KernelSum<T>::Matrix device(Kokkos::view_alloc(Kokkos::WithoutInitializing, label),
+                                       rows.block.count, rows.columns);
+  Kokkos::deep_copy(device, host);
+  return device;
+}
+
+/// `view`'s rows as the rows `block` of a (global_rows x columns) array.
+template <class T>
+io::LocalRows<T> to_rows(const typename KernelSum<T>::Matrix& view, std::int64_t global_rows,
+                         RowBlock block, int ndim) {
+  io::LocalRows<T> rows;
+  rows.global_rows = global_rows;
+  rows.columns = static_cast<std::int64_t>(view.extent(1));
+  rows.ndim = ndim;
+  rows.block = block;
+  rows.values.resize(block.count * rows.columns);
+  Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> host(
+      rows.values.data(), block.count, rows.columns);
+  Kokkos::deep_copy(host, view);
+  return rows;
+}
+
+/// Reads `path`, which must have the rows of `like` (same N, same block).
+template <class T>
+io::LocalRows<T> read_rows_like(MPI_Comm comm, const std::string& path, const std::string& option,
+                                const io::LocalRows<T>& like, const std::string& like_option) {
+  const io::NpyHeader header = io::read_npy_header(comm, path);
+  if (header.rows != like.global_rows) {
+    throw Error(option + " " + path + " has " + std::to_string(header.rows) + " rows but " +
+                like_option + " has " + std::to_string(like.global_rows) +
+                ": give one row per point");
+  }
+  return io::read_npy<T>(comm, path, like.block);
+}
+
+// ---- Reporting ----------------------------------------------------------------------
+
+struct Reporter {
+  MPI_Comm comm;
+  int rank = 0;
+
+  template <class... Args>
+  void print(const char* format, Args... args) const {
+    if (rank != 0) return;
+    std::printf(format, args...);
+    std::fflush(stdout);
+  }
+  /// The largest value over the ranks (for times).
+  double max(double value) const {
+    MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
+    return value;
+  }
+};
+
+std::string machine(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  return std::to_string(size) + (size == 1 ? " rank" : " ranks") + " x " +
+         std::to_string(Kokkos::DefaultExecutionSpace().concurrency()) + " " +
+         Kokkos::DefaultExecutionSpace::name() + " threads";
+}
+
+// ---- solve ----------------------------------------------------------------------------
+
+template <class T>
+int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
+          const ResolvedKernel& kernel) {
+  const double start = MPI_Wtime();
+  const std::string points_path = command.required("points"),
+                    values_path = command.required("values");
+  const std::string out_path = command.required("out");
+  SolveOptions options;
+  const double alpha = command.number("alpha", 1e-10);
+  options.rtol = command.number("rtol", options.rtol);
+  options.atol = command.number("atol", options.atol);
+  options.max_iterations = static_cast<int>(command.integer("max-it", options.max_iterations));
+
+  const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
+  kernel.check_points("--points " + points_path, points.columns);
+  const io::LocalRows<T> values =
+      read_rows_like(comm, values_path, "--values", points, "--points " + points_path);
+  kernel.check_weights("--values " + values_path, values.columns);
+  const std::int64_t n = points.global_rows;
+  const int m = static_cast<int>(values.columns);
+
+  typename KernelSum<T>::Matrix weights("kinterp::weights", points.block.count, m);
+  if (const auto guess_path = command.optional("initial-guess")) {
+    const auto guess =
+        read_rows_like(comm, *guess_path, "--initial-guess", points, "--points " + points_path);
+    if (guess.columns != m) {
+      throw Error("--initial-guess " + *guess_path + " has " + std::to_string(guess.columns) +
+                  " columns but --values has " + std::to_string(m));
+    }
+    Kokkos::deep_copy(weights, to_device(guess, "kinterp::initial_guess"));
+    options.use_initial_guess = true;
+  }
+  if (command.flag("monitor")) {
+    options.monitor = [&](int iteration, const std::vector<double>& norms) {
+      double worst = 0;
+      for (double norm : norms) worst = std::max(worst, norm);
+      report.print("  iteration %5d  residual %.6e\n", iteration, worst);
+    };
+  }
+  const double read_seconds = MPI_Wtime() - start;
+
+  report.print(
+      "kinterp solve: %lld points in %lldD, %d right-hand side%s, kernel %s, alpha = %g, %s\n",
+      static_cast<long long>(n), static_cast<long long>(points.columns), m, m == 1 ? "" : "s",
+      kernel.description.c_str(), alpha, machine(comm).c_str());
+  const KernelSolve<T> solver(comm, kernel.spec, to_device(points, "kinterp::points"));
+  const KernelSolveResult result =
+      solver.solve(to_device(values, "kinterp::values"), weights, alpha, options);
+
+  const double write_start = MPI_Wtime();
+  io::write_npy(comm, out_path, to_rows<T>(weights, n, points.block, values.ndim), sizeof(T));
+  const double write_seconds = MPI_Wtime() - write_start;
+
+  double recurrence = 0;
+  for (int c = 0; c < m; ++c) {
+    if (result.rhs_norms[c] > 0)
+      recurrence = std::max(recurrence, result.residual_norms[c] / result.rhs_norms[c]);
+  }
+  report.print("%s after %d iterations: relative residual %.3e (recomputed: %.3e)\n",
+               to_string(result.reason).c_str(), result.iterations, recurrence,
+               result.relative_residual());
+  if (!result.detail.empty()) report.print("  %s\n", result.detail.c_str());
+  report.print(
+      "time: %.3f s in all (read %.3f, solve %.3f, write %.3f); %d kernel products %.3f s, of "
+      "which waiting for messages %.3f s\n",
+      report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(result.seconds),
+      report.max(write_seconds), result.products, report.max(result.product.total),
+      report.max(result.product.wait));
+  report.print("weights written to %s\n", out_path.c_str());
+  return result.converged() ? exit_ok : exit_not_converged;
+}
+
+// ---- predict --------------------------------------------------------------------------
+
+template <class T>
+int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
+            const ResolvedKernel& kernel) {
+  const double start = MPI_Wtime();
+  const std::string points_path = command.required("points");
+  const std::string weights_path = command.required("weights");
+  const std::string targets_path = command.required("targets"), out_path = command.required("out");
+
+  const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
+  kernel.check_points("--points " + points_path, points.columns);
+  const io::LocalRows<T> weights =
+      read_rows_like(comm, weights_path, "--weights", points, "--points " + points_path);
+  kernel.check_weights("--weights " + weights_path, weights.columns);
+  const io::LocalRows<T> targets = io::read_npy<T>(comm, targets_path);
+  if (targets.columns != points.columns) {
+    throw Error("--targets " + targets_path + " has " + std::to_string(targets.columns) +
+                " coordinates per point but --points has " + std::to_string(points.columns));
+  }
+
+  report.print("kinterp predict: %lld targets from %lld points in %lldD, kernel %s, %s\n",
+               static_cast<long long>(targets.global_rows),
+               static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
+               kernel.description.c_str(), machine(comm).c_str());
+  const KernelSum<T> sum(comm, kernel.spec, to_device(points, "kinterp::points"));
+  typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
+  const RingTimings timings =
+      sum(to_device(targets, "kinterp::targets"), to_device(weights, "kinterp::weights"), out);
+  io::write_npy(comm, out_path, to_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
+                sizeof(T));
+  report.print("time: %.3f s in all; kernel product %.3f s, of which waiting for messages %.3f s\n",
+               report.max(MPI_Wtime() - start), report.max(timings.total),
+               report.max(timings.wait));
+  report.print("predictions written to %s\n", out_path.c_str());
+  return exit_ok;
+}
+
+// ---- Dispatch ---------------------------------------------------------------------------
+
+template <template <class> class Command>
+int with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& report) {
+  const ResolvedKernel kernel = resolve_kernel(command);
+  const std::string precision = command.optional("precision").value_or("double");
+  if (precision == "double") return Command<double>::run(comm, report, command, kernel);
+  if (precision == "float") return Command<float>::run(comm, report, command, kernel);
+  throw UsageError{"--precision is double or float, got '" + precision + "'"};
+}
+
+template <class T>
+struct Solve {
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k) {
+    return solve<T>(c, r, l, k);
+  }
+};
+template <class T>
+struct Predict {
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k) {
+    return predict<T>(c, r, l, k);
+  }
+};
+
+}  // namespace
+
+int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
+  Reporter report{comm};
+  MPI_Comm_rank(comm, &report.rank);
+  const std::string name = arguments.empty() ? "" : arguments[0];
+  const std::vector<std::string> rest(arguments.begin() + (arguments.empty() ? 0 : 1),
+                                      arguments.end());
+  const std::vector<std::string> commands = {"solve", "predict"};
+  try {
+    if (name.empty() || name == "--help" || name == "-h" || name == "help") {
+      report.print("%s\n%s", usage, kernels_help);
+      return name.empty() ? exit_usage : exit_ok;
+    }
+    if (name == "--version") {
+      report.print("kinterp %s (Kokkos %d, %s)\n", KINTERP_VERSION, KOKKOS_VERSION,
+                   Kokkos::DefaultExecutionSpace::name());
+      return exit_ok;
+    }
+    const bool is_solve = name == "solve";
+    if (!is_solve && name != "predict") {
+      std::string message = "unknown command '" + name + "'";
+      if (auto guess = closest(name, commands)) message += "; did you mean '" + *guess + "'?";
+      throw UsageError{message};
+    }
+    const auto specs = is_solve ? solve_options() : predict_options();
+    const CommandLine command(specs, rest);
+    if (command.flag("help")) {
+      report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s", name.c_str(),
+                   CommandLine::help(specs).c_str(), kernels_help);
+      return exit_ok;
+    }
+    return is_solve ? with_precision<Solve>(command, comm, report)
+                    : with_precision<Predict>(command, comm, report);
+  } catch (const UsageError& e) {
+    report.print("kinterp %s: %s (see kinterp %s--help)\n", name.c_str(), e.message.c_str(),
+                 name == "solve" || name == "predict" ? (name + " ").c_str() : "");
+    return exit_usage;
+  } catch (const Error& e) {
+    // kinterp::Error is thrown on every rank together: rank 0 speaks for all.
+    report.print("kinterp %s: error: %s\n", name.c_str(), e.what());
+    return exit_error;
+  } catch (const std::exception& e) {
+    // Anything else may have happened on this rank alone: stop them all.
+    std::fprintf(stderr, "kinterp %s: unexpected error on rank %d: %s\n", name.c_str(), report.rank,
+                 e.what());
+    MPI_Abort(comm, exit_error);
+  }
+  return exit_error;
+}
+
+}  // namespace kinterp::cli

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Sets kinterp up on Debian 12 from a fresh clone, and is safe to re-run:
+#   1. installs the Debian packages it needs, if any is missing (apt-get);
+#   2. finds Kokkos + Kokkos Kernels: an install named by Kokkos_ROOT,
+#      KokkosKernels_ROOT or CMAKE_PREFIX_PATH is used as it is; otherwise they
+#      are built once, with the OpenMP backend, from Debian's trilinos source
+#      package into .deps/install (git-ignored), and reused afterwards;
+#   3. configures and builds kinterp (default build/, Release, -march=native).
+#
+# Environment: KINTERP_BUILD_DIR (build), KINTERP_SANITIZE (e.g.
+# address,undefined: a checking build), KINTERP_CMAKE_ARGS (extra arguments
+# for kinterp's cmake), KINTERP_JOBS (parallel build jobs, default: all cores).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+deps="$root/.deps"
+build_dir=${KINTERP_BUILD_DIR:-$root/build}
+jobs=${KINTERP_JOBS:-$(nproc)}
+
+say() { printf '[kinterp setup] %s\n' "$*"; }
+die() { printf '[kinterp setup] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    die "'$*' needs root: run this script as root or install sudo"
+  fi
+}
+
+# --- 1. Debian packages --------------------------------------------------------
+packages=(cmake make g++ libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
+          liblapack-dev libblas-dev python3-numpy python3-matplotlib)
+missing=()
+for p in "${packages[@]}"; do
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- 2. Kokkos and Kokkos Kernels ----------------------------------------------
+prefix_path=${CMAKE_PREFIX_PATH:-}
+if [[ -n ${Kokkos_ROOT:-}${KokkosKernels_ROOT:-}${CMAKE_PREFIX_PATH:-} ]]; then
+  say "using the Kokkos given by Kokkos_ROOT / KokkosKernels_ROOT / CMAKE_PREFIX_PATH"
+else
+  install="$deps/install"
+  if [[ ! -f $install/.kinterp-complete ]]; then
+    "$root/scripts/build-kokkos.sh" "$install"
+  fi
+  prefix_path=$install
+fi
+
+# --- 3. kinterp -----------------------------------------------------------------
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DKINTERP_ARCH_NATIVE=ON)
+if [[ -n ${KINTERP_SANITIZE:-} ]]; then
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DKINTERP_SANITIZE="$KINTERP_SANITIZE")
+fi
+[[ -n $prefix_path ]] && cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix_path")
+# shellcheck disable=SC2206
+cmake_args+=(${KINTERP_CMAKE_ARGS:-})
+say "building kinterp in $build_dir"
+cmake -S "$root" -B "$build_dir" "${cmake_args[@]}" >/dev/null
+cmake --build "$build_dir" -j "$jobs"
