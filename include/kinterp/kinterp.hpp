@@ -1,0 +1,11 @@
+#pragma once
+/// \file kinterp.hpp
+/// Everything a program needs: KernelSolve, KernelSum, formulas, .npy I/O.
+
+#include <kinterp/KernelSolve.hpp>
+#include <kinterp/KernelSum.hpp>
+#include <kinterp/core/Environment.hpp>
+#include <kinterp/core/Error.hpp>
+#include <kinterp/core/Partition.hpp>
+#include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/Npy.hpp>
