@@ -2,23 +2,16 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
 
+#include "../DistributedData.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 namespace {
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-int world_size() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
+using kinterp::test::world_rank;
+using kinterp::test::world_size;
 
 TEST(BlockPartition, CoversAllRowsInOrderWithSizesDifferingByAtMostOne) {
   for (std::int64_t rows : {0, 1, 3, 7, 100, 1001}) {

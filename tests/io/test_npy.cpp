@@ -7,6 +7,8 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/io/Npy.hpp>
 
+#include "../DistributedData.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <unistd.h>
@@ -29,17 +31,8 @@ using kinterp::io::LocalRows;
 using kinterp::io::read_npy;
 using kinterp::io::write_npy;
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-int world_size() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
+using kinterp::test::world_rank;
+using kinterp::test::world_size;
 
 // A directory for this run's files, unique per run (rank 0's pid) and rank count.
 class ScratchDirectory : public ::testing::Environment {
