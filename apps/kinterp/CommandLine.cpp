@@ -1,5 +1,7 @@
 #include "CommandLine.hpp"
 
+#include <kinterp/core/detail/Spelling.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -7,38 +9,6 @@
 #include <sstream>
 
 namespace kinterp::cli {
-
-namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
-std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& known) {
-  std::optional<std::string> best;
-  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& candidate : known) {
-    const std::size_t distance = edit_distance(word, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = candidate;
-    }
-  }
-  return best;
-}
 
 CommandLine::CommandLine(std::vector<OptionSpec> specs, const std::vector<std::string>& arguments)
     : specs_(std::move(specs)) {
@@ -60,7 +30,8 @@ CommandLine::CommandLine(std::vector<OptionSpec> specs, const std::vector<std::s
                                    [&](const OptionSpec& s) { return s.name == name; });
     if (spec == specs_.end()) {
       std::string message = "unknown option --" + name;
-      if (auto guess = closest(name, names)) message += "; did you mean --" + *guess + "?";
+      const std::string guess = detail::closest(name, names);
+      if (!guess.empty()) message += "; did you mean --" + guess + "?";
       throw UsageError{message};
     }
     if (spec->value_name.empty()) {
@@ -108,14 +79,15 @@ double CommandLine::number(const std::string& name, double fallback) const {
   return value;
 }
 
-long CommandLine::integer(const std::string& name, long fallback) const {
+long CommandLine::integer(const std::string& name, long fallback, long lowest, long highest) const {
   const auto text = optional(name);
   if (!text) return fallback;
   char* end = nullptr;
   errno = 0;
   const long value = std::strtol(text->c_str(), &end, 10);
-  if (text->empty() || *end != '\0' || errno == ERANGE) {
-    throw UsageError{"--" + name + " takes an integer, got '" + *text + "'"};
+  if (text->empty() || *end != '\0' || errno == ERANGE || value < lowest || value > highest) {
+    throw UsageError{"--" + name + " takes an integer from " + std::to_string(lowest) + " to " +
+                     std::to_string(highest) + ", got '" + *text + "'"};
   }
   return value;
 }

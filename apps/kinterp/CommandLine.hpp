@@ -35,7 +35,8 @@ class CommandLine {
   std::vector<std::string> all(const std::string& name) const;
 
   double number(const std::string& name, double fallback) const;
-  long integer(const std::string& name, long fallback) const;
+  /// An integer in [lowest, highest]; UsageError otherwise.
+  long integer(const std::string& name, long fallback, long lowest, long highest) const;
 
   /// The options' help, one per line, aligned.
   static std::string help(const std::vector<OptionSpec>& specs);
@@ -44,8 +45,5 @@ class CommandLine {
   std::vector<OptionSpec> specs_;
   std::map<std::string, std::vector<std::string>> values_;
 };
-
-/// The known word closest to `word` by edit distance, if it is close enough.
-std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& known);
 
 }  // namespace kinterp::cli

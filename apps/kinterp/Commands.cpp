@@ -4,6 +4,7 @@
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/formula/Formula.hpp>
 #include <kinterp/io/Npy.hpp>
 
@@ -11,6 +12,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <climits>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -264,7 +266,9 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const double alpha = command.number("alpha", 1e-10);
   options.rtol = command.number("rtol", options.rtol);
   options.atol = command.number("atol", options.atol);
-  options.max_iterations = static_cast<int>(command.integer("max-it", options.max_iterations));
+  options.max_iterations =
+      static_cast<int>(command.integer("max-it", options.max_iterations, 0, INT_MAX));
+  check_solve_parameters(alpha, options);  // before any file is read
 
   const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
   kernel.check_points("--points " + points_path, points.columns);
@@ -409,7 +413,8 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
     const bool is_solve = name == "solve";
     if (!is_solve && name != "predict") {
       std::string message = "unknown command '" + name + "'";
-      if (auto guess = closest(name, commands)) message += "; did you mean '" + *guess + "'?";
+      const std::string guess = detail::closest(name, commands);
+      if (!guess.empty()) message += "; did you mean '" + guess + "'?";
       throw UsageError{message};
     }
     const auto specs = is_solve ? solve_options() : predict_options();

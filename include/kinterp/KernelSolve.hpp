@@ -15,6 +15,11 @@ struct KernelSolveResult : SolveResult {
   RingTimings product;  ///< summed over the products, this rank
 };
 
+/// Throws kinterp::Error unless alpha >= 0 and the options are usable (rtol,
+/// atol >= 0 and not both 0, max_iterations >= 0, dtol > 1). Not collective:
+/// KernelSolve::solve calls it too; programs may call it before reading data.
+void check_solve_parameters(double alpha, const SolveOptions& options);
+
 /// Solves (alpha I + K_xx) a = b for the points x spread over the ranks, with
 /// m >= 1 right-hand sides at once. Compiled for T = float and double.
 template <class T>

@@ -41,7 +41,28 @@ struct RegularizedKernelOperator {
   }
 };
 
-void check_options(double alpha, const SolveOptions& options) {
+/// What to try when CG stops without converging.
+std::string hint(double alpha, double variance, StopReason reason) {
+  if (alpha == 0) {
+    return ". With alpha = 0, K_xx is singular when points repeat and ill-conditioned when they "
+           "nearly do: use alpha > 0 (a small ridge such as 1e-6) or remove duplicate points";
+  }
+  if (alpha < 1e-6 * variance) {
+    std::ostringstream text;
+    text << ". alpha = " << alpha;
+    return text.str() +
+           " is tiny next to the kernel's scale, which makes (alpha I + K_xx) nearly singular: "
+           "a larger alpha (e.g. 1e-6 or more) converges faster and more reliably";
+  }
+  if (reason == StopReason::DivergedMaxIterations) {
+    return ". Allow more iterations, loosen rtol, or increase alpha (better conditioned)";
+  }
+  return "";
+}
+
+}  // namespace
+
+void check_solve_parameters(double alpha, const SolveOptions& options) {
   std::ostringstream problem;
   if (!(alpha >= 0) || !std::isfinite(alpha)) {
     problem << "alpha must be a finite number >= 0 (the ridge added to the diagonal), got "
@@ -60,8 +81,6 @@ void check_options(double alpha, const SolveOptions& options) {
   if (!problem.str().empty()) throw Error(problem.str());
 }
 
-}  // namespace
-
 template <class T>
 KernelSolve<T>::KernelSolve(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& points)
     : sum_(comm, kernel, points) {}
@@ -72,7 +91,7 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
   const detail::ScopedRegion region("kinterp::KernelSolve");
   const auto& product = sum_.product();
   const MPI_Comm comm = product.communicator().get();
-  check_options(alpha, options);  // the same on every rank
+  check_solve_parameters(alpha, options);  // the same on every rank
 
   std::ostringstream problem;
   if (static_cast<std::int64_t>(b.extent(0)) != product.local_count()) {
@@ -106,12 +125,7 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
     result.alpha = alpha;
     result.products = op.products;
     result.product = op.timings;
-    if (!result.converged() && alpha == 0) {
-      result.detail +=
-          ". With alpha = 0, K_xx is singular when points repeat and ill-conditioned when they "
-          "nearly do: use alpha > 0 (a small ridge such as 1e-6 times the kernel's scale) or "
-          "remove duplicate points";
-    }
+    if (!result.converged()) result.detail += hint(alpha, spec.variance, result.reason);
     return result;
   });
 }

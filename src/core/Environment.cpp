@@ -1,7 +1,10 @@
 #include <kinterp/core/Environment.hpp>
 
 #include <mpi.h>
+
 #include <Kokkos_Core.hpp>
+#include <cstring>
+#include <vector>
 
 namespace kinterp {
 
@@ -14,7 +17,23 @@ Environment::Environment(int& argc, char**& argv) {
     finalize_mpi_ = true;
   }
   if (!Kokkos::is_initialized()) {
-    Kokkos::initialize(argc, argv);
+    // Kokkos sees only its own --kokkos-* arguments (Kokkos 3 would also take
+    // the program's --help as its own), and they are removed from argv.
+    std::vector<char*> kokkos_argv = {argv[0]};
+    int kept = 1;
+    for (int k = 1; k < argc; ++k) {
+      if (std::strncmp(argv[k], "--kokkos-", 9) == 0) {
+        kokkos_argv.push_back(argv[k]);
+      } else {
+        argv[kept++] = argv[k];
+      }
+    }
+    argc = kept;
+    argv[argc] = nullptr;
+    int kokkos_argc = static_cast<int>(kokkos_argv.size());
+    kokkos_argv.push_back(nullptr);
+    char** kokkos_args = kokkos_argv.data();
+    Kokkos::initialize(kokkos_argc, kokkos_args);
     finalize_kokkos_ = true;
   }
 }

@@ -4,6 +4,8 @@
 
 #include "Expr.hpp"
 
+#include <kinterp/core/detail/Spelling.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -27,10 +29,6 @@ std::string text_of(const Source& source, const Expr& expr);
 
 /// `text` in single quotes, non-printable bytes escaped and long text shortened.
 std::string quoted(std::string_view text);
-
-/// The candidate closest to `name` by edit distance (ignoring case), or "" when
-/// none is close enough to be a plausible typo.
-std::string closest(std::string_view name, const std::vector<std::string>& candidates);
 
 /// "X, Y and Z".
 std::string join(const std::vector<std::string>& names);

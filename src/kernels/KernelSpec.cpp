@@ -1,4 +1,5 @@
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <cmath>
@@ -63,7 +64,10 @@ KernelSpec KernelSpec::from_name(const std::string& name, double length_scale) {
   } else {
     std::string known;
     for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown kernel '" + name + "'; the kernels are: " + known);
+    const std::string guess = detail::closest(name, names());
+    throw Error("unknown kernel '" + name + "'" +
+                (guess.empty() ? "" : "; did you mean '" + guess + "'?") +
+                " The kernels are: " + known);
   }
   return spec;
 }

@@ -11,13 +11,13 @@ std::string to_string(StopReason reason) {
     case StopReason::ConvergedAtol:
       return "converged (atol)";
     case StopReason::DivergedMaxIterations:
-      return "diverged (maximum iterations reached)";
+      return "did not converge (maximum iterations reached)";
     case StopReason::DivergedBreakdown:
-      return "diverged (breakdown)";
+      return "did not converge (breakdown: p^T A p not positive)";
     case StopReason::DivergedNanOrInf:
-      return "diverged (NaN or infinite residual)";
+      return "did not converge (NaN or infinite residual)";
     case StopReason::DivergedDtol:
-      return "diverged (residual grew past dtol * ||b||)";
+      return "did not converge (residual grew past dtol * ||b||)";
   }
   return "unknown";
 }

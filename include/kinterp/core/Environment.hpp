@@ -7,8 +7,8 @@
 namespace kinterp {
 
 /// Initialises MPI (MPI_THREAD_FUNNELED) and Kokkos unless they already are,
-/// and finalises, in reverse order, only what it initialised. Kokkos consumes
-/// its own `--kokkos-*` arguments from argc/argv.
+/// and finalises, in reverse order, only what it initialised. The `--kokkos-*`
+/// arguments go to Kokkos and are removed from argc/argv; the others stay.
 class Environment {
  public:
   Environment(int& argc, char**& argv);
