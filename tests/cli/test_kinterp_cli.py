@@ -1,0 +1,638 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `kinterp` tool.
+
+Runs `mpiexec -n P kinterp ...` on small problems written as .npy files and
+checks what it writes against numpy in float64: a dense solve of
+(alpha I + K) a = b, and K(t, x) @ a for predictions. Because every rank count
+is checked against the same numpy numbers, passing for P = 1..4 means the rank
+counts agree. Bad input must give the documented exit status and a message
+that says what is wrong, and every run has a time limit, so a hang fails.
+
+    python3 test_kinterp_cli.py --kinterp build/apps/kinterp --ranks 3 \
+        --mpiexec mpiexec --numproc-flag=-n --preflag=--oversubscribe
+
+Only the standard library and numpy.
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+# Filled in by main() from the command line.
+CONFIG = argparse.Namespace(kinterp=None, ranks=1, mpiexec="mpiexec", numproc_flag="-n",
+                            preflags=[], postflags=[], timeout=120.0)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_CONVERGED = 0, 1, 2, 3
+
+GAUSSIAN = "Exp(- G * SqDist(X,Y) ) * A"
+RTOL = 1e-10  # double solves: tight enough that the bound below is a sharp check
+# ||a - a*|| <= ||b - A a|| / alpha; the recurrence residual the solver stops on
+# and the true residual agree to rounding, so allow a factor 2 over rtol.
+SAFETY = 2.0
+
+
+# ---- Running the tool -------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, command, returncode, stdout, stderr):
+        self.command, self.returncode, self.stdout, self.stderr = command, returncode, stdout, stderr
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def describe(self):
+        return ("command: %s\nexit status: %s\n--- stdout ---\n%s\n--- stderr ---\n%s" %
+                (" ".join(self.command), self.returncode, self.stdout, self.stderr[-4000:]))
+
+
+def kinterp(*arguments, cwd, ranks=None, timeout=None):
+    """Runs kinterp under mpiexec; a run past the time limit is killed and fails the test."""
+    ranks = CONFIG.ranks if ranks is None else ranks
+    command = ([CONFIG.mpiexec, CONFIG.numproc_flag, str(ranks)] + CONFIG.preflags +
+               [CONFIG.kinterp] + CONFIG.postflags + [str(a) for a in arguments])
+    # A session of its own, so that a hang can be ended with every rank it started.
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout or CONFIG.timeout)
+    except subprocess.TimeoutExpired:
+        stdout, stderr = stop(process)
+        raise AssertionError("kinterp did not finish within %s s (a hang?)\n%s" %
+                             (timeout or CONFIG.timeout,
+                              Run(command, None, stdout, stderr).describe()))
+    return Run(command, process.returncode, stdout, stderr)
+
+
+def stop(process):
+    """Ends a hung run: SIGTERM to mpiexec, which takes its ranks down; failing that,
+    SIGKILL to every process of the run's session (ranks get process groups of their own)."""
+    process.terminate()
+    try:
+        return process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if entry.isdigit() and int(fields[3]) == process.pid:  # fields[3]: session id
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            continue
+    process.kill()
+    return process.communicate()
+
+
+def formula_args(d, m, g):
+    return ["--formula", GAUSSIAN, "--var", "X = Vi(%d)" % d, "--var", "Y = Vj(%d)" % d,
+            "--var", "A = Vj(%d)" % m, "--var", "G = Pm(1)", "--param", "G=%r" % g]
+
+
+def laplacian_args(length_scale):
+    return ["--kernel", "laplacian", "--length-scale", repr(length_scale)]
+
+
+# ---- The numpy reference, in float64 --------------------------------------------------------
+
+
+def squared_distances(t, x):
+    t, x = np.asarray(t, np.float64), np.asarray(x, np.float64)
+    return ((t[:, None, :] - x[None, :, :]) ** 2).sum(axis=2)
+
+
+def gaussian(g):
+    return lambda t, x: np.exp(-g * squared_distances(t, x))
+
+
+def laplacian(s):
+    return lambda t, x: np.exp(-np.sqrt(squared_distances(t, x)) / s)
+
+
+def gaussian_length_scale(s):
+    """`--kernel gaussian --length-scale s`: exp(-r^2 / (2 s^2))."""
+    return gaussian(1.0 / (2.0 * s * s))
+
+
+def reference_solve(kernel, x, b, alpha):
+    """a* = (alpha I + K_xx)^-1 b, and the largest eigenvalue bound of K (Gershgorin)."""
+    K = kernel(x, x)
+    a = np.linalg.solve(alpha * np.eye(len(x)) + K, np.asarray(b, np.float64))
+    return a, np.abs(K).sum(axis=1).max()
+
+
+def reference_cg(A, b, iterations):
+    """Plain conjugate gradient from 0, one column, `iterations` steps."""
+    x = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    rr = r @ r
+    for _ in range(iterations):
+        Ap = A @ p
+        step = rr / (p @ Ap)
+        x += step * p
+        r -= step * Ap
+        rr, rr_old = r @ r, rr
+        p = r + (rr / rr_old) * p
+    return x
+
+
+def columns(v):
+    return v.reshape(len(v), -1)
+
+
+# ---- Tests --------------------------------------------------------------------------------------
+
+
+class CliTestCase(unittest.TestCase):
+    """Shared set-up: a scratch folder and a fixed random stream."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._scratch = tempfile.TemporaryDirectory(prefix="kinterp-cli-")
+        cls.dir = cls._scratch.name
+        cls.rng = np.random.default_rng(20240611)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._scratch.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def save(self, name, array):
+        np.save(self.path(name), array)
+        return name
+
+    def run_kinterp(self, *arguments, **options):
+        return kinterp(*arguments, cwd=self.dir, **options)
+
+    def assertExit(self, run, status):
+        self.assertEqual(run.returncode, status, "wrong exit status\n" + run.describe())
+
+    def assertConverged(self, run):
+        self.assertExit(run, EXIT_OK)
+        self.assertRegex(run.stdout, re.compile(r"^converged \(\w+\) after \d+ iterations", re.M),
+                         "no line reports convergence\n" + run.describe())
+
+    def assertSolution(self, name, reference, alpha, b, lambda_max, rtol=RTOL,
+                       dtype=np.float64):
+        """The weights in `name` have the shape of b, the dtype, and are within the
+        CG bound of the dense solve, column by column."""
+        a = np.load(self.path(name))
+        self.assertEqual(a.dtype, np.dtype(dtype), name)
+        self.assertEqual(a.shape, np.shape(b), name)
+        eps = np.finfo(dtype).eps
+        # ||a - a*|| <= ||b - A a|| / alpha <= rtol ||b|| / alpha, plus what rounding adds:
+        # a few eps per kernel value and sum perturb A by ~ eps ||K||, which moves the
+        # solution by ~ eps cond(A) ||a*||, cond(A) <= 1 + lambda_max / alpha.
+        for c, (got, want, rhs) in enumerate(zip(columns(a).T.astype(np.float64),
+                                                 columns(reference).T, columns(b).T)):
+            error = np.linalg.norm(got - want)
+            bound = (SAFETY * rtol * np.linalg.norm(rhs) / alpha +
+                     8 * eps * (1 + lambda_max / alpha) * np.linalg.norm(want))
+            self.assertLessEqual(error, bound, "%s column %d: ||a - a*|| = %.3e > %.3e" %
+                                 (name, c, error, bound))
+        return a
+
+    def assertPrediction(self, name, K, a, dtype=np.float64, shape=None):
+        """Each y_i within the summation bound (N + 8) eps sum_j |K_ij| |a_j| of K @ a."""
+        y = np.load(self.path(name))
+        self.assertEqual(y.dtype, np.dtype(dtype), name)
+        a = np.asarray(a, np.float64)
+        want = K @ a
+        self.assertEqual(y.shape, shape or want.shape, name)
+        eps = np.finfo(dtype).eps
+        # In double this is ~1e-13 relative for N = 1500: the "1e-12 relative" check.
+        scale = np.abs(K) @ np.abs(a)
+        bound = (K.shape[1] + 8) * eps * scale + np.finfo(np.float64).tiny
+        excess = np.abs(y.astype(np.float64) - want) / bound
+        self.assertLessEqual(excess.max(), 1.0, "%s: worst error %.3g times the bound at %s" %
+                             (name, excess.max(), np.unravel_index(excess.argmax(), excess.shape)))
+        return y
+
+
+class SolveTest(CliTestCase):
+    """Item 1 and 3: the weights match numpy's dense solve for every rank count."""
+
+    def solve_case(self, tag, d, m, kernel_args, kernel, alpha, precision="double",
+                   file_dtype=np.float64, n=1500):
+        x = self.rng.random((n, d))
+        b = self.rng.standard_normal((n,) if m == 1 else (n, m))
+        self.save(tag + "_x.npy", x.astype(file_dtype))
+        self.save(tag + "_b.npy", b.astype(file_dtype))
+        x, b = x.astype(file_dtype).astype(np.float64), b.astype(file_dtype).astype(np.float64)
+        rtol = RTOL if precision == "double" else 1e-5
+        run = self.run_kinterp("solve", "--points", tag + "_x.npy", "--values", tag + "_b.npy",
+                               *kernel_args, "--alpha", alpha, "--rtol", rtol,
+                               "--precision", precision, "--out", tag + "_a.npy")
+        self.assertConverged(run)
+        self.assertEqual(run.stdout.count("kinterp solve:"), 1, "rank 0 alone reports\n" +
+                         run.describe())
+        reference, lambda_max = reference_solve(kernel, x, b, alpha)
+        dtype = np.float64 if precision == "double" else np.float32
+        return self.assertSolution(tag + "_a.npy", reference, alpha, b, lambda_max, rtol, dtype)
+
+    def test_gaussian_formula_1d_one_rhs(self):
+        self.solve_case("g1", d=1, m=1, kernel_args=formula_args(1, 1, 50), kernel=gaussian(50),
+                        alpha=1)
+
+    def test_gaussian_formula_2d_three_rhs(self):
+        self.solve_case("g2", d=2, m=3, kernel_args=formula_args(2, 3, 50), kernel=gaussian(50),
+                        alpha=10)
+
+    def test_laplacian_2d_one_rhs(self):
+        self.solve_case("l2", d=2, m=1, kernel_args=laplacian_args(0.1), kernel=laplacian(0.1),
+                        alpha=1)
+
+    def test_laplacian_1d_three_rhs(self):
+        self.solve_case("l1", d=1, m=3, kernel_args=laplacian_args(0.1), kernel=laplacian(0.1),
+                        alpha=10)
+
+    def test_float_precision_writes_float32(self):
+        self.solve_case("f2", d=2, m=3, kernel_args=formula_args(2, 3, 50), kernel=gaussian(50),
+                        alpha=1, precision="float")
+
+    def test_float32_files_in_float_precision(self):
+        self.solve_case("f1", d=1, m=1, kernel_args=laplacian_args(0.1), kernel=laplacian(0.1),
+                        alpha=1, precision="float", file_dtype=np.float32)
+
+    def test_initial_guess_and_every_solve_option(self):
+        # Every option `solve --help` lists that can go with --kernel, in one run.
+        n, alpha = 800, 1.0
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 2))
+        kernel = laplacian(0.1)
+        reference, lambda_max = reference_solve(kernel, x, b, alpha)
+        guess = reference + 1e-3 * self.rng.standard_normal(reference.shape)
+        self.save("ig_x.npy", x)
+        self.save("ig_b.npy", b)
+        self.save("ig_guess.npy", guess)
+        run = self.run_kinterp("solve", "--points", "ig_x.npy", "--values", "ig_b.npy",
+                               "--initial-guess", "ig_guess.npy", "--kernel", "laplacian",
+                               "--length-scale", "0.1", "--alpha", alpha, "--rtol", RTOL,
+                               "--atol", 0, "--max-it", 500, "--precision", "double",
+                               "--monitor", "--out", "ig_a.npy")
+        self.assertConverged(run)
+        self.assertSolution("ig_a.npy", reference, alpha, b, lambda_max)
+        # Starting next to the solution, the initial residual is ||b - A guess||, not ||b||.
+        first = re.search(r"^\s*iteration\s+0\s+residual\s+(\S+)", run.stdout, re.M)
+        self.assertIsNotNone(first, run.describe())
+        A = alpha * np.eye(n) + kernel(x, x)
+        initial = np.linalg.norm(b - A @ guess, axis=0).max()
+        self.assertAlmostEqual(float(first.group(1)) / initial, 1.0, delta=1e-5)
+
+
+class PredictTest(CliTestCase):
+    """Item 2: predictions match K(t, x) @ a."""
+
+    def test_solve_then_predict(self):
+        n, m, d, alpha = 1500, 3, 2, 1.0
+        x, b, t = self.rng.random((n, d)), self.rng.standard_normal((n, m)), self.rng.random((
+            700, d))
+        for name, array in (("sp_x.npy", x), ("sp_b.npy", b), ("sp_t.npy", t)):
+            self.save(name, array)
+        kernel_args = formula_args(d, m, 50)
+        run = self.run_kinterp("solve", "--points", "sp_x.npy", "--values", "sp_b.npy",
+                               *kernel_args, "--alpha", alpha, "--rtol", RTOL, "--out",
+                               "sp_a.npy")
+        self.assertConverged(run)
+        reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
+        a = self.assertSolution("sp_a.npy", reference, alpha, b, lambda_max)
+        run = self.run_kinterp("predict", "--points", "sp_x.npy", "--weights", "sp_a.npy",
+                               "--targets", "sp_t.npy", *kernel_args, "--out", "sp_y.npy")
+        self.assertExit(run, EXIT_OK)
+        K = gaussian(50)(t, x)
+        y = self.assertPrediction("sp_y.npy", K, a)
+        # And the model fitted by numpy predicts the same to the solve's accuracy.
+        fitted = K @ reference
+        self.assertLess(np.abs(y - fitted).max(), 1e-8 * np.abs(fitted).max())
+
+    def predict_case(self, tag, n, mt, d, m, kernel_args, kernel, precision="double"):
+        x, t = self.rng.random((n, d)), self.rng.random((mt, d))
+        a = self.rng.standard_normal((n,) if m == 1 else (n, m))
+        for suffix, array in (("_x.npy", x), ("_a.npy", a), ("_t.npy", t)):
+            self.save(tag + suffix, array)
+        run = self.run_kinterp("predict", "--points", tag + "_x.npy", "--weights",
+                               tag + "_a.npy", "--targets", tag + "_t.npy", *kernel_args,
+                               "--precision", precision, "--out", tag + "_y.npy")
+        self.assertExit(run, EXIT_OK)
+        if precision == "float":  # the tool computes with the numbers rounded to float
+            x, t, a = (v.astype(np.float32).astype(np.float64) for v in (x, t, a))
+        dtype = np.float64 if precision == "double" else np.float32
+        return self.assertPrediction(tag + "_y.npy", kernel(t, x), a, dtype,
+                                     (mt,) if m == 1 else (mt, m))
+
+    def test_laplacian_one_column(self):
+        self.predict_case("pl", n=1500, mt=600, d=2, m=1, kernel_args=laplacian_args(0.1),
+                          kernel=laplacian(0.1))
+
+    def test_gaussian_formula_1d(self):
+        self.predict_case("pg", n=1200, mt=900, d=1, m=3, kernel_args=formula_args(1, 3, 50),
+                          kernel=gaussian(50))
+
+    def test_float_precision(self):
+        self.predict_case("pf", n=1500, mt=500, d=2, m=2, kernel_args=formula_args(2, 2, 50),
+                          kernel=gaussian(50), precision="float")
+
+    def test_one_target(self):
+        self.predict_case("p1", n=500, mt=1, d=2, m=1, kernel_args=laplacian_args(0.1),
+                          kernel=laplacian(0.1))
+
+
+class FewPointsTest(CliTestCase):
+    """Item 4: fewer points than ranks (some ranks hold none)."""
+
+    def few_points(self, n):
+        alpha, s = 1.0, 0.5
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 1))  # (N, 1) stays 2-D
+        self.save("n%d_x.npy" % n, x)
+        self.save("n%d_b.npy" % n, b)
+        run = self.run_kinterp("solve", "--points", "n%d_x.npy" % n, "--values", "n%d_b.npy" % n,
+                               "--kernel", "gaussian", "--length-scale", s, "--alpha", alpha,
+                               "--rtol", RTOL, "--out", "n%d_a.npy" % n)
+        self.assertConverged(run)
+        reference, lambda_max = reference_solve(gaussian_length_scale(s), x, b, alpha)
+        a = self.assertSolution("n%d_a.npy" % n, reference, alpha, b, lambda_max)
+        # Predict at the points themselves, with as few targets as points.
+        run = self.run_kinterp("predict", "--points", "n%d_x.npy" % n, "--weights",
+                               "n%d_a.npy" % n, "--targets", "n%d_x.npy" % n, "--kernel",
+                               "gaussian", "--length-scale", s, "--out", "n%d_y.npy" % n)
+        self.assertExit(run, EXIT_OK)
+        self.assertPrediction("n%d_y.npy" % n, gaussian_length_scale(s)(x, x), a)
+
+    def test_one_point(self):
+        self.few_points(1)
+
+    def test_two_points(self):
+        self.few_points(2)
+
+    def test_three_points(self):
+        self.few_points(3)
+
+
+class NotConvergedTest(CliTestCase):
+    """Exit status 3: the reason is printed and the last iterate is still written."""
+
+    def test_max_it_too_small(self):
+        n, alpha, iterations = 1500, 1.0, 4
+        x, b = self.rng.random((n, 1)), self.rng.standard_normal(n)
+        self.save("mi_x.npy", x)
+        self.save("mi_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "mi_x.npy", "--values", "mi_b.npy",
+                               *formula_args(1, 1, 50), "--alpha", alpha, "--rtol", RTOL,
+                               "--max-it", iterations, "--out", "mi_a.npy")
+        self.assertExit(run, EXIT_NOT_CONVERGED)
+        self.assertRegex(run.stdout, r"did not converge|not converged|diverged")
+        self.assertIn("maximum iterations", run.stdout)
+        self.assertIn("after %d iterations" % iterations, run.stdout)
+        self.assertTrue(os.path.exists(self.path("mi_a.npy")), "the last iterate is not written")
+        A = alpha * np.eye(n) + gaussian(50)(x, x)
+        want = reference_cg(A, b, iterations)
+        a = np.load(self.path("mi_a.npy"))
+        self.assertEqual((a.shape, a.dtype), (b.shape, np.float64))
+        self.assertLess(np.linalg.norm(a - want), 1e-10 * np.linalg.norm(want),
+                        "the written weights are not CG's iterate %d" % iterations)
+        # The reported true residual is that of the written weights.
+        reported = re.search(r"\(recomputed: (\S+)\)", run.stdout)
+        self.assertIsNotNone(reported, run.describe())
+        actual = np.linalg.norm(b - A @ a) / np.linalg.norm(b)
+        self.assertAlmostEqual(float(reported.group(1)) / actual, 1.0, delta=1e-3)
+
+    def test_repeated_points_without_ridge(self):
+        x = self.rng.random((30, 1))
+        x = np.concatenate([x, x[:10]])  # 10 points twice: K_xx is singular
+        b = self.rng.standard_normal(len(x))
+        self.save("dup_x.npy", x)
+        self.save("dup_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "dup_x.npy", "--values", "dup_b.npy",
+                               "--kernel", "gaussian", "--length-scale", 0.1, "--alpha", 0,
+                               "--max-it", 300, "--out", "dup_a.npy")
+        self.assertExit(run, EXIT_NOT_CONVERGED)
+        self.assertRegex(run.stdout, r"(?i)repeat|duplicate")
+        self.assertRegex(run.stdout, r"alpha > 0")
+        self.assertTrue(os.path.exists(self.path("dup_a.npy")), "the last iterate is not written")
+
+
+class MonitorTest(CliTestCase):
+
+    def test_monitor_prints_one_line_per_iteration(self):
+        n, alpha = 1500, 1.0
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 2))
+        self.save("mo_x.npy", x)
+        self.save("mo_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "mo_x.npy", "--values", "mo_b.npy",
+                               *laplacian_args(0.1), "--alpha", alpha, "--rtol", 1e-8,
+                               "--monitor", "--out", "mo_a.npy")
+        self.assertConverged(run)
+        iterations = int(re.search(r"after (\d+) iterations", run.stdout).group(1))
+        lines = re.findall(r"^\s*iteration\s+(\d+)\s+residual\s+(\S+)\s*$", run.stdout, re.M)
+        self.assertEqual([int(k) for k, _ in lines], list(range(iterations + 1)),
+                         "one line per iteration, 0 (the initial residual) to the last, "
+                         "printed once\n" + run.describe())
+        residuals = np.array([float(r) for _, r in lines])
+        # From 0 the initial residual is b: the monitor shows the worst column.
+        self.assertAlmostEqual(residuals[0] / np.linalg.norm(b, axis=0).max(), 1.0, delta=1e-6)
+        self.assertLessEqual(residuals[-1], 1e-8 * np.linalg.norm(b, axis=0).max())
+        self.assertGreater(residuals[-2], 1e-8 * np.linalg.norm(b, axis=0).min())
+
+
+class BadInputTest(CliTestCase):
+    """Item 5: a non-zero status, a message saying what is wrong, and no hang."""
+
+    N = 200
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        n = cls.N
+        x, b = cls.rng.random((n, 1)), cls.rng.standard_normal(n)
+        np.save(os.path.join(cls.dir, "x.npy"), x)
+        np.save(os.path.join(cls.dir, "x2.npy"), cls.rng.random((n, 2)))
+        np.save(os.path.join(cls.dir, "b.npy"), b)
+        np.save(os.path.join(cls.dir, "b_short.npy"), b[:n - 7])
+        bad = x.copy()
+        bad[123, 0] = np.nan  # on the second rank or later when P > 1
+        np.save(os.path.join(cls.dir, "x_nan.npy"), bad)
+        bad = b.copy()
+        bad[n - 2] = np.inf  # on the last rank
+        np.save(os.path.join(cls.dir, "b_inf.npy"), bad)
+        with open(os.path.join(cls.dir, "x.npy"), "rb") as f:
+            whole = f.read()
+        with open(os.path.join(cls.dir, "x_truncated.npy"), "wb") as f:
+            f.write(whole[:-13])
+        with open(os.path.join(cls.dir, "not_npy.npy"), "w") as f:
+            f.write("x,y\n0.1,0.2\n0.3,0.4\n" * 20)
+
+    def solve(self, *arguments, points="x.npy", values="b.npy", kernel=None, out=True):
+        kernel = formula_args(1, 1, 50) if kernel is None else kernel
+        return self.run_kinterp("solve", "--points", points, "--values", values, *kernel,
+                                "--alpha", 1, *(["--out", "out.npy"] if out else []),
+                                *arguments)
+
+    def assertFails(self, run, status, *fragments):
+        self.assertExit(run, status)
+        for fragment in fragments:
+            self.assertIn(fragment, run.output, "the message does not say '%s'\n%s" %
+                          (fragment, run.describe()))
+        # Rank 0 speaks for all: the message is printed once, whatever the rank count.
+        message = [line for line in run.stdout.splitlines() if line.startswith("kinterp ")]
+        self.assertEqual(len([m for m in message if "error" in m or "(see kinterp" in m]), 1,
+                         "the error message is not printed exactly once\n" + run.describe())
+
+    def test_nan_in_points(self):
+        self.assertFails(self.solve(points="x_nan.npy"), EXIT_ERROR, "NaN or Inf", "row 123")
+
+    def test_inf_in_values(self):
+        self.assertFails(self.solve(values="b_inf.npy"), EXIT_ERROR, "NaN or Inf",
+                         "row %d" % (self.N - 2))
+
+    def test_values_rows_differ_from_points(self):
+        self.assertFails(self.solve(values="b_short.npy"), EXIT_ERROR,
+                         "has %d rows" % (self.N - 7), str(self.N))
+
+    def test_unknown_alias_in_formula(self):
+        kernel = ["--formula", "Exp(- G * SqDist(X,Z) ) * A", "--var", "X = Vi(1)",
+                  "--var", "Y = Vj(1)", "--var", "A = Vj(1)", "--var", "G = Pm(1)",
+                  "--param", "G=50"]
+        self.assertFails(self.solve(kernel=kernel), EXIT_ERROR, "unknown variable 'Z'")
+
+    def test_formula_dimension_differs_from_points(self):
+        # X = Vi(1) but the points have 2 coordinates.
+        self.assertFails(self.solve(points="x2.npy"), EXIT_ERROR,
+                         "2 coordinates per point", "dimension 1")
+
+    def test_formula_dimensions_disagree(self):
+        kernel = ["--formula", GAUSSIAN, "--var", "X = Vi(1)", "--var", "Y = Vj(2)",
+                  "--var", "A = Vj(1)", "--var", "G = Pm(1)", "--param", "G=50"]
+        self.assertFails(self.solve(kernel=kernel), EXIT_ERROR, "dimension")
+
+    def test_unknown_function_suggests_closest(self):
+        kernel = ["--formula", "Expp(- G * SqDist(X,Y) ) * A", "--var", "X = Vi(1)",
+                  "--var", "Y = Vj(1)", "--var", "A = Vj(1)", "--var", "G = Pm(1)",
+                  "--param", "G=50"]
+        self.assertFails(self.solve(kernel=kernel), EXIT_ERROR, "unknown function 'Expp'",
+                         "did you mean 'Exp'")
+
+    def test_negative_alpha(self):
+        run = self.run_kinterp("solve", "--points", "x.npy", "--values", "b.npy",
+                               *formula_args(1, 1, 50), "--alpha", -1, "--out", "out.npy")
+        self.assertFails(run, EXIT_ERROR, "alpha must be", ">= 0", "-1")
+
+    def test_missing_file(self):
+        self.assertFails(self.solve(points="no_such_file.npy"), EXIT_ERROR,
+                         "no_such_file.npy", "cannot open")
+
+    def test_truncated_file(self):
+        self.assertFails(self.solve(points="x_truncated.npy"), EXIT_ERROR, "x_truncated.npy",
+                         "truncated")
+
+    def test_not_an_npy_file(self):
+        self.assertFails(self.solve(points="not_npy.npy"), EXIT_ERROR, "not_npy.npy",
+                         "not a NumPy .npy file")
+
+    def test_unknown_option_suggests_closest(self):
+        self.assertFails(self.solve("--alpah", "1"), EXIT_USAGE, "unknown option --alpah",
+                         "did you mean --alpha?")
+
+    def test_unknown_command_suggests_closest(self):
+        self.assertFails(self.run_kinterp("solv", "--points", "x.npy"), EXIT_USAGE,
+                         "unknown command 'solv'", "did you mean 'solve'?")
+
+    def test_formula_and_kernel_together(self):
+        run = self.solve(kernel=formula_args(1, 1, 50) + laplacian_args(0.1))
+        self.assertFails(run, EXIT_USAGE, "--formula", "--kernel")
+
+    def test_missing_out(self):
+        self.assertFails(self.solve(out=False), EXIT_USAGE, "--out is required")
+
+    def test_option_value_not_a_number(self):
+        self.assertFails(self.solve("--rtol", "tiny"), EXIT_USAGE, "--rtol", "'tiny'")
+
+    def test_max_it_out_of_range(self):
+        # 2^32 + 2 must not wrap around to 2 iterations.
+        self.assertFails(self.solve("--max-it", 2**32 + 2), EXIT_USAGE, "--max-it")
+
+    def test_nan_in_targets(self):
+        t = self.rng.random((9, 1))
+        t[7, 0] = np.nan
+        self.save("t_nan.npy", t)
+        run = self.run_kinterp("predict", "--points", "x.npy", "--weights", "b.npy", "--targets",
+                               "t_nan.npy", *laplacian_args(0.1), "--out", "out.npy")
+        self.assertFails(run, EXIT_ERROR, "NaN or Inf", "row 7")
+
+
+class HelpTest(CliTestCase):
+    """Item 6: --help of each command lists every option the command accepts."""
+
+    SOLVE = {"points", "values", "out", "alpha", "rtol", "atol", "max-it", "initial-guess",
+             "monitor", "formula", "var", "param", "kernel", "length-scale", "precision", "help"}
+    PREDICT = {"points", "weights", "targets", "out", "formula", "var", "param", "kernel",
+               "length-scale", "precision", "help"}
+
+    def listed_options(self, text):
+        # kinterp's option lines are indented by two spaces (Kokkos' own, if any, by more).
+        return set(re.findall(r"^  --([a-z][a-z0-9-]*)", text, re.M))
+
+    def check_help(self, command, expected):
+        run = self.run_kinterp(command, "--help")
+        self.assertExit(run, EXIT_OK)
+        listed = self.listed_options(run.stdout)
+        self.assertLessEqual(expected, listed, "missing from `kinterp %s --help`: %s\n%s" %
+                             (command, sorted(expected - listed), run.describe()))
+        return run
+
+    def test_solve_help(self):
+        self.check_help("solve", self.SOLVE)
+
+    def test_predict_help(self):
+        self.check_help("predict", self.PREDICT)
+
+    def test_tool_help(self):
+        run = self.run_kinterp("--help")
+        self.assertExit(run, EXIT_OK)
+        for word in ("solve", "predict", "--formula", "--kernel", "Exit status"):
+            self.assertIn(word, run.stdout)
+        run = self.run_kinterp()
+        self.assertExit(run, EXIT_USAGE)
+        self.assertIn("Usage:", run.stdout)
+
+    def test_help_is_printed_once(self):
+        # Asked for help, the tool answers once, not once per rank.
+        run = self.run_kinterp("solve", "--help")
+        self.assertExit(run, EXIT_OK)
+        self.assertEqual(run.stdout.count("Usage: mpirun -np P kinterp solve"), 1, run.describe())
+        self.assertLessEqual(run.output.count("Kokkos command line arguments"), 1,
+                             "`kinterp solve --help` prints Kokkos' help once per rank\n" +
+                             run.describe())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kinterp", required=True, help="the kinterp executable")
+    parser.add_argument("--ranks", type=int, default=1)
+    parser.add_argument("--mpiexec", default="mpiexec")
+    parser.add_argument("--numproc-flag", default="-n")
+    parser.add_argument("--preflag", dest="preflags", action="append", default=[],
+                        help="an mpiexec flag before the executable (repeat)")
+    parser.add_argument("--postflag", dest="postflags", action="append", default=[],
+                        help="an mpiexec flag after the executable (repeat)")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds before one run of kinterp counts as hung")
+    options, rest = parser.parse_known_args()
+    vars(CONFIG).update(vars(options))
+    CONFIG.kinterp = os.path.abspath(CONFIG.kinterp)
+    print("kinterp CLI tests: %s on %d rank(s) via %s" % (CONFIG.kinterp, CONFIG.ranks,
+                                                          CONFIG.mpiexec), flush=True)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
