@@ -15,9 +15,10 @@ if [[ ${1:-} == --sanitize ]]; then
   export KINTERP_BUILD_DIR=${KINTERP_BUILD_DIR:-$root/build-sanitize}
   export KINTERP_SANITIZE=address,undefined
   # Open MPI and the OpenMP runtime keep some allocations until exit; leaks
-  # inside kinterp's own code are still reported.
+  # inside kinterp's own code are still reported. Full stack unwinding lets the
+  # suppressions see Open MPI's frames (it is built without frame pointers).
   export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
-  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 build_dir=${KINTERP_BUILD_DIR:-$root/build}
