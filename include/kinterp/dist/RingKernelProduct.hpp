@@ -27,6 +27,24 @@
 
 namespace kinterp {
 
+namespace detail {
+
+/// block = [points row-major, then weights row-major]. A functor, not a
+/// KOKKOS_LAMBDA: nvcc rejects extended lambdas in private member functions.
+template <class Buffer, class ConstMatrix>
+struct PackBlock {
+  Buffer block;
+  ConstMatrix sources, weights;
+  std::int64_t n;
+  int d, columns;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
+    for (int k = 0; k < d; ++k) block(i * d + k) = sources(i, k);
+    for (int c = 0; c < columns; ++c) block(n * d + i * columns + c) = weights(i, c);
+  }
+};
+
+}  // namespace detail
+
 /// Seconds one rank spent in a distributed product.
 struct RingTimings {
   double total = 0;    ///< the whole product
@@ -197,13 +215,9 @@ class RingKernelProduct {
     const std::int64_t n = local_count();
     const int d = dim_, columns = static_cast<int>(weights.extent(1));
     const Buffer block = blocks_[b];
-    const ConstMatrix sources = sources_;
     Kokkos::parallel_for(
         "kinterp::RingKernelProduct::pack", Kokkos::RangePolicy<ExecutionSpace>(space, 0, n),
-        KOKKOS_LAMBDA(const std::int64_t i) {
-          for (int k = 0; k < d; ++k) block(i * d + k) = sources(i, k);
-          for (int c = 0; c < columns; ++c) block(n * d + i * columns + c) = weights(i, c);
-        });
+        detail::PackBlock<Buffer, ConstMatrix>{block, sources_, weights, n, d, columns});
     if constexpr (!host_accessible) Kokkos::deep_copy(space, host_blocks_[b], block);
     space.fence();  // MPI reads the block next
   }
