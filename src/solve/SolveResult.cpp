@@ -18,6 +18,8 @@ std::string to_string(StopReason reason) {
       return "did not converge (NaN or infinite residual)";
     case StopReason::DivergedDtol:
       return "did not converge (residual grew past dtol * ||b||)";
+    case StopReason::DivergedTrueResidual:
+      return "did not converge (the recomputed residual stays above the tolerance)";
   }
   return "unknown";
 }

@@ -134,6 +134,26 @@ TEST(KernelSolve, FloatSolvesToFloatAccuracy) {
   double sums[2] = {error2, norm2};
   MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   EXPECT_LE(std::sqrt(sums[0] / sums[1]), 1e-4);
+  // "Converged" is confirmed by the recomputed residual, not only the recurrence.
+  EXPECT_LE(result.relative_residual(), options.rtol);
+}
+
+TEST(KernelSolve, ToleranceBelowFloatPrecisionIsReportedNotClaimed) {
+  const auto p = make_problem(400, 2, 1);
+  HostMatrix<float> x(p.x.rows, p.x.cols), b(p.b.rows, p.b.cols);
+  std::copy(p.x.values.begin(), p.x.values.end(), x.values.begin());
+  std::copy(p.b.values.begin(), p.b.values.end(), b.values.begin());
+  const kinterp::KernelSolve<float> solver(MPI_COMM_WORLD, {KernelFamily::Gaussian, 20.0, 1.0},
+                                           rows_on_device(x, p.block));
+  DeviceMatrix<float> a("a", p.block.count, 1);
+  kinterp::SolveOptions options;
+  options.rtol = 1e-10;  // float cannot get there
+  options.max_iterations = 5000;
+  const auto result = solver.solve(rows_on_device(b, p.block), a, 1.0, options);
+  EXPECT_FALSE(result.converged()) << "relative residual " << result.relative_residual();
+  EXPECT_GT(result.relative_residual(), options.rtol);
+  EXPECT_LT(result.iterations, options.max_iterations) << to_string(result.reason);
+  EXPECT_FALSE(result.detail.empty());
 }
 
 TEST(KernelSolve, MonitorSeesEveryIterationAndInitialGuessIsUsed) {

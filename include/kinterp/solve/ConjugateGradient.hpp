@@ -93,152 +93,239 @@ struct ColumnCoefficients {
   }
 };
 
+/// One run of CG; conjugate_gradient below is its interface.
+template <class Operator>
+class ConjugateGradientRun {
+ public:
+  using Matrix = typename Operator::Matrix;
+  using ConstMatrix = typename Operator::ConstMatrix;
+  using T = typename Matrix::non_const_value_type;
+
+  /// How often CG restarts from the recomputed residual when the recurrence
+  /// says converged but b - A x disagrees (finite precision drift).
+  static constexpr int max_restarts = 3;
+
+  ConjugateGradientRun(const Operator& A, const ConstMatrix& b, const Matrix& x,
+                       const SolveOptions& options)
+      : A_(A),
+        b_(b),
+        x_(x),
+        options_(options),
+        m_(static_cast<int>(b.extent(1))),
+        r_(alloc("kinterp::cg::r")),
+        p_(alloc("kinterp::cg::p")),
+        Ap_(alloc("kinterp::cg::Ap")),
+        dots_(A.comm(), m_),
+        step_("kinterp::cg::step", m_),
+        ones_("kinterp::cg::ones", m_),
+        threshold_(m_),
+        active_(m_),
+        rr_(m_),
+        norms_(m_) {
+    ones_.set([](int) { return 1; });
+  }
+
+  SolveResult run() {
+    const double start = MPI_Wtime();
+    result_.rhs_norms = square_roots(dots_(b_, b_));
+    for (int c = 0; c < m_; ++c) {
+      threshold_[c] = std::max(options_.rtol * result_.rhs_norms[c], options_.atol);
+    }
+    if (options_.use_initial_guess) {
+      compute_true_residual();
+    } else {
+      Kokkos::deep_copy(x_, T(0));
+      Kokkos::deep_copy(r_, b_);
+    }
+    bool done = restart_from_residual();
+    record();
+    for (int restarts = 0;; ++restarts) {
+      while (!done && iteration_ < options_.max_iterations) done = iterate();
+      if (!done) stop_at_max_iterations();
+      compute_true_residual();
+      result_.true_residual_norms = square_roots(dots_(r_, r_));
+      if (!result_.converged() || true_residual_within_tolerance()) break;
+      if (restarts == max_restarts) {
+        stop_above_true_tolerance();
+        break;
+      }
+      done = restart_from_residual();
+    }
+    result_.iterations = iteration_;
+    result_.residual_norms = norms_;
+    result_.seconds = MPI_Wtime() - start;
+    return result_;
+  }
+
+ private:
+  Matrix alloc(const std::string& label) const {
+    return Matrix(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), b_.extent(0), m_);
+  }
+
+  static std::vector<double> square_roots(std::vector<double> values) {
+    for (auto& v : values) v = std::sqrt(v);
+    return values;
+  }
+
+  /// r = b - A x
+  void compute_true_residual() {
+    A_.apply(x_, Ap_);
+    KokkosBlas::update(T(1), b_, T(-1), Ap_, T(0), r_);
+  }
+
+  /// Starts (or restarts) the recurrence from the residual in r: p = r, every
+  /// column active again. Returns true when that already ends the solve.
+  bool restart_from_residual() {
+    Kokkos::deep_copy(p_, r_);
+    rr_ = dots_(r_, r_);
+    norms_ = square_roots(rr_);
+    std::fill(active_.begin(), active_.end(), true);
+    return check_residuals();
+  }
+
+  void record() {
+    result_.history.push_back(norms_);
+    if (options_.monitor) options_.monitor(iteration_, norms_);
+  }
+
+  /// One CG iteration for every active column. Returns true when the solve is over.
+  bool iterate() {
+    ++iteration_;
+    A_.apply(p_, Ap_);
+    const std::vector<double> curvature = dots_(p_, Ap_, p_, p_);  // [p.Ap, p.p]
+    std::vector<double> alpha(m_, 0.0);
+    for (int c = 0; c < m_; ++c) {
+      if (!active_[c]) continue;
+      const double pAp = curvature[c], pp = curvature[m_ + c];
+      largest_quotient_ = std::max(largest_quotient_, pAp / pp);
+      if (!std::isfinite(pAp)) {
+        return stop(StopReason::DivergedNanOrInf,
+                    "p^T A p is not finite in column " + std::to_string(c));
+      }
+      // p^T A p at the level of rounding errors counts as zero.
+      if (!(pAp > std::numeric_limits<T>::epsilon() * largest_quotient_ * pp)) {
+        std::ostringstream why;
+        why << "p^T A p = " << pAp << " in column " << c << " at iteration " << iteration_
+            << " is not positive against |p|^2 * (largest Rayleigh quotient) = "
+            << largest_quotient_ * pp
+            << ": the operator is singular or indefinite to working precision";
+        return stop(StopReason::DivergedBreakdown, why.str());
+      }
+      alpha[c] = rr_[c] / pAp;
+    }
+    KokkosBlas::axpby(step_.set([&](int c) { return alpha[c]; }), p_, ones_.device, x_);
+    KokkosBlas::axpby(step_.set([&](int c) { return -alpha[c]; }), Ap_, ones_.device, r_);
+    const std::vector<double> rr_new = dots_(r_, r_);
+    std::vector<double> beta(m_, 0.0);
+    for (int c = 0; c < m_; ++c) beta[c] = active_[c] ? rr_new[c] / rr_[c] : 0.0;
+    rr_ = rr_new;
+    norms_ = square_roots(rr_);
+    record();
+    if (check_residuals()) return true;
+    // p = r + beta p
+    KokkosBlas::axpby(ones_.device, r_, step_.set([&](int c) { return beta[c]; }), p_);
+    return false;
+  }
+
+  /// Retires the columns that have converged; returns true when the solve is
+  /// over (all converged, or a residual that is NaN/Inf or past dtol).
+  bool check_residuals() {
+    for (int c = 0; c < m_; ++c) {
+      if (!active_[c]) continue;
+      std::ostringstream why;
+      if (!std::isfinite(norms_[c])) {
+        why << "the residual of column " << c << " is " << norms_[c] << " at iteration "
+            << iteration_;
+        return stop(StopReason::DivergedNanOrInf, why.str());
+      }
+      if (norms_[c] <= threshold_[c]) {
+        active_[c] = false;
+      } else if (norms_[c] > options_.dtol * result_.rhs_norms[c]) {
+        why << "the residual of column " << c << " grew to " << norms_[c]
+            << " > dtol * ||b|| = " << options_.dtol * result_.rhs_norms[c] << " at iteration "
+            << iteration_;
+        return stop(StopReason::DivergedDtol, why.str());
+      }
+    }
+    if (std::any_of(active_.begin(), active_.end(), [](bool a) { return a; })) return false;
+    bool by_rtol = true;
+    for (int c = 0; c < m_; ++c) {
+      by_rtol = by_rtol && threshold_[c] == options_.rtol * result_.rhs_norms[c];
+    }
+    return stop(by_rtol ? StopReason::ConvergedRtol : StopReason::ConvergedAtol, "");
+  }
+
+  bool stop(StopReason reason, const std::string& detail) {
+    result_.reason = reason;
+    result_.detail = detail;
+    return true;
+  }
+
+  bool true_residual_within_tolerance() const {
+    for (int c = 0; c < m_; ++c) {
+      if (result_.true_residual_norms[c] > threshold_[c]) return false;
+    }
+    return true;
+  }
+
+  void stop_at_max_iterations() {
+    double worst = 0;
+    for (int c = 0; c < m_; ++c) {
+      if (result_.rhs_norms[c] > 0) worst = std::max(worst, norms_[c] / result_.rhs_norms[c]);
+    }
+    std::ostringstream why;
+    why << "the relative residual is still " << worst << " after " << iteration_
+        << " iterations (rtol = " << options_.rtol << ")";
+    stop(StopReason::DivergedMaxIterations, why.str());
+  }
+
+  void stop_above_true_tolerance() {
+    double worst = 0;
+    for (int c = 0; c < m_; ++c) {
+      if (result_.rhs_norms[c] > 0) {
+        worst = std::max(worst, result_.true_residual_norms[c] / result_.rhs_norms[c]);
+      }
+    }
+    std::ostringstream why;
+    why << "the recurrence met the tolerance " << max_restarts + 1
+        << " times, but the recomputed relative residual ||b - A x|| / ||b|| stays at " << worst
+        << " (rtol = " << options_.rtol
+        << "): the tolerance is below what this precision attains for this problem; loosen "
+           "rtol or compute in double";
+    stop(StopReason::DivergedTrueResidual, why.str());
+  }
+
+  const Operator& A_;
+  ConstMatrix b_;
+  Matrix x_;
+  const SolveOptions& options_;
+  int m_;
+  Matrix r_, p_, Ap_;
+  ColumnDots<Matrix> dots_;
+  ColumnCoefficients<Matrix> step_, ones_;
+  std::vector<double> threshold_;
+  std::vector<bool> active_;
+  std::vector<double> rr_, norms_;
+  int iteration_ = 0;
+  /// The largest Rayleigh quotient seen: the scale against which p^T A p is
+  /// judged to be zero.
+  double largest_quotient_ = 0;
+  SolveResult result_;
+};
+
 }  // namespace detail
 
 /// Collective over A.comm(). Solves A x = b for the m columns of b (this rank's
 /// rows: n_r x m), writing x (n_r x m). Stops when every column has converged
-/// (||r|| <= max(rtol ||b||, atol)), at max_iterations, or at the first sign of
+/// (||r|| <= max(rtol ||b||, atol)) and the recomputed residual b - A x agrees
+/// (else it restarts from it), at max_iterations, or at the first sign of
 /// trouble (breakdown, NaN/Inf, divergence): it always terminates, and the
 /// result says why. A must be symmetric positive definite.
 template <class Operator>
 SolveResult conjugate_gradient(const Operator& A, const typename Operator::ConstMatrix& b,
                                const typename Operator::Matrix& x, const SolveOptions& options) {
-  using Matrix = typename Operator::Matrix;
-  using T = typename Matrix::non_const_value_type;
   const detail::ScopedRegion region("kinterp::conjugate_gradient");
-  const double start = MPI_Wtime();
-  const std::size_t n = b.extent(0);
-  const int m = static_cast<int>(b.extent(1));
-  const auto alloc = [&](const std::string& label) {
-    return Matrix(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), n, m);
-  };
-  Matrix r = alloc("kinterp::cg::r"), p = alloc("kinterp::cg::p"), Ap = alloc("kinterp::cg::Ap");
-  detail::ColumnDots<Matrix> dots(A.comm(), m);
-  detail::ColumnCoefficients<Matrix> step("kinterp::cg::step", m), keep("kinterp::cg::keep", m);
-  const auto& ones = keep.set([](int) { return 1; });
-
-  SolveResult result;
-  result.rhs_norms = dots(b, b);
-  for (auto& v : result.rhs_norms) v = std::sqrt(v);
-
-  if (options.use_initial_guess) {
-    A.apply(x, Ap);
-    KokkosBlas::update(T(1), b, T(-1), Ap, T(0), r);  // r = b - A x
-  } else {
-    Kokkos::deep_copy(x, T(0));
-    Kokkos::deep_copy(r, b);
-  }
-  std::vector<double> rr = dots(r, r);
-  std::vector<double> threshold(m);
-  std::vector<bool> active(m);
-  std::vector<double> norms(m);
-  const auto record = [&](int iteration) {
-    for (int c = 0; c < m; ++c) norms[c] = std::sqrt(rr[c]);
-    result.history.push_back(norms);
-    if (options.monitor) options.monitor(iteration, norms);
-  };
-  for (int c = 0; c < m; ++c)
-    threshold[c] = std::max(options.rtol * result.rhs_norms[c], options.atol);
-  record(0);
-
-  // Checks the residuals after an update; returns true when the solve is over.
-  const auto stopped = [&](int iteration) {
-    std::ostringstream why;
-    for (int c = 0; c < m; ++c) {
-      if (!active[c]) continue;
-      if (!std::isfinite(norms[c])) {
-        result.reason = StopReason::DivergedNanOrInf;
-        why << "the residual of column " << c << " is " << norms[c] << " at iteration "
-            << iteration;
-      } else if (norms[c] <= threshold[c]) {
-        active[c] = false;
-        continue;
-      } else if (norms[c] > options.dtol * result.rhs_norms[c]) {
-        result.reason = StopReason::DivergedDtol;
-        why << "the residual of column " << c << " grew to " << norms[c]
-            << " > dtol * ||b|| = " << options.dtol * result.rhs_norms[c] << " at iteration "
-            << iteration;
-      } else {
-        continue;
-      }
-      result.detail = why.str();
-      return true;
-    }
-    if (std::none_of(active.begin(), active.end(), [](bool a) { return a; })) {
-      bool by_rtol = true;
-      for (int c = 0; c < m; ++c)
-        by_rtol = by_rtol && threshold[c] == options.rtol * result.rhs_norms[c];
-      result.reason = by_rtol ? StopReason::ConvergedRtol : StopReason::ConvergedAtol;
-      return true;
-    }
-    return false;
-  };
-  for (int c = 0; c < m; ++c) active[c] = true;
-  bool done = stopped(0);
-
-  // The largest Rayleigh quotient seen: the scale against which p^T A p is
-  // judged to be zero.
-  double largest_quotient = 0;
-  Kokkos::deep_copy(p, r);
-  int iteration = 0;
-  while (!done && iteration < options.max_iterations) {
-    ++iteration;
-    A.apply(p, Ap);
-    const std::vector<double> curvature = dots(p, Ap, p, p);  // [p.Ap, p.p]
-    std::vector<double> alpha(m, 0.0);
-    for (int c = 0; c < m && !done; ++c) {
-      if (!active[c]) continue;
-      const double pAp = curvature[c], pp = curvature[m + c];
-      largest_quotient = std::max(largest_quotient, pAp / pp);
-      if (!std::isfinite(pAp)) {
-        result.reason = StopReason::DivergedNanOrInf;
-        result.detail = "p^T A p is not finite in column " + std::to_string(c);
-        done = true;
-      } else if (!(pAp > std::numeric_limits<T>::epsilon() * largest_quotient * pp)) {
-        std::ostringstream why;
-        why << "p^T A p = " << pAp << " in column " << c << " at iteration " << iteration
-            << " is not positive against |p|^2 * (largest Rayleigh quotient) = "
-            << largest_quotient * pp
-            << ": the operator is singular or indefinite to working precision";
-        result.reason = StopReason::DivergedBreakdown;
-        result.detail = why.str();
-        done = true;
-      }
-      alpha[c] = rr[c] / pAp;
-    }
-    if (done) break;
-    KokkosBlas::axpby(step.set([&](int c) { return alpha[c]; }), p, ones, x);    // x += alpha p
-    KokkosBlas::axpby(step.set([&](int c) { return -alpha[c]; }), Ap, ones, r);  // r -= alpha Ap
-    const std::vector<double> rr_new = dots(r, r);
-    std::vector<double> beta(m, 0.0);
-    for (int c = 0; c < m; ++c) beta[c] = active[c] ? rr_new[c] / rr[c] : 0.0;
-    rr = rr_new;
-    record(iteration);
-    done = stopped(iteration);
-    if (!done)
-      KokkosBlas::axpby(ones, r, step.set([&](int c) { return beta[c]; }), p);  // p = r + beta p
-  }
-  if (!done) {
-    result.reason = StopReason::DivergedMaxIterations;
-    std::ostringstream why;
-    double worst = 0;
-    for (int c = 0; c < m; ++c) {
-      if (result.rhs_norms[c] > 0) worst = std::max(worst, norms[c] / result.rhs_norms[c]);
-    }
-    why << "the relative residual is still " << worst << " after " << iteration
-        << " iterations (rtol = " << options.rtol << ")";
-    result.detail = why.str();
-  }
-  result.iterations = iteration;
-  result.residual_norms = norms;
-
-  // The recurrence drifts from the true residual in finite precision: report both.
-  A.apply(x, Ap);
-  KokkosBlas::update(T(1), b, T(-1), Ap, T(0), r);
-  result.true_residual_norms = dots(r, r);
-  for (auto& v : result.true_residual_norms) v = std::sqrt(v);
-  result.seconds = MPI_Wtime() - start;
-  return result;
+  return detail::ConjugateGradientRun<Operator>(A, b, x, options).run();
 }
 
 }  // namespace kinterp

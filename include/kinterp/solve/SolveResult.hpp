@@ -16,6 +16,7 @@ enum class StopReason {
   DivergedBreakdown,      ///< p^T A p not positive: A singular or indefinite to working precision
   DivergedNanOrInf,       ///< a residual became NaN or infinite
   DivergedDtol,           ///< ||r|| > dtol * ||b||: the iteration blew up
+  DivergedTrueResidual,   ///< the recurrence converged, b - A x stays above the tolerance
 };
 
 /// "converged (rtol)", "diverged (breakdown)", ...
