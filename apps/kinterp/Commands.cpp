@@ -6,6 +6,7 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/LocalRowsView.hpp>
 #include <kinterp/io/Npy.hpp>
 
 #include "CommandLine.hpp"
@@ -188,29 +189,7 @@ ResolvedKernel resolve_kernel(const CommandLine& command) {
 
 template <class T>
 typename KernelSum<T>::Matrix to_device(const io::LocalRows<T>& rows, const std::string& label) {
-  using HostRows =
-      Kokkos::View<const T**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-  const HostRows host(rows.values.data(), rows.block.count, rows.columns);
-  typename KernelSum<T>::Matrix device(Kokkos::view_alloc(Kokkos::WithoutInitializing, label),
-                                       rows.block.count, rows.columns);
-  Kokkos::deep_copy(device, host);
-  return device;
-}
-
-/// `view`'s rows as the rows `block` of a (global_rows x columns) array.
-template <class T>
-io::LocalRows<T> to_rows(const typename KernelSum<T>::Matrix& view, std::int64_t global_rows,
-                         RowBlock block, int ndim) {
-  io::LocalRows<T> rows;
-  rows.global_rows = global_rows;
-  rows.columns = static_cast<std::int64_t>(view.extent(1));
-  rows.ndim = ndim;
-  rows.block = block;
-  rows.values.resize(block.count * rows.columns);
-  Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> host(
-      rows.values.data(), block.count, rows.columns);
-  Kokkos::deep_copy(host, view);
-  return rows;
+  return io::to_view<typename KernelSum<T>::Matrix>(rows, label);
 }
 
 /// Reads `path`, which must have the rows of `like` (same N, same block).
@@ -307,7 +286,8 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
       solver.solve(to_device(values, "kinterp::values"), weights, alpha, options);
 
   const double write_start = MPI_Wtime();
-  io::write_npy(comm, out_path, to_rows<T>(weights, n, points.block, values.ndim), sizeof(T));
+  io::write_npy(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
+                sizeof(T));
   const double write_seconds = MPI_Wtime() - write_start;
 
   double recurrence = 0;
@@ -358,7 +338,8 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
   const RingTimings timings =
       sum(to_device(targets, "kinterp::targets"), to_device(weights, "kinterp::weights"), out);
-  io::write_npy(comm, out_path, to_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
+  io::write_npy(comm, out_path,
+                io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
                 sizeof(T));
   report.print("time: %.3f s in all; kernel product %.3f s, of which waiting for messages %.3f s\n",
                report.max(MPI_Wtime() - start), report.max(timings.total),

@@ -11,6 +11,7 @@
 #include <kinterp/core/Environment.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/LocalRowsView.hpp>
 #include <kinterp/io/Npy.hpp>
 
 #include "SeedProblems.hpp"
@@ -56,21 +57,6 @@ typename kinterp::KernelSum<T>::Matrix to_device(const std::vector<double>& valu
   return view;
 }
 
-/// Writes this rank's rows of a (global_rows, columns) array; 1-D when ndim is 1.
-template <class T, class View>
-void write(MPI_Comm comm, const std::string& path, const View& view, std::int64_t global_rows,
-           RowBlock block, int ndim) {
-  kinterp::io::LocalRows<T> rows;
-  rows.global_rows = global_rows;
-  rows.columns = static_cast<std::int64_t>(view.extent(1));
-  rows.ndim = ndim;
-  rows.block = block;
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
-  for (std::int64_t i = 0; i < block.count; ++i)
-    for (std::int64_t k = 0; k < rows.columns; ++k) rows.values.push_back(host(i, k));
-  kinterp::io::write_npy(comm, path, rows, sizeof(T));
-}
-
 /// Solves one seed problem, prints its timing line, writes its arrays; returns
 /// whether the solve converged.
 template <class T>
@@ -113,11 +99,16 @@ bool run(MPI_Comm comm, const kinterp::seed::SeedProblem& problem, const Setting
     std::fflush(stdout);
   }
   const std::string prefix = settings.out_dir + "/rbf_" + (d == 1 ? "1d" : "2d") + "_";
-  write<T>(comm, prefix + "points.npy", points, settings.n, block, 2);
-  write<T>(comm, prefix + "values.npy", values, settings.n, block, 1);
-  write<T>(comm, prefix + "weights.npy", weights, settings.n, block, 1);
-  write<T>(comm, prefix + "grid.npy", grid, grid_size, grid_block, 2);
-  write<T>(comm, prefix + "fit.npy", fit, grid_size, grid_block, 1);
+  const auto write = [&](const std::string& name, const auto& view, std::int64_t global_rows,
+                         RowBlock rows, int ndim) {
+    kinterp::io::write_npy(comm, prefix + name,
+                           kinterp::io::to_local_rows<T>(view, global_rows, rows, ndim), sizeof(T));
+  };
+  write("points.npy", points, settings.n, block, 2);
+  write("values.npy", values, settings.n, block, 1);
+  write("weights.npy", weights, settings.n, block, 1);
+  write("grid.npy", grid, grid_size, grid_block, 2);
+  write("fit.npy", fit, grid_size, grid_block, 1);
   return result.converged();
 }
 

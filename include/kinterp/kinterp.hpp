@@ -8,4 +8,5 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/LocalRowsView.hpp>
 #include <kinterp/io/Npy.hpp>
