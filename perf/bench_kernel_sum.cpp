@@ -55,6 +55,8 @@ namespace {
 using kinterp::KernelFamily;
 using kinterp::KernelSpec;
 using kinterp::RowBlock;
+using kinterp::rank_of;
+using kinterp::size_of;
 
 constexpr const char* usage =
     "usage: bench_kernel_sum [options]\n"
@@ -279,18 +281,6 @@ void write_stats(JsonWriter& json, const std::string& key, const Stats& s) {
   json.field("min", s.min);
   json.field("max", s.max);
   json.end_object();
-}
-
-int rank_of(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-
-int size_of(MPI_Comm comm) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  return size;
 }
 
 double max_over_ranks(MPI_Comm comm, double value) {
@@ -553,7 +543,7 @@ template <class T>
 SolveLine bench_seed(MPI_Comm comm, const Settings& s, const kinterp::seed::SeedProblem& problem,
                      JsonWriter& json) {
   const int d = problem.dim;
-  const RowBlock block = kinterp::block_partition(s.seed_n, rank_of(comm), size_of(comm));
+  const RowBlock block = kinterp::block_partition(s.seed_n, comm);
   std::vector<double> x, b;
   kinterp::seed::samples(problem, s.seed_n, block, x, b);
   const auto points = make_matrix<T>("bench::seed_points", block.count, d,

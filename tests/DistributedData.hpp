@@ -12,19 +12,13 @@
 namespace kinterp::test {
 
 inline int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
+  return rank_of(MPI_COMM_WORLD);
 }
-
 inline int world_size() {
-  int size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
+  return size_of(MPI_COMM_WORLD);
 }
-
 inline RowBlock my_block(std::int64_t rows) {
-  return block_partition(rows, world_rank(), world_size());
+  return block_partition(rows, MPI_COMM_WORLD);
 }
 
 /// The global rows x cols matrix with entries lo + (hi - lo) * uniform01(seed, i * cols + j).

@@ -10,13 +10,11 @@
 int main(int argc, char** argv) {
   kinterp::Environment environment(argc, argv);  // MPI + Kokkos, unless already started
   const MPI_Comm comm = MPI_COMM_WORLD;
-  int rank = 0, ranks = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &ranks);
+  const int rank = kinterp::rank_of(comm);
 
   // This rank's rows of the data: points x (n x 1) and values b (n x 1).
   const std::int64_t n_global = 2000;
-  const kinterp::RowBlock rows = kinterp::block_partition(n_global, rank, ranks);
+  const kinterp::RowBlock rows = kinterp::block_partition(n_global, comm);
   using Matrix = kinterp::KernelSolve<double>::Matrix;  // Kokkos::View<double**, LayoutRight>
   Matrix x("x", rows.count, 1), b("b", rows.count, 1), a("a", rows.count, 1);
   auto x_host = Kokkos::create_mirror_view(x);

@@ -33,18 +33,6 @@ struct Settings {
   std::string precision = "double";
 };
 
-int rank_of(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-
-RowBlock my_block(MPI_Comm comm, std::int64_t rows) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  return kinterp::block_partition(rows, rank_of(comm), size);
-}
-
 template <class T>
 typename kinterp::KernelSum<T>::Matrix to_device(const std::vector<double>& values,
                                                  std::int64_t rows, int columns,
@@ -62,7 +50,7 @@ typename kinterp::KernelSum<T>::Matrix to_device(const std::vector<double>& valu
 template <class T>
 bool run(MPI_Comm comm, const kinterp::seed::SeedProblem& problem, const Settings& settings) {
   const int d = problem.dim;
-  const RowBlock block = my_block(comm, settings.n);
+  const RowBlock block = kinterp::block_partition(settings.n, comm);
   std::vector<double> x, b;
   kinterp::seed::samples(problem, settings.n, block, x, b);
 
@@ -84,13 +72,13 @@ bool run(MPI_Comm comm, const kinterp::seed::SeedProblem& problem, const Setting
   // The fitted model on the seed's grid, spread over the ranks like the samples.
   std::int64_t grid_size = 1;
   for (int k = 0; k < d; ++k) grid_size *= problem.grid;
-  const RowBlock grid_block = my_block(comm, grid_size);
+  const RowBlock grid_block = kinterp::block_partition(grid_size, comm);
   const auto grid =
       to_device<T>(kinterp::seed::grid_points(problem, grid_block), grid_block.count, d, "grid");
   typename kinterp::KernelSum<T>::Matrix fit("fit", grid_block.count, 1);
   solver.kernel_sum()(grid, weights, fit);
 
-  if (rank_of(comm) == 0) {
+  if (kinterp::rank_of(comm) == 0) {
     std::printf("Time to perform an RBF interpolation with %lld samples in %s: %.5fs\n",
                 static_cast<long long>(settings.n), problem.name.c_str(), seconds);
     std::printf("  %s, %s after %d iterations, relative residual %.2e\n", kernel.formula().c_str(),
@@ -144,7 +132,7 @@ int main(int argc, char** argv) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   try {
     const Settings settings = parse(argc, argv);
-    if (rank_of(comm) == 0) std::filesystem::create_directories(settings.out_dir);
+    if (kinterp::rank_of(comm) == 0) std::filesystem::create_directories(settings.out_dir);
     MPI_Barrier(comm);
     bool converged = true;
     for (const auto& problem : {kinterp::seed::gaussian_1d(), kinterp::seed::laplacian_2d()}) {
@@ -153,7 +141,7 @@ int main(int argc, char** argv) {
     }
     return converged ? 0 : 3;
   } catch (const kinterp::Error& e) {
-    if (rank_of(comm) == 0) std::fprintf(stderr, "rbf_interpolation: %s\n", e.what());
+    if (kinterp::rank_of(comm) == 0) std::fprintf(stderr, "rbf_interpolation: %s\n", e.what());
     return 1;
   }
 }

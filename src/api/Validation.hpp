@@ -4,6 +4,7 @@
 
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/Partition.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <mpi.h>
@@ -41,9 +42,7 @@ template <class Matrix>
 void require_finite(MPI_Comm comm, const Matrix& rows, const std::string& what) {
   std::int64_t local_rows = static_cast<std::int64_t>(rows.extent(0)), offset = 0;
   MPI_Exscan(&local_rows, &offset, 1, MPI_INT64_T, MPI_SUM, comm);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
+  if (rank_of(comm) == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
   const std::int64_t bad = first_nonfinite_row(rows);
   throw_if_any(comm, bad >= 0,
                "the " + what + " contain NaN or Inf (first in row " + std::to_string(offset + bad) +

@@ -3,6 +3,7 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/MpiTraits.hpp>
+#include <kinterp/core/Partition.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -32,18 +33,6 @@ namespace {
 
 constexpr char magic[] = "\x93NUMPY";
 constexpr std::size_t magic_size = 6;
-
-int comm_rank(MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  return rank;
-}
-
-int comm_size(MPI_Comm comm) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  return size;
-}
 
 std::string mpi_error_string(int code) {
   char text[MPI_MAX_ERROR_STRING];
@@ -329,7 +318,7 @@ void allocate(MPI_Comm comm, const std::string& path, std::vector<V>& values, st
     try {
       values.resize(static_cast<std::size_t>(n));
     } catch (const std::exception&) {
-      throw Error(path + ": rank " + std::to_string(comm_rank(comm)) + " cannot allocate " +
+      throw Error(path + ": rank " + std::to_string(rank_of(comm)) + " cannot allocate " +
                   std::to_string(n) + " values; run on more ranks or nodes");
     }
   });
@@ -344,7 +333,7 @@ class File {
     // On a failure, ranks whose open succeeded leak their handle: closing is
     // collective and would wait for the ranks that failed.
     throw_if_any(comm, rc != MPI_SUCCESS,
-                 path + ": " + failure + " on rank " + std::to_string(comm_rank(comm)) + " (" +
+                 path + ": " + failure + " on rank " + std::to_string(rank_of(comm)) + " (" +
                      mpi_error_string(rc) + "); " + fix);
     MPI_File_set_errhandler(handle_, MPI_ERRORS_RETURN);
   }
@@ -522,7 +511,7 @@ std::string layout_problem(const std::vector<std::int64_t>& fields, int size) {
 // same verdict and message everywhere without more communication.
 std::vector<std::int64_t> gather_everywhere(MPI_Comm comm, const std::vector<std::int64_t>& mine) {
   const int count = static_cast<int>(mine.size());
-  std::vector<std::int64_t> all(mine.size() * static_cast<std::size_t>(comm_size(comm)));
+  std::vector<std::int64_t> all(mine.size() * static_cast<std::size_t>(size_of(comm)));
   MPI_Allgather(mine.data(), count, MPI_INT64_T, all.data(), count, MPI_INT64_T, comm);
   return all;
 }
@@ -533,7 +522,7 @@ void check_layout(MPI_Comm comm, const std::string& path, const LocalRows<T>& lo
   const std::vector<std::int64_t> fields = gather_everywhere(
       comm, {local.block.begin, local.block.count, local.global_rows, local.columns, local.ndim,
              item_size, static_cast<std::int64_t>(local.values.size())});
-  const std::string problem = layout_problem(fields, comm_size(comm));
+  const std::string problem = layout_problem(fields, size_of(comm));
   if (!problem.empty()) throw Error(path + ": " + problem);
 }
 
@@ -565,7 +554,7 @@ bool check_blocks(MPI_Comm comm, const std::string& path, RowBlock block, std::i
 NpyHeader read_npy_header(MPI_Comm comm, const std::string& path) {
   NpyHeader header;
   agree_on_errors(comm, [&] {
-    if (comm_rank(comm) == 0) header = read_header_file(path);
+    if (rank_of(comm) == 0) header = read_header_file(path);
   });
   std::int64_t fields[5] = {header.rows, header.columns, header.ndim, header.item_size,
                             header.data_offset};
@@ -598,9 +587,8 @@ LocalRows<T> detail::read_npy(MPI_Comm comm, const std::string& path,
                               const std::optional<RowBlock>& requested, std::int64_t chunk_bytes) {
   const kinterp::detail::ScopedRegion region("kinterp::io::read_npy");
   const NpyHeader header = read_npy_header(comm, path);
-  const int rank = comm_rank(comm);
-  const RowBlock block =
-      requested ? *requested : block_partition(header.rows, rank, comm_size(comm));
+  const int rank = rank_of(comm);
+  const RowBlock block = requested ? *requested : block_partition(header.rows, rank, size_of(comm));
   // Open MPI 4.1's ompio returns zeros for some overlapping collective reads
   // (e.g. rows [0, 20), [5, 10), [10, 15) on three ranks); independent reads are right.
   const bool collective = !check_blocks(comm, path, block, header.rows);
@@ -633,7 +621,7 @@ void detail::write_npy(MPI_Comm comm, const std::string& path, const LocalRows<T
                        int item_size, std::int64_t chunk_bytes) {
   const kinterp::detail::ScopedRegion region("kinterp::io::write_npy");
   check_layout(comm, path, local, item_size);
-  const int rank = comm_rank(comm);
+  const int rank = rank_of(comm);
   File file(comm, path, MPI_MODE_WRONLY | MPI_MODE_CREATE, "cannot create the output file",
             "check that its directory exists and is writable");
 

@@ -2,6 +2,8 @@
 /// \file Partition.hpp
 /// Which contiguous block of global rows each rank owns.
 
+#include <mpi.h>
+
 #include <cstdint>
 
 namespace kinterp {
@@ -21,6 +23,23 @@ inline RowBlock block_partition(std::int64_t global_rows, int rank, int size) {
   block.count = base + (rank < extra ? 1 : 0);
   block.begin = rank * base + (rank < extra ? rank : extra);
   return block;
+}
+
+/// The rank and size of a communicator (for code without a kinterp::Communicator).
+inline int rank_of(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+inline int size_of(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  return size;
+}
+
+/// The calling rank's block of `global_rows` under the default distribution.
+inline RowBlock block_partition(std::int64_t global_rows, MPI_Comm comm) {
+  return block_partition(global_rows, rank_of(comm), size_of(comm));
 }
 
 }  // namespace kinterp
