@@ -109,6 +109,21 @@ TEST(KernelSum, MismatchedWeightRowsAreReportedOnEveryRank) {
                kinterp::Error);
 }
 
+TEST(KernelSum, RanksThatDisagreeOnTheDimensionGetOneMessage) {
+  if (world_size() == 1) GTEST_SKIP() << "needs two ranks";
+  const int dim = world_rank() == world_size() - 1 ? 3 : 2;
+  const auto points = global_matrix<double>(8, dim, 1, 0, 1);
+  try {
+    kinterp::KernelSum<double>(MPI_COMM_WORLD, {KernelFamily::Gaussian, 1.0, 1.0},
+                               rows_on_device(points, my_block(8)));
+    FAIL() << "no error";
+  } catch (const kinterp::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "the source points have 3 coordinates on rank " + std::to_string(world_size() - 1) +
+                  " but 2 on rank 0: every rank must pass rows of the same width");
+  }
+}
+
 TEST(KernelSum, InvalidKernelScaleIsRefused) {
   const auto points = global_matrix<double>(4, 1, 1, 0, 1);
   EXPECT_THROW(kinterp::KernelSum<double>(MPI_COMM_WORLD, {KernelFamily::Gaussian, -1.0, 1.0},

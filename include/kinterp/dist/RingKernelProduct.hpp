@@ -71,26 +71,16 @@ class RingKernelProduct {
     for (int r = 0; r < comm_.size(); ++r) {
       counts_[r] = all[2 * r];
       // Every rank sees the same table, so every rank throws the same error.
-      if (all[2 * r + 1] != dim_) {
+      if (all[2 * r + 1] != all[1]) {
         throw Error("the source points have " + std::to_string(all[2 * r + 1]) +
                     " coordinates on rank " + std::to_string(r) + " but " + std::to_string(all[1]) +
                     " on rank 0: every rank must pass rows of the same width");
       }
     }
-    global_count_ = 0;
-    for (auto c : counts_) global_count_ += c;
   }
 
   const Communicator& communicator() const { return comm_; }
-  int dimension() const { return dim_; }
-  std::int64_t global_count() const { return global_count_; }
   std::int64_t local_count() const { return counts_[comm_.rank()]; }
-  /// The global index of this rank's first source row.
-  std::int64_t local_offset() const {
-    std::int64_t offset = 0;
-    for (int r = 0; r < comm_.rank(); ++r) offset += counts_[r];
-    return offset;
-  }
   const ConstMatrix& sources() const { return sources_; }
 
   /// Collective. out (n_t x m) = scale * sum over every rank's sources j of
@@ -226,7 +216,6 @@ class RingKernelProduct {
   ConstMatrix sources_;
   int dim_;
   std::vector<std::int64_t> counts_;
-  std::int64_t global_count_ = 0;
   mutable Buffer blocks_[2];
   mutable HostBuffer host_blocks_[2];
 };
