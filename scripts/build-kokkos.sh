@@ -3,11 +3,42 @@
 # sources in Debian's trilinos source package and installs them into $1.
 # Called by setup.sh when no Kokkos install is given. Needs a deb-src entry:
 # when the machine has none, one is derived from its own apt sources.
+#
+# Kokkos Kernels is linked to OpenBLAS (OpenMP flavour, Debian's
+# libopenblas-openmp-dev) where it is installed: KokkosBlas::gemm then calls
+# the BLAS, which kinterp's kernel sum for d >= 16 relies on (Kokkos Kernels'
+# own GEMM is about ten times slower).
+#
+#   build-kokkos.sh <install-prefix>   build and install; writes <prefix>/.kinterp-deps
+#   build-kokkos.sh --config           print the configuration this machine gets
+#                                      (setup.sh rebuilds an install whose
+#                                      .kinterp-deps differs)
+#
+# Environment: KINTERP_DEPS_SRC (where sources are unpacked and built, default
+# .deps/src), KINTERP_OPENBLAS_DIR (the directory of libopenblas.so, default
+# Debian's /usr/lib/<multiarch>/openblas-openmp), KINTERP_JOBS (parallel build
+# jobs, default: all cores).
 set -euo pipefail
 
-install=${1:?usage: build-kokkos.sh <install-prefix>}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work="$root/.deps/src"
+
+# Bump when the options below change, so that existing installs are rebuilt.
+config_version=2
+multiarch=$(gcc -print-multiarch 2>/dev/null || true)
+openblas_dir=${KINTERP_OPENBLAS_DIR:-/usr/lib/${multiarch:-x86_64-linux-gnu}/openblas-openmp}
+if [[ -e $openblas_dir/libopenblas.so ]]; then
+  blas=openblas-openmp
+else
+  blas=none
+fi
+config="kinterp-deps $config_version: kokkos 3.4.1 openmp+serial, kokkos-kernels eti=off blas=$blas"
+if [[ ${1:-} == --config ]]; then
+  printf '%s\n' "$config"
+  exit 0
+fi
+
+install=${1:?usage: build-kokkos.sh <install-prefix> | --config}
+work=${KINTERP_DEPS_SRC:-$root/.deps/src}
 jobs=${KINTERP_JOBS:-$(nproc)}
 
 say() { printf '[kinterp setup] %s\n' "$*"; }
@@ -34,6 +65,8 @@ add_deb_src() {
   as_root apt-get update -qq
 }
 
+# An interrupted build leaves no stamp, so the next setup.sh builds again.
+rm -f "$install/.kinterp-deps" "$install/.kinterp-complete"
 mkdir -p "$work"
 cd "$work"
 if ! ls trilinos_*.orig.tar.* >/dev/null 2>&1; then
@@ -58,14 +91,23 @@ cmake --build build-kokkos -j "$jobs" >/dev/null
 cmake --install build-kokkos >/dev/null
 
 # Kokkos Kernels without explicit instantiations: kinterp instantiates the few
-# BLAS-1 routines it uses itself, and the library builds in seconds.
-say "building Kokkos Kernels into $install"
+# routines it uses itself, and the library builds in seconds.
+say "building Kokkos Kernels into $install (BLAS: $blas)"
 eti_off=()
 for option in DOUBLE LAYOUTLEFT LAYOUTRIGHT OFFSET_INT OFFSET_SIZE_T ORDINAL_INT; do
   eti_off+=(-DKokkosKernels_INST_$option=OFF)
 done
+# The BLAS by its full path (the OpenMP flavour, whichever BLAS the system's
+# libblas.so alternative points to); F77_BLAS_MANGLE given, so that no Fortran
+# compiler is needed to find it out; no LAPACK (kinterp does not use it here).
+blas_options=(-DKokkosKernels_ENABLE_TPL_BLAS=OFF)
+if [[ $blas != none ]]; then
+  blas_options=(-DKokkosKernels_ENABLE_TPL_BLAS=ON -DKokkosKernels_ENABLE_TPL_LAPACK=OFF
+                -DBLAS_LIBRARIES=openblas -DBLAS_LIBRARY_DIRS="$openblas_dir"
+                "-DF77_BLAS_MANGLE=(name,NAME) name ## _")
+fi
 cmake -S trilinos/packages/kokkos-kernels -B build-kokkos-kernels "${common[@]}" \
-  -DKokkos_ROOT="$install" "${eti_off[@]}" >/dev/null
+  -DKokkos_ROOT="$install" "${eti_off[@]}" "${blas_options[@]}" >/dev/null
 cmake --build build-kokkos-kernels -j "$jobs" >/dev/null
 cmake --install build-kokkos-kernels >/dev/null
-touch "$install/.kinterp-complete"
+printf '%s\n' "$config" > "$install/.kinterp-deps"

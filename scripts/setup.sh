@@ -3,8 +3,9 @@
 #   1. installs the Debian packages it needs, if any is missing (apt-get);
 #   2. finds Kokkos + Kokkos Kernels: an install named by Kokkos_ROOT,
 #      KokkosKernels_ROOT or CMAKE_PREFIX_PATH is used as it is; otherwise they
-#      are built once, with the OpenMP backend, from Debian's trilinos source
-#      package into .deps/install (git-ignored), and reused afterwards;
+#      are built, with the OpenMP backend and OpenBLAS, from Debian's trilinos
+#      source package into .deps/install (git-ignored), and reused afterwards
+#      until build-kokkos.sh's configuration changes;
 #   3. configures and builds kinterp (default build/, Release, -march=native).
 #
 # Environment: KINTERP_BUILD_DIR (build), KINTERP_SANITIZE (e.g.
@@ -31,8 +32,10 @@ as_root() {
 }
 
 # --- 1. Debian packages --------------------------------------------------------
+# libopenblas-openmp-dev: the BLAS behind KokkosBlas::gemm in the Kokkos Kernels
+# that build-kokkos.sh builds (OpenMP threads, so it follows OMP_NUM_THREADS).
 packages=(cmake make g++ libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
-          liblapack-dev libblas-dev python3-numpy python3-matplotlib)
+          liblapack-dev libblas-dev libopenblas-openmp-dev python3-numpy python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
@@ -49,7 +52,11 @@ if [[ -n ${Kokkos_ROOT:-}${KokkosKernels_ROOT:-}${CMAKE_PREFIX_PATH:-} ]]; then
   say "using the Kokkos given by Kokkos_ROOT / KokkosKernels_ROOT / CMAKE_PREFIX_PATH"
 else
   install="$deps/install"
-  if [[ ! -f $install/.kinterp-complete ]]; then
+  # Built once, and again when build-kokkos.sh's configuration has changed
+  # since (an older install, or one from before the BLAS was installed).
+  wanted=$("$root/scripts/build-kokkos.sh" --config)
+  if [[ $(cat "$install/.kinterp-deps" 2>/dev/null) != "$wanted" ]]; then
+    [[ -d $install ]] && say "rebuilding .deps/install for: $wanted"
     "$root/scripts/build-kokkos.sh" "$install"
   fi
   prefix_path=$install
@@ -58,7 +65,10 @@ fi
 # --- 3. kinterp -----------------------------------------------------------------
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DKINTERP_ARCH_NATIVE=ON)
 if [[ -n ${KINTERP_SANITIZE:-} ]]; then
-  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DKINTERP_SANITIZE="$KINTERP_SANITIZE")
+  # -O1 and line tables only: what the sanitizers' reports need, and half the
+  # compile time of -O2 -g on the kernel-sum templates.
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+              -DKINTERP_SANITIZE="$KINTERP_SANITIZE")
 fi
 [[ -n $prefix_path ]] && cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix_path")
 # shellcheck disable=SC2206
