@@ -1,6 +1,10 @@
 // KernelSum over 1-4 ranks against a long double loop over the global data:
-// every family, float and double, several dimensions and right-hand sides,
-// more ranks than points, and targets distributed unlike the sources.
+// every family, float and double, several dimensions and right-hand sides (up
+// to 16), more ranks than points, and targets distributed unlike the sources.
+// Every rank count meets the same bound, so they agree with each other to
+// rounding. Tolerances relative to the sum of |terms|: see
+// tests/local/test_local_kernel_sum.cpp (a few u per term, float partial sums
+// over tiles of <= 256 sources).
 
 #include <kinterp/KernelSum.hpp>
 
@@ -64,6 +68,18 @@ TEST(KernelSum, DimensionsAndColumnCounts) {
   const KernelSpec gaussian{KernelFamily::Gaussian, 5.0, 1.0};
   for (int dim : {1, 2, 3, 4, 7}) {
     for (int columns : {1, 2, 5}) check<double>(gaussian, 257, 63, dim, columns, 1e-13);
+  }
+}
+
+TEST(KernelSum, UpToSixteenRightHandSidesAndHighDimensions) {
+  // Every weight column computed from one evaluation of each kernel value, in
+  // compile-time (3) and runtime (5, 16) dimensions.
+  const KernelSpec gaussian{KernelFamily::Gaussian, 5.0, 1.0};
+  const KernelSpec laplacian{KernelFamily::Laplacian, 3.0, 2.0};
+  for (const auto& spec : {gaussian, laplacian}) {
+    check<double>(spec, 300, 77, 3, 16, 1e-13);
+    check<double>(spec, 300, 77, 16, 5, 1e-13);
+    check<float>(spec, 300, 77, 5, 16, 2e-6);
   }
 }
 

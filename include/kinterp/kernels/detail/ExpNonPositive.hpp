@@ -4,20 +4,12 @@
 /// The C library's exp is a scalar call (glibc only offers vector variants
 /// under -ffast-math), which keeps a kernel-sum loop from vectorising at all.
 
+#include <kinterp/core/detail/BitCast.hpp>
 #include <kinterp/core/detail/KokkosCompat.hpp>
 
 #include <cstdint>
-#include <cstring>
 
 namespace kinterp::detail {
-
-template <class To, class From>
-inline To bit_cast(const From& from) {
-  static_assert(sizeof(To) == sizeof(From));
-  To to;
-  std::memcpy(&to, &from, sizeof(To));
-  return to;
-}
 
 /// exp(x) for x <= 0 (x > 0 is not supported), with flush to zero below the
 /// smallest normal number. Host: Cody-Waite reduction x = n ln2 + r, |r| <=
