@@ -13,6 +13,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <map>
@@ -24,7 +25,7 @@ namespace {
 
 // ---- Options and help ------------------------------------------------------------
 
-std::vector<OptionSpec> kernel_options() {
+std::vector<OptionSpec> kernel_options(bool solve) {
   return {
       {"formula", "F",
        "the kernel as a KeOps formula, e.g. \"Exp(-G*SqDist(X,Y))*A\": a compiled\n"
@@ -36,7 +37,12 @@ std::vector<OptionSpec> kernel_options() {
        "matern32, matern52 (g = sqrt(3)/s, sqrt(5)/s), cauchy 1/(1+r^2/s^2),\n"
        "imq 1/sqrt(1+r^2/s^2)"},
       {"length-scale", "S", "the length scale s of --kernel"},
-      {"precision", "double|float", "arithmetic precision (default: double)"},
+      solve ? OptionSpec{"precision", "double|float|mixed",
+                         "arithmetic precision (default: double); mixed: kernel products\n"
+                         "in float, CG in double, refined with double residuals until\n"
+                         "rtol is met (the accuracy of double, the products of float);\n"
+                         "the weights are written in float64"}
+            : OptionSpec{"precision", "double|float", "arithmetic precision (default: double)"},
       {"help", "", "print this help"},
   };
 }
@@ -50,10 +56,31 @@ std::vector<OptionSpec> solve_options() {
       {"rtol", "R", "stop when ||r|| <= max(rtol ||b||, atol) in every column (default: 1e-6)"},
       {"atol", "A", "absolute residual tolerance (default: 0)"},
       {"max-it", "N", "stop after N iterations without convergence (default: 1000)"},
+      {"stagnation-window", "N",
+       "stop when the smallest residual has not fallen by 10% over N\n"
+       "iterations (default: 1000; 0: never)"},
       {"initial-guess", "FILE.npy", "start CG from these weights (default: 0)"},
       {"monitor", "", "print the residual norm at every iteration"},
+      {"precond", "NAME",
+       "preconditioner: none (default), or a Nystrom approximation of K of\n"
+       "rank --rank with landmarks chosen by rpcholesky (randomly pivoted\n"
+       "Cholesky), greedy (largest residual) or uniform (random points)"},
+      {"rank", "K", "landmarks of the Nystrom preconditioner (default: 500, at most N)"},
+      {"precond-seed", "S",
+       "seed of the preconditioner's random landmarks (default: 0); the same\n"
+       "landmarks for any number of ranks"},
+      {"checkpoint", "FILE",
+       "write the solver's state to FILE every --checkpoint-every iterations\n"
+       "and when --max-it stops it; written as FILE.tmp and renamed, so a job\n"
+       "killed while writing keeps the previous FILE"},
+      {"checkpoint-every", "N", "iterations between checkpoints (default: 100)"},
+      {"restart", "FILE",
+       "continue from a --checkpoint file, on any number of ranks, to the\n"
+       "answer and iteration count of an uninterrupted run; the points,\n"
+       "values, kernel, alpha, precision and preconditioner must be those\n"
+       "it was written with"},
   };
-  for (auto& option : kernel_options()) options.push_back(option);
+  for (auto& option : kernel_options(true)) options.push_back(option);
   return options;
 }
 
@@ -64,7 +91,7 @@ std::vector<OptionSpec> predict_options() {
       {"targets", "FILE.npy", "where to evaluate, shape (M, d)"},
       {"out", "FILE.npy", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
   };
-  for (auto& option : kernel_options()) options.push_back(option);
+  for (auto& option : kernel_options(false)) options.push_back(option);
   return options;
 }
 
@@ -234,20 +261,77 @@ std::string machine(MPI_Comm comm) {
 
 // ---- solve ----------------------------------------------------------------------------
 
+/// What `solve` does, from the command line alone (before any file is read).
+struct SolveSettings {
+  double alpha = 1e-10;
+  SolveOptions options;
+  KernelSolveOptions how;
+  std::string precond = "none";
+};
+
+SolveSettings solve_settings(const CommandLine& command, bool mixed) {
+  SolveSettings s;
+  s.alpha = command.number("alpha", s.alpha);
+  s.options.rtol = command.number("rtol", s.options.rtol);
+  s.options.atol = command.number("atol", s.options.atol);
+  s.options.max_iterations =
+      static_cast<int>(command.integer("max-it", s.options.max_iterations, 0, INT_MAX));
+  s.options.stagnation_window = static_cast<int>(
+      command.integer("stagnation-window", s.options.stagnation_window, 0, INT_MAX));
+
+  s.precond = command.optional("precond").value_or("none");
+  const std::vector<std::string> preconds = {"none", "rpcholesky", "greedy", "uniform"};
+  if (std::find(preconds.begin(), preconds.end(), s.precond) == preconds.end()) {
+    std::string message =
+        "--precond is none, rpcholesky, greedy or uniform, got '" + s.precond + "'";
+    const std::string guess = detail::closest(s.precond, preconds);
+    if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+    throw UsageError{message};
+  }
+  if (s.precond == "none") {
+    for (const char* option : {"rank", "precond-seed"}) {
+      if (command.has(option)) {
+        throw UsageError{std::string("--") + option +
+                         " belongs to a preconditioner: add --precond rpcholesky (or greedy, "
+                         "uniform)"};
+      }
+    }
+  } else {
+    s.how.preconditioner.pivots = pivot_rule_from_name(s.precond);
+    s.how.preconditioner.rank = static_cast<int>(command.integer("rank", 500, 1, INT_MAX));
+    s.how.preconditioner.seed =
+        static_cast<std::uint64_t>(command.integer("precond-seed", 0, 0, LONG_MAX));
+  }
+
+  if (command.has("checkpoint-every") && !command.has("checkpoint")) {
+    throw UsageError{"--checkpoint-every needs --checkpoint FILE"};
+  }
+  if (const auto path = command.optional("checkpoint")) {
+    s.options.checkpoint.path = *path;
+    s.options.checkpoint.every =
+        static_cast<int>(command.integer("checkpoint-every", 100, 1, INT_MAX));
+  }
+  if (const auto path = command.optional("restart")) {
+    if (command.has("initial-guess")) {
+      throw UsageError{"--restart and --initial-guess both say where CG starts: give one"};
+    }
+    s.options.checkpoint.restart_path = *path;
+  }
+  s.how.mixed_precision = mixed;
+  check_solve_parameters(s.alpha, s.options);
+  return s;
+}
+
 template <class T>
 int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
-          const ResolvedKernel& kernel) {
+          const ResolvedKernel& kernel, bool mixed) {
   const double start = MPI_Wtime();
   const std::string points_path = command.required("points"),
                     values_path = command.required("values");
   const std::string out_path = command.required("out");
-  SolveOptions options;
-  const double alpha = command.number("alpha", 1e-10);
-  options.rtol = command.number("rtol", options.rtol);
-  options.atol = command.number("atol", options.atol);
-  options.max_iterations =
-      static_cast<int>(command.integer("max-it", options.max_iterations, 0, INT_MAX));
-  check_solve_parameters(alpha, options);  // before any file is read
+  SolveSettings settings = solve_settings(command, mixed);
+  SolveOptions& options = settings.options;
+  const double alpha = settings.alpha;
 
   const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
   kernel.check_points("--points " + points_path, points.columns);
@@ -278,33 +362,69 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const double read_seconds = MPI_Wtime() - start;
 
   report.print(
-      "kinterp solve: %lld points in %lldD, %d right-hand side%s, kernel %s, alpha = %g, %s\n",
+      "kinterp solve: %lld points in %lldD, %d right-hand side%s, kernel %s, alpha = %g, %s, %s\n",
       static_cast<long long>(n), static_cast<long long>(points.columns), m, m == 1 ? "" : "s",
-      kernel.description.c_str(), alpha, machine(comm).c_str());
+      kernel.description.c_str(), alpha,
+      mixed ? "mixed precision (float products, double CG)"
+            : (sizeof(T) == 8 ? "double precision" : "float precision"),
+      machine(comm).c_str());
   const KernelSolve<T> solver(comm, kernel.spec, to_device(points, "kinterp::points"));
   const KernelSolveResult result =
-      solver.solve(to_device(values, "kinterp::values"), weights, alpha, options);
+      solver.solve(to_device(values, "kinterp::values"), weights, alpha, options, settings.how);
 
   const double write_start = MPI_Wtime();
   io::write_npy(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
                 sizeof(T));
   const double write_seconds = MPI_Wtime() - write_start;
 
-  double recurrence = 0;
-  for (int c = 0; c < m; ++c) {
-    if (result.rhs_norms[c] > 0)
-      recurrence = std::max(recurrence, result.residual_norms[c] / result.rhs_norms[c]);
+  if (result.preconditioned) {
+    const NystromInfo& info = result.preconditioner;
+    report.print(
+        "preconditioner: Nystrom, %d landmarks (%s, seed %llu), set-up %.3f s, %.1f MB per rank, "
+        "tr(K - F F^T) / tr(K) = %.2e\n",
+        info.rank, settings.precond.c_str(),
+        static_cast<unsigned long long>(settings.how.preconditioner.seed),
+        report.max(info.setup_seconds), report.max(static_cast<double>(info.bytes_per_rank)) / 1e6,
+        info.trace > 0 ? info.residual_trace / info.trace : 0.0);
+  }
+  if (result.resumed_from >= 0) {
+    report.print("resumed from %s at iteration %d\n", options.checkpoint.restart_path.c_str(),
+                 result.resumed_from);
   }
   report.print("%s after %d iterations: relative residual %.3e (recomputed: %.3e)\n",
-               to_string(result.reason).c_str(), result.iterations, recurrence,
-               result.relative_residual());
+               to_string(result.reason).c_str(), result.iterations,
+               result.recurrence_relative_residual(), result.relative_residual());
+  if (result.residuals_disagree()) {
+    report.print(
+        "  note: the recurrence's residual and the recomputed ||b - A a|| / ||b|| differ "
+        "(%.3e vs %.3e); the recomputed one is the accuracy of the written weights\n",
+        result.recurrence_relative_residual(), result.relative_residual());
+  }
   if (!result.detail.empty()) report.print("  %s\n", result.detail.c_str());
+  if (result.mixed_precision) {
+    report.print(
+        "mixed precision: %d kernel products in float, %d in double (%d residual replacement%s, "
+        "%d restart%s)\n",
+        result.float_products, result.products - result.float_products, result.replacements,
+        result.replacements == 1 ? "" : "s", result.restarts, result.restarts == 1 ? "" : "s");
+  }
+  if (result.checkpoints_written > 0) {
+    report.print("%d checkpoint%s written to %s\n", result.checkpoints_written,
+                 result.checkpoints_written == 1 ? "" : "s", options.checkpoint.path.c_str());
+  }
   report.print(
       "time: %.3f s in all (read %.3f, solve %.3f, write %.3f); %d kernel products %.3f s, of "
-      "which waiting for messages %.3f s\n",
+      "which waiting for messages %.3f s",
       report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(result.seconds),
       report.max(write_seconds), result.products, report.max(result.product.total),
       report.max(result.product.wait));
+  if (result.preconditioned) {
+    report.print("; preconditioner %.3f s", report.max(result.preconditioner_seconds));
+  }
+  if (result.checkpoints_written > 0 || result.resumed_from >= 0) {
+    report.print("; checkpoints %.3f s", report.max(result.checkpoint_seconds));
+  }
+  report.print("\n");
   report.print("weights written to %s\n", out_path.c_str());
   return result.converged() ? exit_ok : exit_not_converged;
 }
@@ -354,20 +474,28 @@ template <template <class> class Command>
 int with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& report) {
   const ResolvedKernel kernel = resolve_kernel(command);
   const std::string precision = command.optional("precision").value_or("double");
-  if (precision == "double") return Command<double>::run(comm, report, command, kernel);
-  if (precision == "float") return Command<float>::run(comm, report, command, kernel);
-  throw UsageError{"--precision is double or float, got '" + precision + "'"};
+  constexpr bool mixes = Command<double>::mixed_precision;
+  if (precision == "double") return Command<double>::run(comm, report, command, kernel, false);
+  if (precision == "float") return Command<float>::run(comm, report, command, kernel, false);
+  if (precision == "mixed" && mixes)
+    return Command<double>::run(comm, report, command, kernel, true);
+  throw UsageError{std::string("--precision is double") +
+                   (mixes ? ", float or mixed" : " or float") + ", got '" + precision + "'"};
 }
 
 template <class T>
 struct Solve {
-  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k) {
-    return solve<T>(c, r, l, k);
+  static constexpr bool mixed_precision = true;
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k,
+                 bool mixed) {
+    return solve<T>(c, r, l, k, mixed);
   }
 };
 template <class T>
 struct Predict {
-  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k) {
+  static constexpr bool mixed_precision = false;
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k,
+                 bool) {
     return predict<T>(c, r, l, k);
   }
 };

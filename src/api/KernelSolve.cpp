@@ -1,6 +1,7 @@
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
+#include <kinterp/solve/Checkpoint.hpp>
 #include <kinterp/solve/ConjugateGradient.hpp>
 
 #include <KokkosBlas1_axpby.hpp>
@@ -8,38 +9,156 @@
 #include "Validation.hpp"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <sstream>
+#include <type_traits>
 
 namespace kinterp {
 
 namespace {
 
-/// y = (alpha I + K_xx) x, the operator CG sees; counts its kernel products.
-template <class T, class Kernel>
-struct RegularizedKernelOperator {
-  using execution_space = Kokkos::DefaultExecutionSpace;
-  using Matrix = typename KernelSolve<T>::Matrix;
-  using ConstMatrix = typename KernelSolve<T>::ConstMatrix;
+using execution_space = Kokkos::DefaultExecutionSpace;
 
-  const RingKernelProduct<T>& product;
-  Kernel kernel;
-  T variance;
-  T alpha;
-  mutable RingTimings timings;
-  mutable int products = 0;
+/// Kernel products and their time, over a solve.
+struct ProductCounter {
+  RingTimings timings;
+  int products = 0;
+  int float_products = 0;
 
-  MPI_Comm comm() const { return product.communicator().get(); }
-
-  void apply(const ConstMatrix& x, const Matrix& y) const {
-    const RingTimings t =
-        product.apply(execution_space(), kernel, variance, product.sources(), x, y);
+  void add(const RingTimings& t, bool in_float) {
     timings.total += t.total;
     timings.compute += t.compute;
     timings.wait += t.wait;
     ++products;
+    if (in_float) ++float_products;
+  }
+};
+
+/// y = K_xx x in T (the kernel's variance included).
+template <class T>
+RingTimings kernel_product(const RingKernelProduct<T>& product, const KernelSpec& spec,
+                           const typename KernelSum<T>::ConstMatrix& x,
+                           const typename KernelSum<T>::Matrix& y) {
+  return visit_kernel<T>(spec, [&](const auto& kernel) {
+    return product.apply(execution_space(), kernel, static_cast<T>(spec.variance),
+                         product.sources(), x, y);
+  });
+}
+
+/// y = (alpha I + K_xx) x, the operator CG sees.
+template <class T>
+struct RegularizedKernelOperator {
+  using execution_space = kinterp::execution_space;
+  using Matrix = typename KernelSolve<T>::Matrix;
+  using ConstMatrix = typename KernelSolve<T>::ConstMatrix;
+
+  const RingKernelProduct<T>& product;
+  KernelSpec spec;
+  T alpha;
+  ProductCounter& counter;
+
+  MPI_Comm comm() const { return product.communicator().get(); }
+
+  void apply(const ConstMatrix& x, const Matrix& y) const {
+    counter.add(kernel_product(product, spec, x, y), false);
     if (alpha != 0) KokkosBlas::axpy(alpha, x, y);
   }
 };
+
+using DoubleMatrix = KernelSolve<double>::Matrix;
+using DoubleConstMatrix = KernelSolve<double>::ConstMatrix;
+using FloatMatrix = KernelSolve<float>::Matrix;
+using FloatConstMatrix = KernelSolve<float>::ConstMatrix;
+
+/// to = from, rounded to float.
+struct RoundToFloat {
+  FloatMatrix to;
+  DoubleConstMatrix from;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
+    for (std::size_t c = 0; c < to.extent(1); ++c) to(i, c) = static_cast<float>(from(i, c));
+  }
+};
+
+/// y = Kx (float) + alpha x, in double.
+struct AddRidge {
+  DoubleMatrix y;
+  FloatConstMatrix kx;
+  DoubleConstMatrix x;
+  double alpha;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
+    for (std::size_t c = 0; c < y.extent(1); ++c) {
+      y(i, c) = static_cast<double>(kx(i, c)) + alpha * x(i, c);
+    }
+  }
+};
+
+/// (alpha I + K_xx) with CG's products in float and its recomputed residual in
+/// double (apply_accurately): the restarts of CG become iterative refinement.
+struct MixedPrecisionOperator {
+  using execution_space = kinterp::execution_space;
+  using Matrix = DoubleMatrix;
+  using ConstMatrix = DoubleConstMatrix;
+
+  const RingKernelProduct<float>& product32;
+  const RingKernelProduct<double>& product64;
+  KernelSpec spec;
+  double alpha;
+  FloatMatrix x32, y32;  ///< n_r x m scratch
+  ProductCounter& counter;
+
+  MPI_Comm comm() const { return product64.communicator().get(); }
+
+  void apply(const ConstMatrix& x, const Matrix& y) const {
+    const Kokkos::RangePolicy<execution_space> rows(0, x.extent(0));
+    Kokkos::parallel_for("kinterp::KernelSolve::round_to_float", rows, RoundToFloat{x32, x});
+    counter.add(kernel_product(product32, spec, x32, y32), true);
+    Kokkos::parallel_for("kinterp::KernelSolve::add_ridge", rows, AddRidge{y, y32, x, alpha});
+  }
+
+  void apply_accurately(const ConstMatrix& x, const Matrix& y) const {
+    counter.add(kernel_product(product64, spec, x, y), false);
+    if (alpha != 0) KokkosBlas::axpy(alpha, x, y);
+  }
+};
+
+/// A preconditioner that times its applications.
+template <class Preconditioner>
+struct TimedPreconditioner {
+  const Preconditioner& preconditioner;
+  double& seconds;
+
+  template <class ConstMatrix, class Matrix>
+  void apply(const ConstMatrix& r, const Matrix& z) const {
+    const double start = MPI_Wtime();
+    preconditioner.apply(r, z);
+    seconds += MPI_Wtime() - start;
+  }
+};
+
+/// Identifies the operator and preconditioner of a solve for its checkpoints
+/// (b is fingerprinted by CG). Collective.
+template <class ConstMatrix>
+std::uint64_t problem_fingerprint(MPI_Comm comm, const ConstMatrix& points, const KernelSpec& spec,
+                                  double alpha, const KernelSolveOptions& how,
+                                  std::uint64_t callers) {
+  using detail::fold;
+  std::uint64_t h = fingerprint_rows(comm, points);
+  h = fold(h, static_cast<std::uint64_t>(spec.family));
+  h = fold(fold(fold(h, spec.g), spec.variance), alpha);
+  h = fold(h, std::uint64_t(how.mixed_precision));
+  h = fold(h, std::uint64_t(how.preconditioned()));
+  if (how.preconditioned()) {
+    const NystromOptions& p = how.preconditioner;
+    h = fold(h, static_cast<std::uint64_t>(p.pivots));
+    h = fold(h, static_cast<std::uint64_t>(p.rank));
+    h = fold(h, static_cast<std::uint64_t>(p.memory_budget_bytes));
+    h = fold(h, p.seed);
+    h = fold(h, static_cast<std::uint64_t>(p.block_size));
+    h = fold(h, p.tolerance);
+  }
+  return fold(h, callers);
+}
 
 /// What to try when CG stops without converging.
 std::string hint(double alpha, double variance, StopReason reason) {
@@ -64,6 +183,7 @@ std::string hint(double alpha, double variance, StopReason reason) {
 
 void check_solve_parameters(double alpha, const SolveOptions& options) {
   std::ostringstream problem;
+  const CheckpointOptions& checkpoint = options.checkpoint;
   if (!(alpha >= 0) || !std::isfinite(alpha)) {
     problem << "alpha must be a finite number >= 0 (the ridge added to the diagonal), got "
             << alpha;
@@ -77,6 +197,21 @@ void check_solve_parameters(double alpha, const SolveOptions& options) {
     problem << "max_iterations must be >= 0, got " << options.max_iterations;
   } else if (!(options.dtol > 1)) {
     problem << "dtol must be > 1, got " << options.dtol;
+  } else if (options.stagnation_window < 0) {
+    problem << "stagnation_window must be >= 0 (0: no stagnation check), got "
+            << options.stagnation_window;
+  } else if (!(options.stagnation_factor > 0 && options.stagnation_factor < 1)) {
+    problem << "stagnation_factor must be between 0 and 1 (the reduction a window must "
+               "achieve), got "
+            << options.stagnation_factor;
+  } else if (options.max_restarts < 0) {
+    problem << "max_restarts must be >= 0, got " << options.max_restarts;
+  } else if (!(options.residual_replacement >= 0 && options.residual_replacement < 1)) {
+    problem << "residual_replacement must be in [0, 1) (0: no reliable updates), got "
+            << options.residual_replacement;
+  } else if (checkpoint.writes() && checkpoint.every <= 0) {
+    problem << "checkpoints every " << checkpoint.every
+            << " iterations: give a positive number of iterations between checkpoints";
   }
   if (!problem.str().empty()) throw Error(problem.str());
 }
@@ -87,11 +222,17 @@ KernelSolve<T>::KernelSolve(MPI_Comm comm, const KernelSpec& kernel, const Const
 
 template <class T>
 KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
-                                        const SolveOptions& options) const {
+                                        const SolveOptions& options,
+                                        const KernelSolveOptions& how) const {
   const detail::ScopedRegion region("kinterp::KernelSolve");
   const auto& product = sum_.product();
   const MPI_Comm comm = product.communicator().get();
   check_solve_parameters(alpha, options);  // the same on every rank
+  if (how.mixed_precision && !std::is_same_v<T, double>) {
+    throw Error(
+        "mixed precision (float kernel products, double vectors) is a KernelSolve<double> "
+        "option; KernelSolve<float> computes in float throughout");
+  }
 
   std::ostringstream problem;
   if (static_cast<std::int64_t>(b.extent(0)) != product.local_count()) {
@@ -116,18 +257,65 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
   if (options.use_initial_guess) detail::require_finite(comm, a, "initial guess");
 
   const KernelSpec& spec = sum_.kernel();
-  return visit_kernel<T>(spec, [&](const auto& kernel) {
-    using Kernel = std::decay_t<decltype(kernel)>;
-    const RegularizedKernelOperator<T, Kernel> op{
-        product, kernel, static_cast<T>(spec.variance), static_cast<T>(alpha), {}, 0};
-    KernelSolveResult result;
-    static_cast<SolveResult&>(result) = conjugate_gradient(op, b, a, options);
-    result.alpha = alpha;
-    result.products = op.products;
-    result.product = op.timings;
-    if (!result.converged()) result.detail += hint(alpha, spec.variance, result.reason);
-    return result;
-  });
+  SolveOptions cg = options;
+  if (cg.checkpoint.writes() || cg.checkpoint.restarts()) {
+    cg.checkpoint.problem_fingerprint = problem_fingerprint(
+        comm, product.sources(), spec, alpha, how, options.checkpoint.problem_fingerprint);
+  }
+  if (how.mixed_precision) cg.max_restarts = std::max(cg.max_restarts, 10);
+
+  KernelSolveResult result;
+  ProductCounter counter;
+  std::optional<NystromPreconditioner<T>> preconditioner;
+  if (how.preconditioned()) {
+    // The preconditioner inverts F F^T + alpha I: at alpha = 0 it takes a ridge
+    // just above the rounding level instead.
+    const double ridge =
+        alpha > 0 ? alpha : std::sqrt(std::numeric_limits<T>::epsilon()) * spec.variance;
+    preconditioner.emplace(comm, spec, product.sources(), ridge, how.preconditioner);
+    result.preconditioned = true;
+    result.preconditioner = preconditioner->info();
+  }
+  const auto run = [&](const auto& op) {
+    if (preconditioner) {
+      const TimedPreconditioner<NystromPreconditioner<T>> timed{*preconditioner,
+                                                                result.preconditioner_seconds};
+      static_cast<SolveResult&>(result) = conjugate_gradient(op, timed, b, a, cg);
+    } else {
+      static_cast<SolveResult&>(result) = conjugate_gradient(op, b, a, cg);
+    }
+  };
+  if constexpr (std::is_same_v<T, double>) {
+    if (how.mixed_precision) {
+      // Float copies of the points and a ring over them, for this solve.
+      const auto& points = product.sources();
+      FloatMatrix points32(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::points32"),
+                           points.extent(0), points.extent(1));
+      Kokkos::parallel_for("kinterp::KernelSolve::points_to_float",
+                           Kokkos::RangePolicy<execution_space>(0, points.extent(0)),
+                           RoundToFloat{points32, points});
+      const RingKernelProduct<float> product32(Communicator(comm), points32);
+      const std::size_t rows = b.extent(0), m = b.extent(1);
+      const MixedPrecisionOperator op{product32,
+                                      product,
+                                      spec,
+                                      alpha,
+                                      FloatMatrix("kinterp::KernelSolve::x32", rows, m),
+                                      FloatMatrix("kinterp::KernelSolve::y32", rows, m),
+                                      counter};
+      run(op);
+      result.mixed_precision = true;
+    }
+  }
+  if (!result.mixed_precision) {
+    run(RegularizedKernelOperator<T>{product, spec, static_cast<T>(alpha), counter});
+  }
+  result.alpha = alpha;
+  result.products = counter.products;
+  result.float_products = counter.float_products;
+  result.product = counter.timings;
+  if (!result.converged()) result.detail += hint(alpha, spec.variance, result.reason);
+  return result;
 }
 
 template class KernelSolve<float>;

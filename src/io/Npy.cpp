@@ -5,6 +5,7 @@
 #include <kinterp/core/MpiTraits.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/io/detail/MpiFile.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -33,13 +34,6 @@ namespace {
 
 constexpr char magic[] = "\x93NUMPY";
 constexpr std::size_t magic_size = 6;
-
-std::string mpi_error_string(int code) {
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return std::string(text, length);
-}
 
 // ---- The header: a Python dict literal ----
 
@@ -324,69 +318,6 @@ void allocate(MPI_Comm comm, const std::string& path, std::vector<V>& values, st
   });
 }
 
-// A file opened on every rank of the communicator or on none; closed on scope exit.
-class File {
- public:
-  File(MPI_Comm comm, const std::string& path, int mode, const std::string& failure,
-       const std::string& fix) {
-    const int rc = MPI_File_open(comm, path.c_str(), mode, MPI_INFO_NULL, &handle_);
-    // On a failure, ranks whose open succeeded leak their handle: closing is
-    // collective and would wait for the ranks that failed.
-    throw_if_any(comm, rc != MPI_SUCCESS,
-                 path + ": " + failure + " on rank " + std::to_string(rank_of(comm)) + " (" +
-                     mpi_error_string(rc) + "); " + fix);
-    MPI_File_set_errhandler(handle_, MPI_ERRORS_RETURN);
-  }
-  ~File() {
-    if (handle_ != MPI_FILE_NULL) MPI_File_close(&handle_);
-  }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-
-  MPI_File get() const { return handle_; }
-  int close() {
-    const int rc = MPI_File_close(&handle_);
-    handle_ = MPI_FILE_NULL;
-    return rc;
-  }
-
- private:
-  MPI_File handle_ = MPI_FILE_NULL;
-};
-
-// The first MPI-IO failure on this rank. Ranks go on making their collective
-// calls after one, and agree on the failures only at the end.
-class Failures {
- public:
-  Failures(const std::string& path, int rank)
-      : prefix_(path + ": rank " + std::to_string(rank) + ": ") {}
-
-  void check(int rc, const std::string& action) {
-    if (rc != MPI_SUCCESS && message_.empty()) {
-      message_ = prefix_ + action + " failed (" + mpi_error_string(rc) + ")";
-    }
-  }
-  void check(int rc, const std::string& action, const MPI_Status& status, MPI_Datatype type,
-             std::int64_t expected) {
-    check(rc, action);
-    int moved = static_cast<int>(expected);
-    if (rc == MPI_SUCCESS && expected > 0) MPI_Get_count(&status, type, &moved);
-    if (moved != expected && message_.empty()) {
-      message_ = prefix_ + action + " moved " + std::to_string(moved) + " of " +
-                 std::to_string(expected) +
-                 " elements; check that the file system is not full and that nothing else "
-                 "changes the file";
-    }
-  }
-  void throw_if_any(MPI_Comm comm) const {
-    kinterp::throw_if_any(comm, !message_.empty(), message_);
-  }
-
- private:
-  std::string prefix_;
-  std::string message_;
-};
-
 std::int64_t chunk_elements(std::int64_t chunk_bytes, std::size_t item_size) {
   return std::clamp<std::int64_t>(chunk_bytes / static_cast<std::int64_t>(item_size), 1, INT_MAX);
 }
@@ -409,7 +340,7 @@ void for_each_chunk(MPI_Comm comm, std::int64_t n, std::int64_t chunk, Move&& mo
 template <class FileT, class T>
 void read_elements(MPI_Comm comm, MPI_File file, bool collective, MPI_Offset offset, T* out,
                    std::int64_t n, std::int64_t chunk_bytes, const std::string& path,
-                   Failures& failures) {
+                   kinterp::detail::MpiFailures& failures) {
   constexpr bool same = std::is_same_v<FileT, T>;
   const auto read = collective ? &MPI_File_read_at_all : &MPI_File_read_at;
   const MPI_Datatype type = MpiTraits<FileT>::type();
@@ -432,7 +363,8 @@ void read_elements(MPI_Comm comm, MPI_File file, bool collective, MPI_Offset off
 // Writes n elements of `in` at byte `offset`, converted to FileT.
 template <class FileT, class T>
 void write_elements(MPI_Comm comm, MPI_File file, MPI_Offset offset, const T* in, std::int64_t n,
-                    std::int64_t chunk_bytes, const std::string& path, Failures& failures) {
+                    std::int64_t chunk_bytes, const std::string& path,
+                    kinterp::detail::MpiFailures& failures) {
   constexpr bool same = std::is_same_v<FileT, T>;
   const MPI_Datatype type = MpiTraits<FileT>::type();
   const std::int64_t chunk = chunk_elements(chunk_bytes, sizeof(FileT));
@@ -600,9 +532,10 @@ LocalRows<T> detail::read_npy(MPI_Comm comm, const std::string& path,
   local.block = block;
   allocate(comm, path, local.values, block.count * header.columns);
 
-  File file(comm, path, MPI_MODE_RDONLY, "cannot open the file with MPI-IO",
-            "every rank must see the file: put it on a file system shared by all nodes");
-  Failures failures(path, rank);
+  kinterp::detail::MpiFile file(
+      comm, path, MPI_MODE_RDONLY, "cannot open the file with MPI-IO",
+      "every rank must see the file: put it on a file system shared by all nodes");
+  kinterp::detail::MpiFailures failures(path + ": rank " + std::to_string(rank) + ": ");
   const MPI_Offset offset = header.data_offset + block.begin * header.columns * header.item_size;
   const std::int64_t n = static_cast<std::int64_t>(local.values.size());
   if (header.item_size == 4) {
@@ -622,10 +555,11 @@ void detail::write_npy(MPI_Comm comm, const std::string& path, const LocalRows<T
   const kinterp::detail::ScopedRegion region("kinterp::io::write_npy");
   check_layout(comm, path, local, item_size);
   const int rank = rank_of(comm);
-  File file(comm, path, MPI_MODE_WRONLY | MPI_MODE_CREATE, "cannot create the output file",
-            "check that its directory exists and is writable");
+  kinterp::detail::MpiFile file(comm, path, MPI_MODE_WRONLY | MPI_MODE_CREATE,
+                                "cannot create the output file",
+                                "check that its directory exists and is writable");
 
-  Failures failures(path, rank);
+  kinterp::detail::MpiFailures failures(path + ": rank " + std::to_string(rank) + ": ");
   const std::string header = npy_header(local.global_rows, local.columns, local.ndim, item_size);
   const auto header_bytes = static_cast<MPI_Offset>(header.size());
   // Setting the size also truncates a longer file that was there before.

@@ -178,6 +178,16 @@ class CliTestCase(unittest.TestCase):
     def assertExit(self, run, status):
         self.assertEqual(run.returncode, status, "wrong exit status\n" + run.describe())
 
+    def assertFails(self, run, status, *fragments):
+        self.assertExit(run, status)
+        for fragment in fragments:
+            self.assertIn(fragment, run.output, "the message does not say '%s'\n%s" %
+                          (fragment, run.describe()))
+        # Rank 0 speaks for all: the message is printed once, whatever the rank count.
+        message = [line for line in run.stdout.splitlines() if line.startswith("kinterp ")]
+        self.assertEqual(len([m for m in message if "error" in m or "(see kinterp" in m]), 1,
+                         "the error message is not printed exactly once\n" + run.describe())
+
     def assertConverged(self, run):
         self.assertExit(run, EXIT_OK)
         self.assertRegex(run.stdout, re.compile(r"^converged \(\w+\) after \d+ iterations", re.M),
@@ -477,16 +487,6 @@ class BadInputTest(CliTestCase):
                                 "--alpha", 1, *(["--out", "out.npy"] if out else []),
                                 *arguments)
 
-    def assertFails(self, run, status, *fragments):
-        self.assertExit(run, status)
-        for fragment in fragments:
-            self.assertIn(fragment, run.output, "the message does not say '%s'\n%s" %
-                          (fragment, run.describe()))
-        # Rank 0 speaks for all: the message is printed once, whatever the rank count.
-        message = [line for line in run.stdout.splitlines() if line.startswith("kinterp ")]
-        self.assertEqual(len([m for m in message if "error" in m or "(see kinterp" in m]), 1,
-                         "the error message is not printed exactly once\n" + run.describe())
-
     def test_nan_in_points(self):
         self.assertFails(self.solve(points="x_nan.npy"), EXIT_ERROR, "NaN or Inf", "row 123")
 
@@ -573,7 +573,9 @@ class HelpTest(CliTestCase):
     """Item 6: --help of each command lists every option the command accepts."""
 
     SOLVE = {"points", "values", "out", "alpha", "rtol", "atol", "max-it", "initial-guess",
-             "monitor", "formula", "var", "param", "kernel", "length-scale", "precision", "help"}
+             "monitor", "formula", "var", "param", "kernel", "length-scale", "precision", "help",
+             "precond", "rank", "precond-seed", "checkpoint", "checkpoint-every", "restart",
+             "stagnation-window"}
     PREDICT = {"points", "weights", "targets", "out", "formula", "var", "param", "kernel",
                "length-scale", "precision", "help"}
 
@@ -612,6 +614,195 @@ class HelpTest(CliTestCase):
         self.assertLessEqual(run.output.count("Kokkos command line arguments"), 1,
                              "`kinterp solve --help` prints Kokkos' help once per rank\n" +
                              run.describe())
+
+
+def iterations_of(run):
+    found = re.search(r"after (\d+) iterations", run.stdout)
+    assert found, run.describe()
+    return int(found.group(1))
+
+
+class PreconditionerTest(CliTestCase):
+    """--precond: the Nystrom-preconditioned solve matches numpy's dense solve, in fewer
+    iterations than plain CG."""
+
+    def test_every_pivot_rule_matches_dense_solve(self):
+        n, alpha = 1200, 1e-2
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 2))
+        self.save("pc_x.npy", x)
+        self.save("pc_b.npy", b)
+        reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
+        common = ["solve", "--points", "pc_x.npy", "--values", "pc_b.npy", *formula_args(2, 2, 50),
+                  "--alpha", alpha, "--rtol", RTOL]
+        plain = self.run_kinterp(*common, "--out", "pc_plain.npy")
+        self.assertConverged(plain)
+        for rule in ("rpcholesky", "greedy", "uniform"):
+            out = "pc_%s.npy" % rule
+            run = self.run_kinterp(*common, "--precond", rule, "--rank", 150, "--precond-seed", 7,
+                                   "--out", out)
+            self.assertConverged(run)
+            self.assertRegex(run.stdout, r"preconditioner: Nystrom, \d+ landmarks \(%s, seed 7\)"
+                             % rule)
+            self.assertSolution(out, reference, alpha, b, lambda_max)
+            self.assertLess(iterations_of(run), iterations_of(plain),
+                            "plain:\n%s\npreconditioned:\n%s" % (plain.stdout, run.stdout))
+
+
+class MixedPrecisionTest(CliTestCase):
+    """--precision mixed: float products, the accuracy of double (float64 weights)."""
+
+    def test_mixed_precision_meets_a_double_tolerance(self):
+        n, alpha = 1500, 1.0
+        x, b = self.rng.random((n, 1)), self.rng.standard_normal((n, 2))
+        self.save("mx_x.npy", x)
+        self.save("mx_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "mx_x.npy", "--values", "mx_b.npy",
+                               *formula_args(1, 2, 50), "--alpha", alpha, "--rtol", RTOL,
+                               "--precision", "mixed", "--out", "mx_a.npy")
+        self.assertConverged(run)
+        self.assertIn("mixed precision", run.stdout)
+        self.assertRegex(run.stdout, r"mixed precision: \d+ kernel products in float, \d+ in double")
+        reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
+        self.assertSolution("mx_a.npy", reference, alpha, b, lambda_max)
+
+    def test_unreachable_float_tolerance_prints_both_residuals(self):
+        n, alpha = 1000, 1.0
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal(n)
+        self.save("ft_x.npy", x)
+        self.save("ft_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "ft_x.npy", "--values", "ft_b.npy",
+                               *laplacian_args(0.1), "--alpha", alpha, "--rtol", 1e-12,
+                               "--precision", "float", "--out", "ft_a.npy")
+        self.assertExit(run, EXIT_NOT_CONVERGED)
+        found = re.search(r"relative residual (\S+) \(recomputed: (\S+)\)", run.stdout)
+        self.assertIsNotNone(found, run.describe())
+        recurrence, recomputed = float(found.group(1)), float(found.group(2))
+        self.assertGreater(recomputed, 1e-12)
+        self.assertIn("note: the recurrence's residual and the recomputed", run.stdout)
+        # The reported residual is that of the written weights (up to float products).
+        a = np.load(self.path("ft_a.npy")).astype(np.float64)
+        xf = x.astype(np.float32).astype(np.float64)
+        bf = b.astype(np.float32).astype(np.float64)
+        A = alpha * np.eye(n) + laplacian(0.1)(xf, xf)
+        actual = np.linalg.norm(bf - A @ a) / np.linalg.norm(bf)
+        self.assertLess(abs(np.log(recomputed / actual)), np.log(2.0), run.describe())
+        self.assertLess(recurrence, recomputed)
+
+
+class CheckpointTest(CliTestCase):
+    """--checkpoint / --restart: a restarted run gives the answer and iteration count of an
+    uninterrupted one; damaged or foreign checkpoints are refused with exit 1."""
+
+    N = 1200
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        n = cls.N
+        cls.x, cls.b = cls.rng.random((n, 2)), cls.rng.standard_normal((n, 2))
+        np.save(os.path.join(cls.dir, "ck_x.npy"), cls.x)
+        np.save(os.path.join(cls.dir, "ck_b.npy"), cls.b)
+        other = cls.b.copy()
+        other[5, 1] += 1e-6
+        np.save(os.path.join(cls.dir, "ck_b_other.npy"), other)
+
+    def solve(self, *arguments, values="ck_b.npy", ranks=None):
+        return self.run_kinterp("solve", "--points", "ck_x.npy", "--values", values,
+                                *laplacian_args(0.1), "--alpha", 0.1, "--rtol", RTOL,
+                                "--precond", "rpcholesky", "--rank", 40, *arguments, ranks=ranks)
+
+    def interrupted(self, name, iterations=15):
+        run = self.solve("--max-it", iterations, "--checkpoint", name, "--checkpoint-every", 4,
+                         "--out", "ck_partial.npy")
+        self.assertExit(run, EXIT_NOT_CONVERGED)
+        self.assertIn("checkpoints written to %s" % name, run.stdout)
+        self.assertTrue(os.path.exists(self.path(name)))
+        self.assertFalse(os.path.exists(self.path(name + ".tmp")), "the temporary file remains")
+        return name
+
+    def test_restart_gives_the_uninterrupted_answer(self):
+        full = self.solve("--out", "ck_full.npy")
+        self.assertConverged(full)
+        ckpt = self.interrupted("ck_run.ckpt")
+        resumed = self.solve("--restart", ckpt, "--out", "ck_resumed.npy")
+        self.assertConverged(resumed)
+        self.assertIn("resumed from %s at iteration 15" % ckpt, resumed.stdout)
+        self.assertEqual(iterations_of(resumed), iterations_of(full))
+        want, got = np.load(self.path("ck_full.npy")), np.load(self.path("ck_resumed.npy"))
+        self.assertLess(np.abs(got - want).max(), 1e-13 * np.abs(want).max())
+        # On another number of ranks: the same answer to the solve's accuracy.
+        reference, lambda_max = reference_solve(laplacian(0.1), self.x, self.b, 0.1)
+        other = self.solve("--restart", ckpt, "--out", "ck_other.npy",
+                           ranks=max(1, CONFIG.ranks - 1) if CONFIG.ranks > 1 else 2)
+        self.assertConverged(other)
+        self.assertLessEqual(abs(iterations_of(other) - iterations_of(full)), 1)
+        self.assertSolution("ck_other.npy", reference, 0.1, self.b, lambda_max)
+
+    def test_damaged_or_foreign_checkpoints_are_refused(self):
+        ckpt = self.interrupted("ck_good.ckpt", iterations=6)
+        with open(self.path(ckpt), "rb") as f:
+            whole = bytearray(f.read())
+        with open(self.path("ck_truncated.ckpt"), "wb") as f:
+            f.write(whole[:-100])
+        flipped = bytearray(whole)
+        flipped[len(flipped) // 2] ^= 0x20
+        with open(self.path("ck_flipped.ckpt"), "wb") as f:
+            f.write(flipped)
+        self.assertFails(self.solve("--restart", "ck_truncated.ckpt", "--out", "o.npy"),
+                         EXIT_ERROR, "ck_truncated.ckpt", "truncated")
+        self.assertFails(self.solve("--restart", "ck_flipped.ckpt", "--out", "o.npy"),
+                         EXIT_ERROR, "ck_flipped.ckpt", "damaged")
+        self.assertFails(self.solve("--restart", "ck_x.npy", "--out", "o.npy"),
+                         EXIT_ERROR, "not a kinterp checkpoint")
+        self.assertFails(self.solve("--restart", "no_such.ckpt", "--out", "o.npy"),
+                         EXIT_ERROR, "no_such.ckpt", "cannot open")
+        self.assertFails(self.solve("--restart", ckpt, "--out", "o.npy", values="ck_b_other.npy"),
+                         EXIT_ERROR, "another problem", "right-hand side")
+        # Another alpha, another preconditioner seed, another precision.
+        run = self.run_kinterp("solve", "--points", "ck_x.npy", "--values", "ck_b.npy",
+                               *laplacian_args(0.1), "--alpha", 0.2, "--rtol", RTOL,
+                               "--precond", "rpcholesky", "--rank", 40, "--restart", ckpt,
+                               "--out", "o.npy")
+        self.assertFails(run, EXIT_ERROR, "another problem")
+        self.assertFails(self.solve("--restart", ckpt, "--precond-seed", 1, "--out", "o.npy"),
+                         EXIT_ERROR, "another problem")
+        self.assertFails(self.solve("--restart", ckpt, "--precision", "float", "--out", "o.npy"),
+                         EXIT_ERROR, "another problem", "float32")
+
+
+class NewOptionUsageTest(CliTestCase):
+    """Wrong uses of the preconditioner, checkpoint and precision options: exit 2."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        np.save(os.path.join(cls.dir, "x.npy"), cls.rng.random((50, 1)))
+        np.save(os.path.join(cls.dir, "b.npy"), cls.rng.standard_normal(50))
+
+    def solve(self, *arguments):
+        return self.run_kinterp("solve", "--points", "x.npy", "--values", "b.npy",
+                                *formula_args(1, 1, 50), "--alpha", 1, "--out", "out.npy",
+                                *arguments)
+
+    def test_usage_errors(self):
+        cases = [
+            (("--precond", "rpcholeski"), ["--precond", "did you mean 'rpcholesky'"]),
+            (("--rank", 10), ["--rank", "--precond"]),
+            (("--precond-seed", 3), ["--precond-seed", "--precond"]),
+            (("--precond", "greedy", "--rank", 0), ["--rank"]),
+            (("--precond", "greedy", "--rank", "many"), ["--rank", "'many'"]),
+            (("--checkpoint-every", 5), ["--checkpoint-every", "--checkpoint FILE"]),
+            (("--checkpoint", "c.ckpt", "--checkpoint-every", 0), ["--checkpoint-every"]),
+            (("--restart", "c.ckpt", "--initial-guess", "b.npy"), ["--restart", "--initial-guess"]),
+            (("--precision", "half"), ["--precision", "mixed", "'half'"]),
+        ]
+        for arguments, fragments in cases:
+            with self.subTest(arguments=arguments):
+                self.assertFails(self.solve(*arguments), EXIT_USAGE, *fragments)
+        run = self.run_kinterp("predict", "--points", "x.npy", "--weights", "b.npy", "--targets",
+                               "x.npy", *formula_args(1, 1, 50), "--precision", "mixed",
+                               "--out", "y.npy")
+        self.assertFails(run, EXIT_USAGE, "--precision", "'mixed'")
 
 
 def main():

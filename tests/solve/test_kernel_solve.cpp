@@ -1,13 +1,16 @@
 // KernelSolve over 1-4 ranks against a dense Cholesky solve (LAPACK dposv) of
-// (alpha I + K) a = b, stop reasons, and bad input reported on every rank.
+// (alpha I + K) a = b: plain, Nystrom-preconditioned and mixed precision; stop
+// reasons; checkpoints of the solve; bad input reported on every rank.
 
 #include <kinterp/KernelSolve.hpp>
 
 #include "../DistributedData.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 extern "C" void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda,
@@ -19,6 +22,29 @@ using namespace kinterp::test;
 using kinterp::KernelFamily;
 using kinterp::KernelSpec;
 using kinterp::StopReason;
+
+// A directory for this run's files, unique per run (rank 0's pid) and rank count.
+class ScratchDirectory : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    long pid = static_cast<long>(getpid());
+    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    path_ = std::filesystem::temp_directory_path() /
+            ("kinterp_test_solve_" + std::to_string(pid) + "_np" + std::to_string(world_size()));
+    if (world_rank() == 0) std::filesystem::create_directories(path_);
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  void TearDown() override {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank() == 0) std::filesystem::remove_all(path_);
+  }
+  static std::string file(const std::string& name) { return (path_ / name).string(); }
+
+ private:
+  static inline std::filesystem::path path_;
+};
+[[maybe_unused]] ::testing::Environment* const scratch =
+    ::testing::AddGlobalTestEnvironment(new ScratchDirectory);
 
 /// The solution of (alpha I + K) a = b by dense Cholesky, all columns.
 HostMatrix<double> dense_solve(const KernelSpec& spec, const HostMatrix<double>& x,
@@ -60,13 +86,16 @@ Problem make_problem(std::int64_t n, int dim, int columns) {
 }
 
 /// For SPD A with smallest eigenvalue >= alpha: ||a - a*|| <= ||b - A a|| / alpha.
-void expect_close_to_dense(const KernelSpec& spec, const Problem& p, double alpha, double rtol) {
+kinterp::KernelSolveResult expect_close_to_dense(const KernelSpec& spec, const Problem& p,
+                                                 double alpha, double rtol,
+                                                 const kinterp::KernelSolveOptions& how = {}) {
   const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, spec, rows_on_device(p.x, p.block));
   DeviceMatrix<double> a("a", p.block.count, p.b.cols);
   kinterp::SolveOptions options;
   options.rtol = rtol;
-  const auto result = solver.solve(rows_on_device(p.b, p.block), a, alpha, options);
-  ASSERT_TRUE(result.converged()) << to_string(result.reason) << ": " << result.detail;
+  const auto result = solver.solve(rows_on_device(p.b, p.block), a, alpha, options, how);
+  EXPECT_TRUE(result.converged()) << to_string(result.reason) << ": " << result.detail;
+  if (!result.converged()) return result;
   EXPECT_EQ(result.reason, StopReason::ConvergedRtol);
 
   const auto expected = dense_solve(spec, p.x, p.b, alpha);
@@ -86,6 +115,7 @@ void expect_close_to_dense(const KernelSpec& spec, const Problem& p, double alph
     EXPECT_LE(std::sqrt(error2), bound * 1.01 + 1e-11 * result.rhs_norms[c] / alpha)
         << "column " << c << " ranks " << world_size();
   }
+  return result;
 }
 
 TEST(KernelSolve, GaussianSeedLikeProblemMatchesDenseSolve) {
@@ -212,10 +242,102 @@ TEST(KernelSolve, DuplicatePointsWithoutRidgeBreakDownInsteadOfLooping) {
   const auto result = solver.solve(rows_on_device(p.b, p.block), a, 0.0, options);
   EXPECT_FALSE(result.converged());
   EXPECT_TRUE(result.reason == StopReason::DivergedBreakdown ||
-              result.reason == StopReason::DivergedDtol)
+              result.reason == StopReason::DivergedDtol ||
+              result.reason == StopReason::DivergedStagnation)
       << to_string(result.reason) << " after " << result.iterations << ": " << result.detail;
   EXPECT_LT(result.iterations, 10000);
   EXPECT_NE(result.detail.find("repeat"), std::string::npos) << result.detail;
+}
+
+TEST(KernelSolve, NystromPreconditionedSolveMatchesDenseSolveInFewerIterations) {
+  const KernelSpec spec{KernelFamily::Gaussian, 50.0, 1.0};
+  const auto p = make_problem(500, 1, 2);
+  const auto plain = expect_close_to_dense(spec, p, 1e-3, 1e-10);
+  kinterp::KernelSolveOptions how;
+  how.preconditioner.rank = 40;
+  how.preconditioner.seed = 5;
+  const auto preconditioned = expect_close_to_dense(spec, p, 1e-3, 1e-10, how);
+  EXPECT_TRUE(preconditioned.preconditioned);
+  EXPECT_FALSE(plain.preconditioned);
+  EXPECT_GT(preconditioned.preconditioner.rank, 0);
+  EXPECT_LE(preconditioned.preconditioner.rank, 40);
+  EXPECT_GT(preconditioned.preconditioner.bytes_per_rank + (p.block.count == 0), 0u);
+  EXPECT_GE(preconditioned.preconditioner.setup_seconds, 0.0);
+  EXPECT_LT(preconditioned.iterations, plain.iterations / 2)
+      << "plain " << plain.iterations << ", preconditioned " << preconditioned.iterations;
+}
+
+TEST(KernelSolve, MixedPrecisionMeetsItsToleranceAgainstTheDenseSolve) {
+  kinterp::KernelSolveOptions how;
+  how.mixed_precision = true;
+  const auto p = make_problem(600, 1, 2);
+  const auto result =
+      expect_close_to_dense({KernelFamily::Gaussian, 50.0, 1.0}, p, 1.0, 1e-10, how);
+  EXPECT_TRUE(result.mixed_precision);
+  // Every iteration in float; b - A a in double at each residual replacement,
+  // each restart and at the end.
+  EXPECT_EQ(result.products - result.float_products, result.replacements + result.restarts + 1);
+  EXPECT_EQ(result.float_products, result.iterations);
+  // 1e-10 is out of float's reach: the residual was replaced along the way.
+  EXPECT_GE(result.replacements + result.restarts, 1);
+
+  // With a preconditioner too.
+  how.preconditioner.rank = 20;
+  expect_close_to_dense({KernelFamily::Laplacian, 10.0, 1.0}, make_problem(300, 2, 1), 0.1, 1e-10,
+                        how);
+}
+
+TEST(KernelSolve, MixedPrecisionIsRefusedInFloat) {
+  const auto p = make_problem(20, 1, 1);
+  HostMatrix<float> x(p.x.rows, p.x.cols), b(p.b.rows, p.b.cols);
+  std::copy(p.x.values.begin(), p.x.values.end(), x.values.begin());
+  std::copy(p.b.values.begin(), p.b.values.end(), b.values.begin());
+  const kinterp::KernelSolve<float> solver(MPI_COMM_WORLD, {KernelFamily::Gaussian, 1.0, 1.0},
+                                           rows_on_device(x, p.block));
+  DeviceMatrix<float> a("a", p.block.count, 1);
+  kinterp::KernelSolveOptions how;
+  how.mixed_precision = true;
+  EXPECT_THROW(solver.solve(rows_on_device(b, p.block), a, 1.0, {}, how), kinterp::Error);
+}
+
+TEST(KernelSolve, CheckpointRestartsOnlyTheSameProblem) {
+  const auto p = make_problem(300, 2, 1);
+  const KernelSpec spec{KernelFamily::Matern32, 8.0, 1.0};
+  const kinterp::KernelSolve<double> solver(MPI_COMM_WORLD, spec, rows_on_device(p.x, p.block));
+  const auto b = rows_on_device(p.b, p.block);
+  kinterp::KernelSolveOptions how;
+  how.mixed_precision = true;
+  kinterp::SolveOptions options;
+  options.rtol = 1e-10;
+  DeviceMatrix<double> reference("reference", p.block.count, 1), a("a", p.block.count, 1);
+  const auto uninterrupted = solver.solve(b, reference, 0.01, options, how);
+  ASSERT_TRUE(uninterrupted.converged()) << uninterrupted.detail;
+
+  kinterp::SolveOptions first = options;
+  first.max_iterations = uninterrupted.iterations / 2;
+  first.checkpoint.path = ScratchDirectory::file("solve.ckpt");
+  first.checkpoint.every = 1000;
+  EXPECT_EQ(solver.solve(b, a, 0.01, first, how).checkpoints_written, 1);
+
+  kinterp::SolveOptions again = options;
+  again.checkpoint.restart_path = first.checkpoint.path;
+  const auto resumed = solver.solve(b, a, 0.01, again, how);
+  EXPECT_EQ(resumed.reason, uninterrupted.reason) << resumed.detail;
+  EXPECT_EQ(resumed.iterations, uninterrupted.iterations);
+  EXPECT_EQ(resumed.restarts, uninterrupted.restarts);
+  const auto got = on_host(a), want = on_host(reference);
+  for (std::int64_t i = 0; i < p.block.count; ++i) EXPECT_DOUBLE_EQ(got(i, 0), want(i, 0));
+
+  const auto message_of = [&](double alpha, const kinterp::KernelSolveOptions& with) {
+    try {
+      solver.solve(b, a, alpha, again, with);
+    } catch (const kinterp::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message_of(0.02, how).find("another problem"), std::string::npos);
+  EXPECT_NE(message_of(0.01, {}).find("another problem"), std::string::npos);  // not mixed
 }
 
 TEST(KernelSolve, BadInputIsReportedOnEveryRank) {
@@ -236,6 +358,14 @@ TEST(KernelSolve, BadInputIsReportedOnEveryRank) {
   kinterp::SolveOptions zero;
   zero.rtol = 0;
   EXPECT_NE(message_of([&] { solver.solve(b, a, 1.0, zero); }).find("both 0"), std::string::npos);
+  kinterp::SolveOptions no_interval;
+  no_interval.checkpoint.path = "x.ckpt";
+  EXPECT_NE(message_of([&] { solver.solve(b, a, 1.0, no_interval); }).find("checkpoints every 0"),
+            std::string::npos);
+  kinterp::SolveOptions bad_factor;
+  bad_factor.stagnation_factor = 1.5;
+  EXPECT_NE(message_of([&] { solver.solve(b, a, 1.0, bad_factor); }).find("stagnation_factor"),
+            std::string::npos);
 
   // A NaN in the last global row of b: only the last rank holds it.
   auto bad = p.b;

@@ -1,18 +1,33 @@
 #pragma once
 /// \file ConjugateGradient.hpp
-/// Distributed conjugate gradient for m right-hand sides at once.
+/// Distributed (preconditioned) conjugate gradient for m right-hand sides at once.
 ///
 /// Each column has its own step sizes, but all columns share one operator
-/// application per iteration (one kernel product for the whole block). Vector
-/// updates and local dot products are Kokkos Kernels BLAS on multivectors; a
-/// global dot product is the local one followed by MPI_Allreduce.
+/// application (and one preconditioner application) per iteration: one kernel
+/// product for the whole block. Vector updates and local dot products are
+/// Kokkos Kernels BLAS on multivectors; a global dot product is the local one
+/// followed by MPI_Allreduce.
 ///
 /// The Operator concept:
 ///   using execution_space, Matrix (T** view), ConstMatrix (const T** view);
 ///   MPI_Comm comm() const;                                // the ranks that share the rows
 ///   void apply(const ConstMatrix& x, const Matrix& y) const;  // y = A x, collective
+/// and optionally
+///   void apply_accurately(const ConstMatrix& x, const Matrix& y) const;  // collective
+/// for an operator whose `apply` is a cheaper approximation (kernel products in
+/// float): CG then iterates with `apply`, replaces its recurrence residual by
+/// b - A x computed with `apply_accurately` as the residual falls (reliable
+/// updates, SolveOptions::residual_replacement), and judges convergence by,
+/// and restarts from, that accurate residual, so that its restarts are
+/// iterative refinement.
+///
+/// The Preconditioner concept is in Preconditioner.hpp; the checkpoint file in
+/// Checkpoint.hpp.
 
+#include <kinterp/core/Collective.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/solve/Checkpoint.hpp>
+#include <kinterp/solve/Preconditioner.hpp>
 #include <kinterp/solve/SolveResult.hpp>
 
 #include <mpi.h>
@@ -23,9 +38,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace kinterp {
@@ -93,26 +112,39 @@ struct ColumnCoefficients {
   }
 };
 
-/// One run of CG; conjugate_gradient below is its interface.
+/// Whether Operator has apply_accurately (see the file comment).
+template <class Operator, class = void>
+struct HasAccurateApply : std::false_type {};
 template <class Operator>
+struct HasAccurateApply<Operator,
+                        std::void_t<decltype(std::declval<const Operator&>().apply_accurately(
+                            std::declval<const typename Operator::ConstMatrix&>(),
+                            std::declval<const typename Operator::Matrix&>()))>> : std::true_type {
+};
+
+/// One run of CG; conjugate_gradient below is its interface.
+template <class Operator, class Preconditioner>
 class ConjugateGradientRun {
  public:
   using Matrix = typename Operator::Matrix;
   using ConstMatrix = typename Operator::ConstMatrix;
   using T = typename Matrix::non_const_value_type;
 
-  /// How often CG restarts from the recomputed residual when the recurrence
-  /// says converged but b - A x disagrees (finite precision drift).
-  static constexpr int max_restarts = 3;
+  /// With M = I, z is r itself: no copy, no extra dot product.
+  static constexpr bool preconditioned = !is_identity_preconditioner_v<Preconditioner>;
+  /// Whether `apply` approximates `apply_accurately` (mixed precision).
+  static constexpr bool approximate = HasAccurateApply<Operator>::value;
 
-  ConjugateGradientRun(const Operator& A, const ConstMatrix& b, const Matrix& x,
-                       const SolveOptions& options)
+  ConjugateGradientRun(const Operator& A, const Preconditioner& M, const ConstMatrix& b,
+                       const Matrix& x, const SolveOptions& options)
       : A_(A),
+        M_(M),
         b_(b),
         x_(x),
         options_(options),
         m_(static_cast<int>(b.extent(1))),
         r_(alloc("kinterp::cg::r")),
+        z_(preconditioned ? alloc("kinterp::cg::z") : r_),
         p_(alloc("kinterp::cg::p")),
         Ap_(alloc("kinterp::cg::Ap")),
         dots_(A.comm(), m_),
@@ -120,8 +152,11 @@ class ConjugateGradientRun {
         ones_("kinterp::cg::ones", m_),
         threshold_(m_),
         active_(m_),
-        rr_(m_),
-        norms_(m_) {
+        rz_(m_),
+        norms_(m_),
+        replacement_norms_(m_),
+        mark_norms_(m_),
+        mark_iterations_(m_) {
     ones_.set([](int) { return 1; });
   }
 
@@ -131,27 +166,44 @@ class ConjugateGradientRun {
     for (int c = 0; c < m_; ++c) {
       threshold_[c] = std::max(options_.rtol * result_.rhs_norms[c], options_.atol);
     }
-    if (options_.use_initial_guess) {
-      compute_true_residual();
+    const CheckpointOptions& checkpoint = options_.checkpoint;
+    if (checkpoint.writes() || checkpoint.restarts()) describe_problem();
+    bool done = false;
+    if (checkpoint.restarts()) {
+      resume();
     } else {
-      Kokkos::deep_copy(x_, T(0));
-      Kokkos::deep_copy(r_, b_);
+      if (options_.use_initial_guess) {
+        compute_true_residual();
+      } else {
+        Kokkos::deep_copy(x_, T(0));
+        Kokkos::deep_copy(r_, b_);
+      }
+      done = restart_from_residual();
+      record();
     }
-    bool done = restart_from_residual();
-    record();
-    for (int restarts = 0;; ++restarts) {
-      while (!done && iteration_ < options_.max_iterations) done = iterate();
-      if (!done) stop_at_max_iterations();
+    for (;;) {
+      while (!done && iteration_ < options_.max_iterations) {
+        done = iterate();
+        if (!done && checkpoint.writes() && iteration_ % checkpoint.every == 0) save();
+      }
+      if (!done) {
+        // A run stopped here can go on from the file with a larger max_iterations.
+        if (checkpoint.writes() && last_checkpoint_ != iteration_) save();
+        stop_at_max_iterations();
+      }
       compute_true_residual();
       result_.true_residual_norms = square_roots(dots_(r_, r_));
       if (!result_.converged() || true_residual_within_tolerance()) break;
-      if (restarts == max_restarts) {
+      if (restarts_ == options_.max_restarts) {
         stop_above_true_tolerance();
         break;
       }
+      ++restarts_;
       done = restart_from_residual();
     }
     result_.iterations = iteration_;
+    result_.restarts = restarts_;
+    result_.replacements = replacements_;
     result_.residual_norms = norms_;
     result_.seconds = MPI_Wtime() - start;
     return result_;
@@ -167,20 +219,43 @@ class ConjugateGradientRun {
     return values;
   }
 
-  /// r = b - A x
+  /// r = b - A x, with the accurate operator when there is one.
   void compute_true_residual() {
-    A_.apply(x_, Ap_);
+    if constexpr (approximate) {
+      A_.apply_accurately(x_, Ap_);
+    } else {
+      A_.apply(x_, Ap_);
+    }
     KokkosBlas::update(T(1), b_, T(-1), Ap_, T(0), r_);
   }
 
-  /// Starts (or restarts) the recurrence from the residual in r: p = r, every
+  /// [r.r per column, r.z per column] after z = M^-1 r (one reduction).
+  std::pair<std::vector<double>, std::vector<double>> precondition() {
+    if constexpr (preconditioned) {
+      M_.apply(r_, z_);
+      const std::vector<double> both = dots_(r_, r_, r_, z_);
+      return {std::vector<double>(both.begin(), both.begin() + m_),
+              std::vector<double>(both.begin() + m_, both.end())};
+    } else {
+      std::vector<double> rr = dots_(r_, r_);
+      return {rr, rr};
+    }
+  }
+
+  /// Starts (or restarts) the recurrence from the residual in r: p = z, every
   /// column active again. Returns true when that already ends the solve.
   bool restart_from_residual() {
-    Kokkos::deep_copy(p_, r_);
-    rr_ = dots_(r_, r_);
-    norms_ = square_roots(rr_);
+    auto [rr, rz] = precondition();
+    Kokkos::deep_copy(p_, z_);
+    rz_ = std::move(rz);
+    norms_ = square_roots(std::move(rr));
     std::fill(active_.begin(), active_.end(), true);
-    return check_residuals();
+    for (int c = 0; c < m_; ++c) {
+      mark_norms_[c] = norms_[c];
+      mark_iterations_[c] = iteration_;
+      replacement_norms_[c] = norms_[c];
+    }
+    return check_residuals() || check_preconditioner();
   }
 
   void record() {
@@ -211,25 +286,51 @@ class ConjugateGradientRun {
             << ": the operator is singular or indefinite to working precision";
         return stop(StopReason::DivergedBreakdown, why.str());
       }
-      alpha[c] = rr_[c] / pAp;
+      alpha[c] = rz_[c] / pAp;
     }
     KokkosBlas::axpby(step_.set([&](int c) { return alpha[c]; }), p_, ones_.device, x_);
     KokkosBlas::axpby(step_.set([&](int c) { return -alpha[c]; }), Ap_, ones_.device, r_);
-    const std::vector<double> rr_new = dots_(r_, r_);
+    auto [rr, rz] = precondition();
+    if constexpr (approximate) {
+      if (replacement_due(rr)) std::tie(rr, rz) = replace_residual();
+    }
     std::vector<double> beta(m_, 0.0);
-    for (int c = 0; c < m_; ++c) beta[c] = active_[c] ? rr_new[c] / rr_[c] : 0.0;
-    rr_ = rr_new;
-    norms_ = square_roots(rr_);
+    for (int c = 0; c < m_; ++c) beta[c] = active_[c] ? rz[c] / rz_[c] : 0.0;
+    rz_ = std::move(rz);
+    norms_ = square_roots(std::move(rr));
     record();
-    if (check_residuals()) return true;
-    // p = r + beta p
-    KokkosBlas::axpby(ones_.device, r_, step_.set([&](int c) { return beta[c]; }), p_);
+    if (check_residuals() || check_preconditioner()) return true;
+    // p = z + beta p
+    KokkosBlas::axpby(ones_.device, z_, step_.set([&](int c) { return beta[c]; }), p_);
     return false;
   }
 
+  /// Reliable updates: whether some active column's ||r|| (squared in rr) has
+  /// fallen below residual_replacement times its largest value since the last
+  /// replacement.
+  bool replacement_due(const std::vector<double>& rr) {
+    bool due = false;
+    for (int c = 0; c < m_; ++c) {
+      const double norm = std::sqrt(rr[c]);
+      replacement_norms_[c] = std::max(replacement_norms_[c], norm);
+      due = due || (active_[c] && norm < options_.residual_replacement * replacement_norms_[c]);
+    }
+    return due;
+  }
+
+  /// r = b - A x computed accurately; [r.r, r.z] of the new r.
+  std::pair<std::vector<double>, std::vector<double>> replace_residual() {
+    compute_true_residual();
+    ++replacements_;
+    auto dots = precondition();
+    for (int c = 0; c < m_; ++c) replacement_norms_[c] = std::sqrt(dots.first[c]);
+    return dots;
+  }
+
   /// Retires the columns that have converged; returns true when the solve is
-  /// over (all converged, or a residual that is NaN/Inf or past dtol).
+  /// over (all converged, or a residual that is NaN/Inf, past dtol, or stagnant).
   bool check_residuals() {
+    const int window = options_.stagnation_window;
     for (int c = 0; c < m_; ++c) {
       if (!active_[c]) continue;
       std::ostringstream why;
@@ -240,11 +341,26 @@ class ConjugateGradientRun {
       }
       if (norms_[c] <= threshold_[c]) {
         active_[c] = false;
-      } else if (norms_[c] > options_.dtol * result_.rhs_norms[c]) {
+        continue;
+      }
+      if (norms_[c] > options_.dtol * result_.rhs_norms[c]) {
         why << "the residual of column " << c << " grew to " << norms_[c]
             << " > dtol * ||b|| = " << options_.dtol * result_.rhs_norms[c] << " at iteration "
             << iteration_;
         return stop(StopReason::DivergedDtol, why.str());
+      }
+      if (norms_[c] <= options_.stagnation_factor * mark_norms_[c]) {
+        mark_norms_[c] = norms_[c];
+        mark_iterations_[c] = iteration_;
+      } else if (window > 0 && iteration_ - mark_iterations_[c] >= window) {
+        why << "the residual of column " << c << " has not fallen below "
+            << options_.stagnation_factor << " x " << mark_norms_[c] << " since iteration "
+            << mark_iterations_[c] << " (" << window << " iterations; now " << norms_[c]
+            << "): CG is not making progress. A preconditioner must be symmetric positive "
+               "definite and the same at every application (try without it); otherwise the "
+               "operator is too ill-conditioned: increase alpha, or if progress is only slow, "
+               "raise --stagnation-window (SolveOptions::stagnation_window)";
+        return stop(StopReason::DivergedStagnation, why.str());
       }
     }
     if (std::any_of(active_.begin(), active_.end(), [](bool a) { return a; })) return false;
@@ -253,6 +369,27 @@ class ConjugateGradientRun {
       by_rtol = by_rtol && threshold_[c] == options_.rtol * result_.rhs_norms[c];
     }
     return stop(by_rtol ? StopReason::ConvergedRtol : StopReason::ConvergedAtol, "");
+  }
+
+  /// r^T M^-1 r must be positive in every active column: returns true (the
+  /// solve is over) when it is not.
+  bool check_preconditioner() {
+    if constexpr (preconditioned) {
+      for (int c = 0; c < m_; ++c) {
+        if (!active_[c] || rz_[c] > 0) continue;
+        std::ostringstream why;
+        if (!std::isfinite(rz_[c])) {
+          why << "r^T M^-1 r is " << rz_[c] << " in column " << c << " at iteration " << iteration_;
+          return stop(StopReason::DivergedNanOrInf, why.str());
+        }
+        why << "r^T M^-1 r = " << rz_[c] << " in column " << c << " at iteration " << iteration_
+            << " is not positive although ||r|| = " << norms_[c]
+            << ": the preconditioner is not positive definite; solve without it or build it "
+               "with a larger rank or alpha";
+        return stop(StopReason::DivergedIndefinitePreconditioner, why.str());
+      }
+    }
+    return false;
   }
 
   bool stop(StopReason reason, const std::string& detail) {
@@ -287,45 +424,159 @@ class ConjugateGradientRun {
       }
     }
     std::ostringstream why;
-    why << "the recurrence met the tolerance " << max_restarts + 1
-        << " times, but the recomputed relative residual ||b - A x|| / ||b|| stays at " << worst
+    why << "the recurrence met the tolerance " << restarts_ + 1
+        << (restarts_ == 0 ? " time" : " times")
+        << ", but the recomputed relative residual ||b - A x|| / ||b|| stays at " << worst
         << " (rtol = " << options_.rtol
         << "): the tolerance is below what this precision attains for this problem; loosen "
            "rtol or compute in double";
     stop(StopReason::DivergedTrueResidual, why.str());
   }
 
+  // ---- Checkpoints --------------------------------------------------------------------
+
+  /// N, this rank's global rows and the fingerprint of b: what a checkpoint must match.
+  void describe_problem() {
+    const MPI_Comm comm = A_.comm();
+    block_ = global_block(comm, static_cast<std::int64_t>(b_.extent(0)));
+    std::int64_t rows = block_.count;
+    MPI_Allreduce(MPI_IN_PLACE, &rows, 1, MPI_INT64_T, MPI_SUM, comm);
+    problem_.item_size = static_cast<int>(sizeof(T));
+    problem_.global_rows = rows;
+    problem_.columns = m_;
+    problem_.vectors = 3;
+    problem_.rhs_fingerprint = fingerprint_rows(comm, b_);
+    problem_.problem_fingerprint = options_.checkpoint.problem_fingerprint;
+  }
+
+  /// Writes the state at the top of the next iteration (collective).
+  void save() {
+    const double start = MPI_Wtime();
+    CheckpointState state;
+    state.problem = problem_;
+    state.iteration = iteration_;
+    state.restarts = restarts_;
+    state.replacements = replacements_;
+    state.largest_quotient = largest_quotient_;
+    state.rhs_norms = result_.rhs_norms;
+    state.rz = rz_;
+    state.residual_norms = norms_;
+    state.replacement_norms = replacement_norms_;
+    state.mark_norms = mark_norms_;
+    state.mark_iterations.assign(mark_iterations_.begin(), mark_iterations_.end());
+    state.active.assign(active_.begin(), active_.end());
+    state.history = result_.history;
+    state.rows = block_;
+    state.row_bytes.resize(static_cast<std::size_t>(block_.count) * 3 * m_ * sizeof(T));
+    const Matrix vectors[3] = {x_, r_, p_};
+    for (int v = 0; v < 3; ++v) {
+      const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vectors[v]);
+      for (std::int64_t i = 0; i < block_.count; ++i) {
+        for (int c = 0; c < m_; ++c) {
+          const T value = host(i, c);
+          std::memcpy(&state.row_bytes[((i * 3 + v) * m_ + c) * sizeof(T)], &value, sizeof(T));
+        }
+      }
+    }
+    write_checkpoint(A_.comm(), options_.checkpoint.path, state);
+    last_checkpoint_ = iteration_;
+    ++result_.checkpoints_written;
+    result_.checkpoint_seconds += MPI_Wtime() - start;
+  }
+
+  /// Loads the state of options.checkpoint.restart_path (collective).
+  void resume() {
+    const double start = MPI_Wtime();
+    const CheckpointState state =
+        read_checkpoint(A_.comm(), options_.checkpoint.restart_path, problem_, block_);
+    const Matrix vectors[3] = {x_, r_, p_};
+    for (int v = 0; v < 3; ++v) {
+      auto host = Kokkos::create_mirror_view(Kokkos::HostSpace(), vectors[v]);
+      for (std::int64_t i = 0; i < block_.count; ++i) {
+        for (int c = 0; c < m_; ++c) {
+          T value;
+          std::memcpy(&value, &state.row_bytes[((i * 3 + v) * m_ + c) * sizeof(T)], sizeof(T));
+          host(i, c) = value;
+        }
+      }
+      Kokkos::deep_copy(vectors[v], host);
+    }
+    iteration_ = static_cast<int>(state.iteration);
+    restarts_ = static_cast<int>(state.restarts);
+    replacements_ = static_cast<int>(state.replacements);
+    largest_quotient_ = state.largest_quotient;
+    rz_ = state.rz;
+    norms_ = state.residual_norms;
+    replacement_norms_ = state.replacement_norms;
+    mark_norms_ = state.mark_norms;
+    for (int c = 0; c < m_; ++c) {
+      mark_iterations_[c] = static_cast<int>(state.mark_iterations[c]);
+      active_[c] = state.active[c] != 0;
+    }
+    result_.history = state.history;
+    result_.resumed_from = iteration_;
+    last_checkpoint_ = iteration_;
+    result_.checkpoint_seconds += MPI_Wtime() - start;
+  }
+
   const Operator& A_;
+  const Preconditioner& M_;
   ConstMatrix b_;
   Matrix x_;
   const SolveOptions& options_;
   int m_;
-  Matrix r_, p_, Ap_;
+  Matrix r_, z_, p_, Ap_;
   ColumnDots<Matrix> dots_;
   ColumnCoefficients<Matrix> step_, ones_;
   std::vector<double> threshold_;
   std::vector<bool> active_;
-  std::vector<double> rr_, norms_;
+  std::vector<double> rz_, norms_;
+  /// Reliable updates: the largest ||r|| since the last replacement.
+  std::vector<double> replacement_norms_;
+  /// Stagnation: the residual norm to beat (by stagnation_factor) and since when.
+  std::vector<double> mark_norms_;
+  std::vector<int> mark_iterations_;
   int iteration_ = 0;
+  int restarts_ = 0;
+  int replacements_ = 0;
   /// The largest Rayleigh quotient seen: the scale against which p^T A p is
   /// judged to be zero.
   double largest_quotient_ = 0;
+  CheckpointProblem problem_;
+  RowBlock block_;
+  int last_checkpoint_ = -1;
   SolveResult result_;
 };
 
 }  // namespace detail
 
 /// Collective over A.comm(). Solves A x = b for the m columns of b (this rank's
-/// rows: n_r x m), writing x (n_r x m). Stops when every column has converged
+/// rows: n_r x m), writing x (n_r x m), by CG preconditioned with M (z =
+/// M^-1 r; see Preconditioner.hpp). Stops when every column has converged
 /// (||r|| <= max(rtol ||b||, atol)) and the recomputed residual b - A x agrees
 /// (else it restarts from it), at max_iterations, or at the first sign of
-/// trouble (breakdown, NaN/Inf, divergence): it always terminates, and the
-/// result says why. A must be symmetric positive definite.
+/// trouble (breakdown, indefinite M, NaN/Inf, divergence, stagnation): it
+/// always terminates, and the result says why. A and M must be symmetric
+/// positive definite. With options.checkpoint it writes checkpoints, or starts
+/// from one (then x's contents and use_initial_guess are ignored); checkpoint
+/// I/O errors throw kinterp::Error on every rank.
+template <class Operator, class Preconditioner>
+SolveResult conjugate_gradient(const Operator& A, const Preconditioner& M,
+                               const typename Operator::ConstMatrix& b,
+                               const typename Operator::Matrix& x, const SolveOptions& options) {
+  const detail::ScopedRegion region("kinterp::conjugate_gradient");
+  const CheckpointOptions& checkpoint = options.checkpoint;
+  throw_if_any(A.comm(), checkpoint.writes() && checkpoint.every <= 0,
+               "checkpoints every " + std::to_string(checkpoint.every) +
+                   " iterations: give a positive number of iterations between checkpoints");
+  return detail::ConjugateGradientRun<Operator, Preconditioner>(A, M, b, x, options).run();
+}
+
+/// Plain CG: conjugate_gradient(A, IdentityPreconditioner(), b, x, options).
 template <class Operator>
 SolveResult conjugate_gradient(const Operator& A, const typename Operator::ConstMatrix& b,
                                const typename Operator::Matrix& x, const SolveOptions& options) {
-  const detail::ScopedRegion region("kinterp::conjugate_gradient");
-  return detail::ConjugateGradientRun<Operator>(A, b, x, options).run();
+  return conjugate_gradient(A, IdentityPreconditioner(), b, x, options);
 }
 
 }  // namespace kinterp
