@@ -1,18 +1,25 @@
-// bench_kernel_sum: how fast kinterp's public front ends run on this machine.
+// kinterp-bench-kernel-sum: how fast kinterp runs on this machine. Modes
+// (--only, a list; default sum,seed):
 //
-//   1. the kernel sum out_i = sum_j k(x_i, x_j) w_j (targets = sources) through
-//      kinterp::KernelSum<T>, in pairs per second, for d = 1, 2, 3, float and
-//      double, Gaussian and Laplacian kernels, m = 1 (and 4 on request);
-//   2. the seed's two solves (1D Gaussian, 2D Laplacian, N = 10000, rtol 1e-6):
-//      wall time, iterations, time per kernel product and time spent waiting
-//      on messages.
+//   sum    the distributed kernel sum out_i = sum_j k(x_i, x_j) w_j (targets =
+//          sources) through kinterp::KernelSum<T>: pairs per second, time spent
+//          waiting for ring messages, peak memory;
+//   seed   the seed's two solves (1D Gaussian, 2D Laplacian, N = 10000, rtol
+//          1e-6): time, iterations, time per kernel product;
+//   solve  a seed-like Gaussian solve at scale (alpha = 1, sigma = 0.1, i.e.
+//          exp(-50 r^2), --solve-n points in --solve-dim dimensions): time,
+//          iterations, residual, peak memory per rank;
+//   gemm   the on-node GEMM path for d >= 16 (local_kernel_sum_gemm) next to a
+//          bare KokkosBlas::gemm of the shapes it multiplies, and next to
+//          local_kernel_sum as dispatched.
 //
-//   OMP_NUM_THREADS=1 bench_kernel_sum > sum.json
-//   mpirun -np 2 -x OMP_NUM_THREADS=1 bench_kernel_sum --n 40000 --only sum
-//   bench_kernel_sum --help
+//   OMP_NUM_THREADS=1 kinterp-bench-kernel-sum --kernel gaussian --dtype float --dim 3 --n 20000
+//   mpirun -np 2 kinterp-bench-kernel-sum --only solve --solve-n 200000 --solve-dim 2
+//   kinterp-bench-kernel-sum --only gemm --dims 32,128,512
 //
-// JSON on stdout (rank 0), a readable summary on stderr. It reports and never
-// passes or fails on time; perf/README.md describes the fields.
+// One JSON object per line on stdout (rank 0; the first line describes the
+// run), a readable summary on stderr. It reports and never passes or fails on
+// time; perf/README.md describes the fields.
 
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/KernelSum.hpp>
@@ -20,10 +27,14 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/kernels/RadialKernels.hpp>
+#include <kinterp/local/GemmKernelSum.hpp>
+#include <kinterp/local/LocalKernelSum.hpp>
 
 #include <seed/SeedProblems.hpp>
 
 #include <mpi.h>
+#include <KokkosBlas3_gemm.hpp>
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
@@ -33,12 +44,15 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <unistd.h>  // dup, dup2: start-up messages to stderr
+#include <sys/resource.h>  // getrusage: peak resident memory
+#include <unistd.h>        // dup, dup2: start-up messages to stderr; sysconf
 
 #ifndef KINTERP_VERSION
 #define KINTERP_VERSION "unknown"
@@ -54,24 +68,32 @@ namespace {
 
 using kinterp::KernelFamily;
 using kinterp::KernelSpec;
-using kinterp::RowBlock;
 using kinterp::rank_of;
+using kinterp::RowBlock;
 using kinterp::size_of;
 
+constexpr const char* program = "kinterp-bench-kernel-sum";
+
 constexpr const char* usage =
-    "usage: bench_kernel_sum [options]\n"
-    "  --n N             points of the kernel sum, targets = sources (default 20000,\n"
-    "                    or $KINTERP_BENCH_N)\n"
-    "  --reps R          timed kernel sums per case, after one warm-up (default 7,\n"
-    "                    or $KINTERP_BENCH_REPS)\n"
-    "  --dims LIST       point dimensions, e.g. 1,2,3 (default)\n"
-    "  --types LIST      float,double (default)\n"
-    "  --kernels LIST    gaussian,laplacian (default)\n"
-    "  --columns LIST    right-hand sides m, 1 (default) or e.g. 1,4\n"
-    "  --seed-n N        samples of the seed problems (default 10000)\n"
-    "  --seed-types LIST float,double (default; the seed itself runs float)\n"
-    "  --seed-reps R     timed solves per seed problem (default 3)\n"
-    "  --only WHAT       sum or seed: run one part only\n"
+    "usage: kinterp-bench-kernel-sum [options]\n"
+    "  --only LIST        modes to run: sum, seed, solve, gemm (default sum,seed)\n"
+    "  --kernel K, --kernels LIST    gaussian, laplacian (default both)\n"
+    "  --dtype T, --types LIST       float, double (default both)\n"
+    "  --dim D, --dims LIST          point dimensions (default 1,2,3; gemm: 32,128,512)\n"
+    "  --m M, --columns LIST         right-hand sides (default 1)\n"
+    "  --n N              points of the kernel sum, targets = sources (default 20000,\n"
+    "                     or $KINTERP_BENCH_N)\n"
+    "  --reps R           timed runs per case, after one warm-up (default 7,\n"
+    "                     or $KINTERP_BENCH_REPS; gemm and solve: see below)\n"
+    "  --seed-n N         samples of the seed problems (default 10000)\n"
+    "  --seed-types LIST  float,double (default; the seed itself runs float)\n"
+    "  --seed-reps R      timed solves per seed problem (default 3)\n"
+    "  --solve-n N        points of the scale solve (default 20000)\n"
+    "  --solve-dim D      their dimension (default 2)\n"
+    "  --solve-types LIST precisions of the scale solve (default double)\n"
+    "  --solve-reps R     timed scale solves (default 1)\n"
+    "  --gemm-n N         targets = sources of the gemm mode (default 4096)\n"
+    "  --gemm-reps R      timed calls per gemm case (default 3)\n"
     "Kokkos takes its own --kokkos-* options (e.g. --kokkos-threads=2).\n";
 
 // ---------------------------------------------------------------------------
@@ -122,19 +144,33 @@ std::vector<std::string> name_list(const std::string& text, const std::vector<st
   return names;
 }
 
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 struct Settings {
+  std::vector<std::string> modes = {"sum", "seed"};
   std::int64_t n = 20000;
   int reps = 7;
   std::vector<int> dims = {1, 2, 3};
+  bool dims_given = false;
   std::vector<std::string> types = {"float", "double"};
   std::vector<std::string> kernels = {"gaussian", "laplacian"};
   std::vector<int> columns = {1};
   std::int64_t seed_n = 10000;
   std::vector<std::string> seed_types = {"float", "double"};
   int seed_reps = 3;
-  bool run_sum = true;
-  bool run_seed = true;
+  std::int64_t solve_n = 20000;
+  int solve_dim = 2;
+  std::vector<std::string> solve_types = {"double"};
+  int solve_reps = 1;
+  std::int64_t gemm_n = 4096;
+  int gemm_reps = 3;
   bool help = false;
+
+  bool runs(const std::string& mode) const { return contains(modes, mode); }
+  /// The gemm mode is about d >= 16: its own dimensions unless --dims is given.
+  std::vector<int> gemm_dims() const { return dims_given ? dims : std::vector<int>{32, 128, 512}; }
 };
 
 Settings parse(int argc, char** argv) {
@@ -144,6 +180,7 @@ Settings parse(int argc, char** argv) {
     s.reps = static_cast<int>(positive_integer(reps, "KINTERP_BENCH_REPS"));
   }
   const std::vector<std::string> types = {"float", "double"};
+  const std::vector<std::string> kernels = {"gaussian", "laplacian"};
   for (int k = 1; k < argc; ++k) {
     const std::string option = argv[k];
     if (option == "--help" || option == "-h") {
@@ -152,70 +189,88 @@ Settings parse(int argc, char** argv) {
     }
     if (k + 1 >= argc) throw kinterp::Error("unknown option or missing value: '" + option + "'");
     const std::string value = argv[++k];
-    if (option == "--n") {
+    // The single-value forms are lists of one; a comma list works for either.
+    if (option == "--only") {
+      s.modes = name_list(value, {"sum", "seed", "solve", "gemm"}, "--only");
+    } else if (option == "--n") {
       s.n = positive_integer(value, "--n");
     } else if (option == "--reps") {
       s.reps = static_cast<int>(positive_integer(value, "--reps"));
-    } else if (option == "--dims") {
-      s.dims = integer_list(value, "--dims");
-    } else if (option == "--types") {
-      s.types = name_list(value, types, "--types");
-    } else if (option == "--kernels") {
-      s.kernels = name_list(value, {"gaussian", "laplacian"}, "--kernels");
-    } else if (option == "--columns") {
-      s.columns = integer_list(value, "--columns");
+    } else if (option == "--dims" || option == "--dim") {
+      s.dims = integer_list(value, option);
+      s.dims_given = true;
+    } else if (option == "--types" || option == "--dtype") {
+      s.types = name_list(value, types, option);
+    } else if (option == "--kernels" || option == "--kernel") {
+      s.kernels = name_list(value, kernels, option);
+    } else if (option == "--columns" || option == "--m") {
+      s.columns = integer_list(value, option);
     } else if (option == "--seed-n") {
-      s.seed_n = positive_integer(value, "--seed-n");
+      s.seed_n = positive_integer(value, option);
     } else if (option == "--seed-types") {
-      s.seed_types = name_list(value, types, "--seed-types");
+      s.seed_types = name_list(value, types, option);
     } else if (option == "--seed-reps") {
-      s.seed_reps = static_cast<int>(positive_integer(value, "--seed-reps"));
-    } else if (option == "--only") {
-      if (value != "sum" && value != "seed") throw kinterp::Error("--only takes sum or seed");
-      s.run_sum = value == "sum";
-      s.run_seed = value == "seed";
+      s.seed_reps = static_cast<int>(positive_integer(value, option));
+    } else if (option == "--solve-n") {
+      s.solve_n = positive_integer(value, option);
+    } else if (option == "--solve-dim") {
+      s.solve_dim = static_cast<int>(positive_integer(value, option));
+    } else if (option == "--solve-types") {
+      s.solve_types = name_list(value, types, option);
+    } else if (option == "--solve-reps") {
+      s.solve_reps = static_cast<int>(positive_integer(value, option));
+    } else if (option == "--gemm-n") {
+      s.gemm_n = positive_integer(value, option);
+    } else if (option == "--gemm-reps") {
+      s.gemm_reps = static_cast<int>(positive_integer(value, option));
     } else {
       throw kinterp::Error("unknown option '" + option + "'");
     }
+  }
+  if (s.solve_dim < 2) {
+    throw kinterp::Error("--solve-dim must be at least 2 (the seed's ring problem)");
   }
   return s;
 }
 
 // ---------------------------------------------------------------------------
-// A small JSON writer: objects and arrays in order, numbers with 6 significant
+// One JSON object on one line: fields in order, numbers with 6 significant
 // digits (NaN and Inf as null), strings escaped.
 
-class JsonWriter {
+class JsonLine {
  public:
-  void begin_object(const std::string& key = "") { open(key, '{'); }
-  void end_object() { close('}'); }
-  void begin_array(const std::string& key = "") { open(key, '['); }
-  void end_array() { close(']'); }
-
-  void field(const std::string& key, const std::string& value) { item(key) += quoted(value); }
-  void field(const std::string& key, const char* value) { field(key, std::string(value)); }
-  void field(const std::string& key, bool value) { item(key) += value ? "true" : "false"; }
-  void field(const std::string& key, int value) { item(key) += std::to_string(value); }
-  void field(const std::string& key, std::int64_t value) { item(key) += std::to_string(value); }
-  void field(const std::string& key, double value) {
-    char text[32] = "null";
-    if (std::isfinite(value)) std::snprintf(text, sizeof text, "%.6g", value);
-    item(key) += text;
+  JsonLine& add(const std::string& key, const std::string& value) {
+    return raw(key, quoted(value));
   }
-  void field(const std::string& key, const std::vector<double>& values) {
-    begin_array(key);
-    for (double v : values) field("", v);
-    end_array();
+  JsonLine& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
+  JsonLine& add(const std::string& key, bool value) { return raw(key, value ? "true" : "false"); }
+  JsonLine& add(const std::string& key, int value) { return raw(key, std::to_string(value)); }
+  JsonLine& add(const std::string& key, std::int64_t value) {
+    return raw(key, std::to_string(value));
   }
-  void field(const std::string& key, const std::vector<std::string>& values) {
-    begin_array(key);
-    for (const auto& v : values) field("", v);
-    end_array();
+  JsonLine& add(const std::string& key, double value) { return raw(key, number(value)); }
+  JsonLine& add(const std::string& key, const std::vector<double>& values) {
+    std::string list;
+    for (double v : values) list += (list.empty() ? "" : ",") + number(v);
+    return raw(key, "[" + list + "]");
   }
-
-  const std::string& text() const { return out_; }
+  JsonLine& add(const std::string& key, const std::vector<std::string>& values) {
+    std::string list;
+    for (const auto& v : values) list += (list.empty() ? "" : ",") + quoted(v);
+    return raw(key, "[" + list + "]");
+  }
+  /// A nested object, already written as JSON.
+  JsonLine& add_object(const std::string& key, const JsonLine& object) {
+    return raw(key, object.text());
+  }
+  std::string text() const { return "{" + body_ + "}"; }
 
  private:
+  static std::string number(double value) {
+    char text[32] = "null";
+    if (std::isfinite(value)) std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+  }
   static std::string quoted(const std::string& s) {
     std::string q = "\"";
     for (unsigned char c : s) {
@@ -232,33 +287,23 @@ class JsonWriter {
     }
     return q + "\"";
   }
-
-  std::string& item(const std::string& key) {
-    if (!first_.empty()) {
-      if (!first_.back()) out_ += ',';
-      first_.back() = false;
-      out_ += '\n' + std::string(2 * first_.size(), ' ');
-    }
-    if (!key.empty()) out_ += quoted(key) + ": ";
-    return out_;
+  JsonLine& raw(const std::string& key, const std::string& value) {
+    body_ += (body_.empty() ? "" : ", ") + quoted(key) + ": " + value;
+    return *this;
   }
-  void open(const std::string& key, char bracket) {
-    item(key) += bracket;
-    first_.push_back(true);
-  }
-  void close(char bracket) {
-    const bool empty = first_.back();
-    first_.pop_back();
-    if (!empty) out_ += '\n' + std::string(2 * first_.size(), ' ');
-    out_ += bracket;
-  }
-
-  std::string out_;
-  std::vector<bool> first_;
+  std::string body_;
 };
 
+/// Rank 0 writes the line to stdout at once, so that a long run that is
+/// stopped still leaves the cases it finished.
+void emit(MPI_Comm comm, const JsonLine& line) {
+  if (rank_of(comm) != 0) return;
+  std::printf("%s\n", line.text().c_str());
+  std::fflush(stdout);
+}
+
 // ---------------------------------------------------------------------------
-// Timing and MPI helpers
+// Timing, memory and MPI helpers
 
 struct Stats {
   double median = 0, min = 0, max = 0;
@@ -273,14 +318,6 @@ Stats stats(std::vector<double> values) {
   s.min = values.front();
   s.max = values.back();
   return s;
-}
-
-void write_stats(JsonWriter& json, const std::string& key, const Stats& s) {
-  json.begin_object(key);
-  json.field("median", s.median);
-  json.field("min", s.min);
-  json.field("max", s.max);
-  json.end_object();
 }
 
 double max_over_ranks(MPI_Comm comm, double value) {
@@ -298,6 +335,63 @@ std::vector<double> all_ranks(MPI_Comm comm, double value) {
 int threads_per_rank() {
   return Kokkos::DefaultExecutionSpace().concurrency();
 }
+
+/// Peak resident memory of this process (getrusage; Linux reports KiB).
+double peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return 1024.0 * static_cast<double>(usage.ru_maxrss);
+}
+
+/// Resident memory now (Linux: /proc/self/statm), 0 where unknown.
+double current_rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return 0;
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+/// Linux (>= 4.0) resets the peak that getrusage reports when "5" is written
+/// to /proc/self/clear_refs; then a case's peak is its own, not the largest of
+/// the run so far. Returns whether it worked.
+bool reset_peak_rss() {
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  if (!clear_refs) return false;
+  clear_refs << "5";
+  clear_refs.close();
+  return !clear_refs.fail();
+}
+
+/// Memory of one case: call start() before allocating its data and finish()
+/// after it ran (collective).
+class MemoryProbe {
+ public:
+  explicit MemoryProbe(MPI_Comm comm) : comm_(comm) {}
+  void start() {
+    reset_ = reset_peak_rss();
+    before_ = current_rss_bytes();
+  }
+  /// peak_rss_bytes: max over ranks of the peak resident memory (since
+  /// start() where the reset works, else since the program started);
+  /// bytes_per_point: max over ranks of (peak - resident memory at start())
+  /// per point of that rank.
+  void finish(JsonLine& line, std::int64_t local_points) const {
+    const double peak = peak_rss_bytes();
+    const double per_point =
+        local_points > 0 ? (peak - before_) / static_cast<double>(local_points) : 0.0;
+    int reset_everywhere = reset_ ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &reset_everywhere, 1, MPI_INT, MPI_MIN, comm_);
+    line.add("peak_rss_bytes", max_over_ranks(comm_, peak))
+        .add("peak_rss_bytes_per_rank", all_ranks(comm_, peak))
+        .add("bytes_per_point", max_over_ranks(comm_, per_point))
+        .add("peak_rss_since_case_start", reset_everywhere == 1);
+  }
+
+ private:
+  MPI_Comm comm_;
+  bool reset_ = false;
+  double before_ = 0;
+};
 
 template <class T>
 const char* type_name() {
@@ -320,11 +414,23 @@ Matrix<T> make_matrix(const std::string& label, std::int64_t rows, int columns,
 }
 
 // ---------------------------------------------------------------------------
-// Context
+// Context: the first line
 
 std::string kokkos_version() {
   return std::to_string(KOKKOS_VERSION / 10000) + "." + std::to_string(KOKKOS_VERSION / 100 % 100) +
          "." + std::to_string(KOKKOS_VERSION % 100);
+}
+
+/// What KokkosBlas::gemm calls on the host: the vendor BLAS when Kokkos
+/// Kernels was built with it, else its own (much slower) kernel.
+std::string gemm_backend() {
+#if defined(KOKKOSKERNELS_ENABLE_TPL_MKL)
+  return "MKL";
+#elif defined(KOKKOSKERNELS_ENABLE_TPL_BLAS)
+  return "BLAS TPL";
+#else
+  return "Kokkos Kernels (no BLAS TPL)";
+#endif
 }
 
 std::string compiler() {
@@ -369,38 +475,49 @@ std::vector<std::string> hosts(MPI_Comm comm) {
   return names;
 }
 
-void write_context(JsonWriter& json, MPI_Comm comm, const Settings& s) {
+JsonLine context(MPI_Comm comm) {
   const std::vector<std::string> host_names = hosts(comm);
-  json.begin_object("context");
-  json.field("program", "bench_kernel_sum");
-  json.field("kinterp_version", KINTERP_VERSION);
-  json.field("date", utc_date());
-  json.field("host", host_names.front());
-  json.field("hosts", host_names);
-  json.field("ranks", size_of(comm));
-  json.field("threads_per_rank", threads_per_rank());
-  json.field("execution_space", Kokkos::DefaultExecutionSpace::name());
-  json.field("kokkos_version", kokkos_version());
-  json.field("compiler", compiler());
-  json.field("build_type", KINTERP_BUILD_TYPE);
-  json.field("arch_native", KINTERP_ARCH_NATIVE != 0);
-  json.field("mpi_library", mpi_library());
-  json.begin_object("environment");
-  for (const char* name : {"OMP_NUM_THREADS", "OMP_PROC_BIND", "OMP_PLACES"}) {
-    if (const char* value = std::getenv(name)) json.field(name, value);
+  JsonLine environment;
+  for (const char* name : {"OMP_NUM_THREADS", "OMP_PROC_BIND", "OMP_PLACES", "OMP_WAIT_POLICY"}) {
+    if (const char* value = std::getenv(name)) environment.add(name, value);
   }
-  json.end_object();
-  json.begin_object("settings");
-  json.field("n", s.n);
-  json.field("reps", s.reps);
-  json.field("seed_n", s.seed_n);
-  json.field("seed_reps", s.seed_reps);
-  json.end_object();
-  json.end_object();
+  JsonLine line;
+  line.add("record", "context")
+      .add("program", program)
+      .add("kinterp_version", KINTERP_VERSION)
+      .add("date", utc_date())
+      .add("host", host_names.front())
+      .add("hosts", host_names)
+      .add("ranks", size_of(comm))
+      .add("threads", threads_per_rank())
+      .add("execution_space", Kokkos::DefaultExecutionSpace::name())
+      .add("kokkos_version", kokkos_version())
+      .add("gemm_backend", gemm_backend())
+      .add("compiler", compiler())
+      .add("build_type", KINTERP_BUILD_TYPE)
+      .add("arch_native", KINTERP_ARCH_NATIVE != 0)
+      .add("mpi_library", mpi_library())
+      .add_object("environment", environment);
+  return line;
+}
+
+/// The fields every case line starts with.
+JsonLine case_line(MPI_Comm comm, const std::string& record, const std::string& kernel,
+                   const std::string& dtype, int dim, std::int64_t n, int m) {
+  JsonLine line;
+  line.add("record", record)
+      .add("kernel", kernel)
+      .add("dtype", dtype)
+      .add("dim", dim)
+      .add("n", n)
+      .add("m", m)
+      .add("threads", threads_per_rank())
+      .add("ranks", size_of(comm));
+  return line;
 }
 
 // ---------------------------------------------------------------------------
-// 1. Kernel sum rate
+// Data and the long double check
 
 /// Point coordinates and weights as functions of the global row, so that every
 /// rank count sums exactly the same data: x ~ U[0, 1]^d, w ~ U[0, 1] (positive,
@@ -413,15 +530,19 @@ double weight(std::int64_t row, int column) {
 }
 
 /// The seed's scales: Gaussian g = 0.5 / 0.1^2 = 50, Laplacian g = 1 / 0.1 = 10
-/// (the same as the reference kernel_sum).
-KernelSpec bench_kernel(const std::string& name) {
+/// (the same as the reference kernel_sum). With `dim` above 3 the scale
+/// follows the typical distance of U[0, 1]^d points (r^2 about d / 6), so that
+/// the kernel neither vanishes nor flattens: g r^2 (Gaussian) or g r
+/// (Laplacian) is 5 at that distance.
+KernelSpec bench_kernel(const std::string& name, int dim) {
   KernelSpec spec;
+  const double typical_r2 = dim / 6.0;
   if (name == "laplacian") {
     spec.family = KernelFamily::Laplacian;
-    spec.g = kinterp::seed::laplacian_2d().g;
+    spec.g = dim <= 3 ? kinterp::seed::laplacian_2d().g : 5 / std::sqrt(typical_r2);
   } else {
     spec.family = KernelFamily::Gaussian;
-    spec.g = kinterp::seed::gaussian_1d().g;
+    spec.g = dim <= 3 ? kinterp::seed::gaussian_1d().g : 5 / typical_r2;
   }
   return spec;
 }
@@ -457,18 +578,16 @@ double max_relative_error(const KernelSpec& spec, std::int64_t n, int d, int m, 
   return worst;
 }
 
-struct SumLine {
-  std::string kernel, dtype;
-  int d, m;
-  double pairs_per_second, per_thread, seconds, error;
-};
+// ---------------------------------------------------------------------------
+// sum: the distributed kernel sum
 
 template <class T>
-SumLine bench_sum(MPI_Comm comm, const Settings& s, const std::string& kernel_name, int d, int m,
-                  JsonWriter& json) {
+void bench_sum(MPI_Comm comm, const Settings& s, const std::string& kernel_name, int d, int m) {
   const int rank = rank_of(comm), size = size_of(comm);
+  MemoryProbe memory(comm);
+  memory.start();
   const RowBlock block = kinterp::block_partition(s.n, rank, size);
-  const KernelSpec spec = bench_kernel(kernel_name);
+  const KernelSpec spec = bench_kernel(kernel_name, d);
   const auto points = make_matrix<T>("bench::points", block.count, d, [&](std::int64_t i, int k) {
     return coordinate(block.begin + i, k);
   });
@@ -480,7 +599,7 @@ SumLine bench_sum(MPI_Comm comm, const Settings& s, const std::string& kernel_na
 
   sum(points, weights, out);  // warm-up: first touch, ring buffers
   Kokkos::fence();
-  std::vector<double> seconds, compute, wait, rank_seconds;
+  std::vector<double> seconds, compute, wait, wait_fraction, rank_seconds;
   for (int rep = 0; rep < s.reps; ++rep) {
     MPI_Barrier(comm);
     const double start = MPI_Wtime();
@@ -492,6 +611,8 @@ SumLine bench_sum(MPI_Comm comm, const Settings& s, const std::string& kernel_na
     seconds.push_back(max_over_ranks(comm, elapsed));
     compute.push_back(max_over_ranks(comm, timings.compute));
     wait.push_back(max_over_ranks(comm, timings.wait));
+    wait_fraction.push_back(
+        max_over_ranks(comm, timings.total > 0 ? timings.wait / timings.total : 0.0));
   }
 
   const auto host_out = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
@@ -500,57 +621,71 @@ SumLine bench_sum(MPI_Comm comm, const Settings& s, const std::string& kernel_na
   const Stats time = stats(seconds);
   const std::vector<double> per_rank_seconds = all_ranks(comm, stats(rank_seconds).median);
   const double pairs = static_cast<double>(s.n) * static_cast<double>(s.n);
-  const int threads = threads_per_rank();
   const double rate = pairs / time.median;
 
-  json.begin_object();
-  json.field("name", kernel_name + "/" + type_name<T>() + "/d=" + std::to_string(d) +
-                         "/m=" + std::to_string(m));
-  json.field("kernel", kernel_name);
-  json.field("g", spec.g);
-  json.field("dtype", type_name<T>());
-  json.field("d", d);
-  json.field("m", m);
-  json.field("n_targets", s.n);
-  json.field("n_sources", s.n);
-  json.field("pairs", pairs);
-  json.field("repetitions", s.reps);
-  write_stats(json, "seconds", time);
-  json.field("pairs_per_second", rate);
-  json.field("pairs_per_second_best", pairs / time.min);
-  json.field("pairs_per_second_worst", pairs / time.max);
-  json.field("pairs_per_second_per_rank", rate / size);
-  json.field("pairs_per_second_per_thread", rate / (size * threads));
-  json.field("compute_seconds", stats(compute).median);
-  json.field("wait_seconds", stats(wait).median);
-  json.field("seconds_per_rank", per_rank_seconds);
-  json.field("max_relative_error", error);
-  json.end_object();
-  return {kernel_name, type_name<T>(), d, m, rate, rate / (size * threads), time.median, error};
+  JsonLine line = case_line(comm, "kernel_sum", kernel_name, type_name<T>(), d, s.n, m);
+  line.add("g", spec.g)
+      .add("reps", s.reps)
+      .add("seconds", time.median)
+      .add("seconds_min", time.min)
+      .add("seconds_max", time.max)
+      .add("pairs", pairs)
+      .add("pairs_per_second", rate)
+      .add("pairs_per_second_per_thread", rate / (size * threads_per_rank()))
+      .add("compute_seconds", stats(compute).median)
+      .add("wait_seconds", stats(wait).median)
+      .add("wait_fraction", stats(wait_fraction).median)
+      .add("seconds_per_rank", per_rank_seconds)
+      .add("max_rel_error", error);
+  memory.finish(line, block.count);
+  emit(comm, line);
+  if (rank == 0) {
+    std::fprintf(stderr, "  %-10s %-6s %4d %3d %12.3e %16.3e %10.4g %8.1f%% %9.1e\n",
+                 kernel_name.c_str(), type_name<T>(), d, m, rate,
+                 rate / (size * threads_per_rank()), time.median, 100 * stats(wait_fraction).median,
+                 error);
+  }
 }
 
 // ---------------------------------------------------------------------------
-// 2. The seed's solves
+// seed and solve: kinterp::KernelSolve on the seed's data model
 
-struct SolveLine {
-  std::string problem, dtype;
-  double seconds, seconds_per_product, wait, relative_residual;
-  int iterations;
-  bool converged;
+struct SolveCase {
+  std::string record;  ///< "seed_solve" or "solve"
+  kinterp::seed::SeedProblem problem;
+  std::int64_t n;
+  int reps;
 };
 
+/// The scale check's problem: the seed's 2D data model (a ring, noise,
+/// outliers) in `dim` dimensions, with the 1D problem's Gaussian kernel,
+/// sigma = 0.1 (exp(-50 r^2)) and alpha = 1.
+kinterp::seed::SeedProblem scale_problem(int dim) {
+  const std::string d = std::to_string(dim);
+  return {"gaussian-" + d + "D",
+          dim,
+          "Exp(- G * SqDist(X,Y) ) * A",
+          {"X = Vi(" + d + ")", "Y = Vj(" + d + ")", "A = Vj(1)", "G = Pm(1)"},
+          0.1,
+          0.5 / (0.1 * 0.1),
+          1.0,
+          0};
+}
+
 template <class T>
-SolveLine bench_seed(MPI_Comm comm, const Settings& s, const kinterp::seed::SeedProblem& problem,
-                     JsonWriter& json) {
+void bench_solve(MPI_Comm comm, const SolveCase& c) {
+  const kinterp::seed::SeedProblem& problem = c.problem;
   const int d = problem.dim;
-  const RowBlock block = kinterp::block_partition(s.seed_n, comm);
+  MemoryProbe memory(comm);
+  memory.start();
+  const RowBlock block = kinterp::block_partition(c.n, comm);
   std::vector<double> x, b;
-  kinterp::seed::samples(problem, s.seed_n, block, x, b);
-  const auto points = make_matrix<T>("bench::seed_points", block.count, d,
+  kinterp::seed::samples(problem, c.n, block, x, b);
+  const auto points = make_matrix<T>("bench::solve_points", block.count, d,
                                      [&](std::int64_t i, int k) { return x[i * d + k]; });
-  const auto values = make_matrix<T>("bench::seed_values", block.count, 1,
+  const auto values = make_matrix<T>("bench::solve_values", block.count, 1,
                                      [&](std::int64_t i, int) { return b[i]; });
-  Matrix<T> a("bench::seed_weights", block.count, 1);
+  Matrix<T> a("bench::solve_weights", block.count, 1);
 
   const kinterp::Formula formula(problem.formula, problem.aliases);
   const KernelSpec kernel = formula.bind({{"G", {problem.g}}}).kernel;
@@ -563,9 +698,9 @@ SolveLine bench_seed(MPI_Comm comm, const Settings& s, const kinterp::seed::Seed
   MPI_Barrier(comm);
   const double setup_seconds = MPI_Wtime() - setup_start;
 
-  std::vector<double> seconds, per_product, compute, wait;
+  std::vector<double> seconds, per_product, wait, wait_fraction;
   kinterp::KernelSolveResult result;
-  for (int rep = 0; rep < s.seed_reps; ++rep) {
+  for (int rep = 0; rep < c.reps; ++rep) {
     Kokkos::deep_copy(a, T(0));
     MPI_Barrier(comm);
     const double start = MPI_Wtime();
@@ -574,110 +709,233 @@ SolveLine bench_seed(MPI_Comm comm, const Settings& s, const kinterp::seed::Seed
     seconds.push_back(MPI_Wtime() - start);
     const int products = std::max(result.products, 1);
     per_product.push_back(max_over_ranks(comm, result.product.total / products));
-    compute.push_back(max_over_ranks(comm, result.product.compute));
     wait.push_back(max_over_ranks(comm, result.product.wait));
+    wait_fraction.push_back(max_over_ranks(
+        comm, result.product.total > 0 ? result.product.wait / result.product.total : 0.0));
   }
   const Stats time = stats(seconds);
   const double per_product_median = stats(per_product).median;
-  const double wait_median = stats(wait).median;
-  const double pairs = static_cast<double>(s.seed_n) * static_cast<double>(s.seed_n);
+  const double pairs = static_cast<double>(c.n) * static_cast<double>(c.n);
 
-  json.begin_object();
-  json.field("name", "seed/" + problem.name + "/" + type_name<T>());
-  json.field("problem", problem.name);
-  json.field("formula", problem.formula);
-  json.field("aliases", problem.aliases);
-  json.field("kernel", kernel.formula());
-  json.field("dtype", type_name<T>());
-  json.field("n", s.seed_n);
-  json.field("alpha", problem.alpha);
-  json.field("rtol", options.rtol);
-  json.field("repetitions", s.seed_reps);
-  json.field("setup_seconds", setup_seconds);
-  write_stats(json, "seconds", time);
-  json.field("solver_seconds", result.seconds);
-  json.field("iterations", result.iterations);
-  json.field("products", result.products);
-  json.field("seconds_per_product", per_product_median);
-  json.field("product_pairs_per_second", pairs / per_product_median);
-  json.field("product_compute_seconds", stats(compute).median);
-  json.field("product_wait_seconds", wait_median);
-  json.field("product_wait_seconds_per_rank", all_ranks(comm, result.product.wait));
-  json.field("converged", result.converged());
-  json.field("reason", to_string(result.reason));
-  json.field("relative_residual", result.relative_residual());
-  json.end_object();
-  return {problem.name,       type_name<T>(),    time.median,
-          per_product_median, wait_median,       result.relative_residual(),
-          result.iterations,  result.converged()};
+  const std::string kernel_name =
+      kernel.family == KernelFamily::Laplacian ? "laplacian" : "gaussian";
+  JsonLine line = case_line(comm, c.record, kernel_name, type_name<T>(), d, c.n, 1);
+  line.add("problem", problem.name)
+      .add("formula", problem.formula)
+      .add("aliases", problem.aliases)
+      .add("g", problem.g)
+      .add("alpha", problem.alpha)
+      .add("rtol", options.rtol)
+      .add("reps", c.reps)
+      .add("setup_seconds", setup_seconds)
+      .add("seconds", time.median)
+      .add("seconds_min", time.min)
+      .add("seconds_max", time.max)
+      .add("solver_seconds", result.seconds)
+      .add("iterations", result.iterations)
+      .add("products", result.products)
+      .add("seconds_per_product", per_product_median)
+      .add("pairs_per_second", pairs / per_product_median)
+      .add("wait_seconds", stats(wait).median)
+      .add("wait_fraction", stats(wait_fraction).median)
+      .add("wait_seconds_per_rank", all_ranks(comm, result.product.wait))
+      .add("converged", result.converged())
+      .add("reason", to_string(result.reason))
+      .add("relative_residual", result.relative_residual());
+  memory.finish(line, block.count);
+  emit(comm, line);
+  if (rank_of(comm) == 0) {
+    std::fprintf(stderr, "  %-14s %-6s %9lld %10.4g %6d %12.3e %8.1f%% %10.2e %10.3g %s\n",
+                 problem.name.c_str(), type_name<T>(), static_cast<long long>(c.n), time.median,
+                 result.iterations, per_product_median, 100 * stats(wait_fraction).median,
+                 result.relative_residual(), max_over_ranks(comm, peak_rss_bytes()) / 1048576.0,
+                 result.converged() ? "" : "NOT CONVERGED");
+  } else {
+    max_over_ranks(comm, peak_rss_bytes());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// gemm: the on-node GEMM path against a bare GEMM of its shapes
+
+/// Seconds of `call` (fenced), the slowest rank's, median over `reps` after a
+/// warm-up; every rank runs its own copy at the same time.
+double time_call(MPI_Comm comm, int reps, const std::function<void()>& call) {
+  call();
+  Kokkos::fence();
+  std::vector<double> seconds;
+  for (int rep = 0; rep < reps; ++rep) {
+    MPI_Barrier(comm);
+    const double start = MPI_Wtime();
+    call();
+    Kokkos::fence();
+    seconds.push_back(max_over_ranks(comm, MPI_Wtime() - start));
+  }
+  return stats(seconds).median;
+}
+
+template <class T>
+void bench_gemm(MPI_Comm comm, const Settings& s, const std::string& kernel_name, int d, int m) {
+  using Space = Kokkos::DefaultExecutionSpace;
+  const Space space;
+  const std::int64_t n = s.gemm_n;
+  const KernelSpec spec = bench_kernel(kernel_name, d);
+  const RowBlock all{0, n};
+  const auto points = make_matrix<T>("bench::gemm_points", n, d,
+                                     [&](std::int64_t i, int k) { return coordinate(i, k); });
+  const auto weights = make_matrix<T>("bench::gemm_weights", n, m,
+                                      [&](std::int64_t i, int c) { return weight(i, c); });
+  Matrix<T> out("bench::gemm_out", n, m);
+
+  // kinterp's GEMM path, with a workspace kept across calls as a caller would.
+  kinterp::GemmKernelSumWorkspace<T, Space> workspace;
+  const auto gemm_path = [&] {
+    Kokkos::deep_copy(space, out, T(0));
+    kinterp::visit_kernel<T>(spec, [&](auto kernel) {
+      kinterp::local_kernel_sum_gemm(space, kernel, T(1), points, points, weights, out, workspace);
+    });
+  };
+  const double path_seconds = time_call(comm, s.gemm_reps, gemm_path);
+  const auto host_out = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
+  const double error =
+      rank_of(comm) == 0 ? max_relative_error<T>(spec, n, d, m, all, host_out) : 0.0;
+
+  // The bare GEMM of the path's tile shape: (targets x d) (sources x d)^T,
+  // in the layout the path uses. Rate = its pairs (targets x sources) per second.
+  using Tile = typename kinterp::GemmKernelSumWorkspace<T, Space>::Matrix;
+  const auto plan = kinterp::detail::gemm_sum::plan_tiles(space);
+  const int bt = static_cast<int>(std::min<std::int64_t>(plan.targets, n));
+  const int bs = static_cast<int>(std::min<std::int64_t>(plan.sources, n));
+  Kokkos::View<T*, Space::memory_space> storage("bench::gemm_tiles",
+                                                std::size_t(bt + bs) * d + std::size_t(bt) * bs);
+  const Tile a(storage.data(), bt, d), b(storage.data() + std::size_t(bt) * d, bs, d);
+  const Tile c(storage.data() + std::size_t(bt + bs) * d, bt, bs);
+  Kokkos::deep_copy(storage, T(0.5));
+  const std::int64_t tile_calls = std::max<std::int64_t>(1, (n / bt) * (n / bs));
+  const double gemm_seconds = time_call(comm, s.gemm_reps, [&] {
+    for (std::int64_t call = 0; call < tile_calls; ++call)
+      kinterp::detail::gemm_sum::gemm_on(space, "N", "T", T(1), a, b, T(0), c);
+  });
+  const double gemm_pairs = double(tile_calls) * bt * bs;
+
+  // local_kernel_sum as the library dispatches it for this d, on a slice of
+  // the targets (it may be much slower).
+  const std::int64_t slice = std::min<std::int64_t>(n, 1024);
+  const auto some_points =
+      Kokkos::subview(points, std::make_pair<std::int64_t>(0, slice), Kokkos::ALL);
+  const auto some_out = Kokkos::subview(out, std::make_pair<std::int64_t>(0, slice), Kokkos::ALL);
+  const double dispatch_seconds = time_call(comm, s.gemm_reps, [&] {
+    kinterp::visit_kernel<T>(spec, [&](auto kernel) {
+      kinterp::local_kernel_sum(space, kernel, T(1), some_points, points, weights, some_out);
+    });
+  });
+
+  const int ranks = size_of(comm);
+  const double pairs = double(n) * double(n);
+  const double rate = ranks * pairs / path_seconds;
+  const double gemm_rate = ranks * gemm_pairs / gemm_seconds;
+  const double dispatch_rate = ranks * double(slice) * double(n) / dispatch_seconds;
+  const double flops_per_pair = 2.0 * d;  // the GEMM's multiply-adds
+  JsonLine line = case_line(comm, "gemm", kernel_name, type_name<T>(), d, n, m);
+  line.add("g", spec.g)
+      .add("reps", s.gemm_reps)
+      .add("gemm_backend", gemm_backend())
+      .add("tile_targets", bt)
+      .add("tile_sources", bs)
+      .add("seconds", path_seconds)
+      .add("pairs_per_second", rate)
+      .add("gflops", rate * flops_per_pair * 1e-9)
+      .add("gemm_seconds", gemm_seconds)
+      .add("gemm_pairs_per_second", gemm_rate)
+      .add("gemm_gflops", gemm_rate * flops_per_pair * 1e-9)
+      .add("fraction_of_gemm", rate / gemm_rate)
+      .add("local_kernel_sum_pairs_per_second", dispatch_rate)
+      .add("speedup_over_local_kernel_sum", rate / dispatch_rate)
+      .add("use_gemm_kernel_sum", kinterp::use_gemm_kernel_sum<Space>(d))
+      .add("max_rel_error", error);
+  emit(comm, line);
+  if (rank_of(comm) == 0) {
+    std::fprintf(stderr,
+                 "  %-10s %-6s %4d %3d %11.3e %8.2f %11.3e %8.2f %7.2f %11.3e %8.1fx %9.1e\n",
+                 kernel_name.c_str(), type_name<T>(), d, m, rate, rate * flops_per_pair * 1e-9,
+                 gemm_rate, gemm_rate * flops_per_pair * 1e-9, rate / gemm_rate, dispatch_rate,
+                 rate / dispatch_rate, error);
+  }
 }
 
 // ---------------------------------------------------------------------------
 
+template <class Case>
+void for_each_type(const std::string& type, const Case& run) {
+  if (type == "float") {
+    run(float{});
+  } else {
+    run(double{});
+  }
+}
+
 int run(MPI_Comm comm, const Settings& s) {
   const bool root = rank_of(comm) == 0;
-  JsonWriter json;
-  json.begin_object();
-  write_context(json, comm, s);
+  emit(comm, context(comm));
   if (root) {
-    std::fprintf(stderr, "bench_kernel_sum: %d rank(s) x %d thread(s) on %s, Kokkos %s\n",
+    std::fprintf(stderr, "%s: %d rank(s) x %d thread(s) on %s, Kokkos %s, gemm: %s\n", program,
                  size_of(comm), threads_per_rank(), Kokkos::DefaultExecutionSpace::name(),
-                 kokkos_version().c_str());
+                 kokkos_version().c_str(), gemm_backend().c_str());
   }
 
-  if (s.run_sum) {
-    json.begin_array("kernel_sum");
+  if (s.runs("sum")) {
     if (root) {
       std::fprintf(stderr, "\nkernel sum, N = M = %lld, median of %d\n",
                    static_cast<long long>(s.n), s.reps);
-      std::fprintf(stderr, "  %-10s %-6s %2s %2s %12s %16s %10s %9s\n", "kernel", "dtype", "d", "m",
-                   "pairs/s", "pairs/s/thread", "seconds", "max rel");
+      std::fprintf(stderr, "  %-10s %-6s %4s %3s %12s %16s %10s %9s %9s\n", "kernel", "dtype", "d",
+                   "m", "pairs/s", "pairs/s/thread", "seconds", "wait", "max rel");
     }
-    for (const auto& kernel : s.kernels) {
-      for (int d : s.dims) {
-        for (const auto& type : s.types) {
-          for (int m : s.columns) {
-            const SumLine line = type == "float" ? bench_sum<float>(comm, s, kernel, d, m, json)
-                                                 : bench_sum<double>(comm, s, kernel, d, m, json);
-            if (root) {
-              std::fprintf(stderr, "  %-10s %-6s %2d %2d %12.3e %16.3e %10.4g %9.1e\n",
-                           line.kernel.c_str(), line.dtype.c_str(), line.d, line.m,
-                           line.pairs_per_second, line.per_thread, line.seconds, line.error);
-            }
-          }
-        }
-      }
-    }
-    json.end_array();
+    for (const auto& kernel : s.kernels)
+      for (int d : s.dims)
+        for (const auto& type : s.types)
+          for (int m : s.columns)
+            for_each_type(type, [&](auto t) { bench_sum<decltype(t)>(comm, s, kernel, d, m); });
   }
 
-  if (s.run_seed) {
-    json.begin_array("seed_solve");
+  const auto solve_header = [&](const char* title) {
     if (root) {
-      std::fprintf(stderr, "\nseed solves, N = %lld, rtol 1e-6, median of %d\n",
-                   static_cast<long long>(s.seed_n), s.seed_reps);
-      std::fprintf(stderr, "  %-4s %-6s %10s %6s %12s %10s %10s %s\n", "", "dtype", "seconds",
-                   "iters", "s/product", "wait s", "rel res", "");
+      std::fprintf(stderr, "\n%s, rtol 1e-6\n", title);
+      std::fprintf(stderr, "  %-14s %-6s %9s %10s %6s %12s %9s %10s %10s\n", "problem", "dtype",
+                   "N", "seconds", "iters", "s/product", "wait", "rel res", "peak MiB");
     }
+  };
+  if (s.runs("seed")) {
+    solve_header("seed solves");
     for (const auto& problem : {kinterp::seed::gaussian_1d(), kinterp::seed::laplacian_2d()}) {
       for (const auto& type : s.seed_types) {
-        const SolveLine line = type == "float" ? bench_seed<float>(comm, s, problem, json)
-                                               : bench_seed<double>(comm, s, problem, json);
-        if (root) {
-          std::fprintf(stderr, "  %-4s %-6s %10.4g %6d %12.3e %10.2e %10.2e %s\n",
-                       line.problem.c_str(), line.dtype.c_str(), line.seconds, line.iterations,
-                       line.seconds_per_product, line.wait, line.relative_residual,
-                       line.converged ? "" : "NOT CONVERGED");
-        }
+        const SolveCase c{"seed_solve", problem, s.seed_n, s.seed_reps};
+        for_each_type(type, [&](auto t) { bench_solve<decltype(t)>(comm, c); });
       }
     }
-    json.end_array();
+  }
+  if (s.runs("solve")) {
+    solve_header("scale solve: Gaussian exp(-50 r^2), alpha = 1");
+    for (const auto& type : s.solve_types) {
+      const SolveCase c{"solve", scale_problem(s.solve_dim), s.solve_n, s.solve_reps};
+      for_each_type(type, [&](auto t) { bench_solve<decltype(t)>(comm, c); });
+    }
   }
 
-  json.end_object();
-  if (root) {
-    std::printf("%s\n", json.text().c_str());
-    std::fflush(stdout);
+  if (s.runs("gemm")) {
+    if (root) {
+      std::fprintf(stderr,
+                   "\nGEMM path (d >= 16), N = M = %lld, median of %d; GFLOP/s count the GEMM's "
+                   "2d flops per pair\n",
+                   static_cast<long long>(s.gemm_n), s.gemm_reps);
+      std::fprintf(stderr, "  %-10s %-6s %4s %3s %11s %8s %11s %8s %7s %11s %9s %9s\n", "kernel",
+                   "dtype", "d", "m", "pairs/s", "GFLOP/s", "gemm p/s", "GFLOP/s", "of gemm",
+                   "dispatch", "speedup", "max rel");
+    }
+    for (const auto& kernel : s.kernels)
+      for (int d : s.gemm_dims())
+        for (const auto& type : s.types)
+          for (int m : s.columns)
+            for_each_type(type, [&](auto t) { bench_gemm<decltype(t)>(comm, s, kernel, d, m); });
   }
   return 0;
 }
@@ -726,7 +984,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     // kinterp's collective calls throw on every rank; a bad option does too
     // (every rank parses the same command line).
-    if (rank_of(comm) == 0) std::fprintf(stderr, "bench_kernel_sum: %s\n%s", e.what(), usage);
+    if (rank_of(comm) == 0) std::fprintf(stderr, "%s: %s\n%s", program, e.what(), usage);
     return 1;
   }
 }
