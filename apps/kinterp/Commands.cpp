@@ -65,7 +65,12 @@ std::vector<OptionSpec> solve_options() {
        "preconditioner: none (default), or a Nystrom approximation of K of\n"
        "rank --rank with landmarks chosen by rpcholesky (randomly pivoted\n"
        "Cholesky), greedy (largest residual) or uniform (random points)"},
-      {"rank", "K", "landmarks of the Nystrom preconditioner (default: 500, at most N)"},
+      {"rank", "K",
+       "landmarks of the Nystrom preconditioner (default: 500, or as many as\n"
+       "--precond-memory allows when only that is given; at most N)"},
+      {"precond-memory", "MB",
+       "at most MB megabytes (10^6 bytes) per rank for the preconditioner's\n"
+       "factor and core; with --rank, k is the smaller of the two"},
       {"precond-seed", "S",
        "seed of the preconditioner's random landmarks (default: 0); the same\n"
        "landmarks for any number of ranks"},
@@ -289,7 +294,7 @@ SolveSettings solve_settings(const CommandLine& command, bool mixed) {
     throw UsageError{message};
   }
   if (s.precond == "none") {
-    for (const char* option : {"rank", "precond-seed"}) {
+    for (const char* option : {"rank", "precond-seed", "precond-memory"}) {
       if (command.has(option)) {
         throw UsageError{std::string("--") + option +
                          " belongs to a preconditioner: add --precond rpcholesky (or greedy, "
@@ -298,7 +303,18 @@ SolveSettings solve_settings(const CommandLine& command, bool mixed) {
     }
   } else {
     s.how.preconditioner.pivots = pivot_rule_from_name(s.precond);
-    s.how.preconditioner.rank = static_cast<int>(command.integer("rank", 500, 1, INT_MAX));
+    const bool budget = command.has("precond-memory");
+    if (budget) {
+      const double megabytes = command.number("precond-memory", 0);
+      if (!(megabytes > 0 && megabytes < 1e12)) {
+        throw UsageError{"--precond-memory is a positive number of megabytes per rank"};
+      }
+      s.how.preconditioner.memory_budget_bytes = static_cast<std::size_t>(megabytes * 1e6);
+    }
+    // Only a budget given: k is what it allows.
+    const long default_rank = budget ? 0 : 500;
+    s.how.preconditioner.rank = static_cast<int>(
+        command.has("rank") ? command.integer("rank", 500, 1, INT_MAX) : default_rank);
     s.how.preconditioner.seed =
         static_cast<std::uint64_t>(command.integer("precond-seed", 0, 0, LONG_MAX));
   }

@@ -575,7 +575,7 @@ class HelpTest(CliTestCase):
     SOLVE = {"points", "values", "out", "alpha", "rtol", "atol", "max-it", "initial-guess",
              "monitor", "formula", "var", "param", "kernel", "length-scale", "precision", "help",
              "precond", "rank", "precond-seed", "checkpoint", "checkpoint-every", "restart",
-             "stagnation-window"}
+             "stagnation-window", "precond-memory"}
     PREDICT = {"points", "weights", "targets", "out", "formula", "var", "param", "kernel",
                "length-scale", "precision", "help"}
 
@@ -646,6 +646,34 @@ class PreconditionerTest(CliTestCase):
             self.assertSolution(out, reference, alpha, b, lambda_max)
             self.assertLess(iterations_of(run), iterations_of(plain),
                             "plain:\n%s\npreconditioned:\n%s" % (plain.stdout, run.stdout))
+
+
+    def test_memory_budget_bounds_the_rank(self):
+        n, alpha = 1200, 1e-2
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 1))
+        self.save("pm_x.npy", x)
+        self.save("pm_b.npy", b)
+        reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
+        run = self.run_kinterp("solve", "--points", "pm_x.npy", "--values", "pm_b.npy",
+                               *formula_args(2, 1, 50), "--alpha", alpha, "--rtol", RTOL,
+                               "--precond", "rpcholesky", "--precond-memory", 0.5,
+                               "--out", "pm_a.npy")
+        self.assertConverged(run)
+        found = re.search(r"Nystrom, (\d+) landmarks .* ([0-9.]+) MB per rank", run.stdout)
+        self.assertIsNotNone(found, run.describe())
+        landmarks, megabytes = int(found.group(1)), float(found.group(2))
+        # F's rows on the fullest rank (8 bytes each, k of them) plus the k x k core.
+        rows = -(-n // CONFIG.ranks)
+        self.assertLessEqual(8 * landmarks * (rows + landmarks), 0.5e6, run.describe())
+        self.assertLessEqual(megabytes, 0.5, run.describe())
+        self.assertGreater(landmarks, 10, run.describe())
+        self.assertSolution("pm_a.npy", reference, alpha, b, lambda_max)
+
+    def test_memory_budget_needs_a_preconditioner(self):
+        run = self.run_kinterp("solve", "--points", "pm_x.npy", "--values", "pm_b.npy",
+                               "--kernel", "gaussian", "--length-scale", 0.1,
+                               "--precond-memory", 10, "--out", "pm_none.npy")
+        self.assertFails(run, EXIT_USAGE, "--precond-memory", "--precond rpcholesky")
 
 
 class MixedPrecisionTest(CliTestCase):
