@@ -170,10 +170,11 @@ void run(const Problem& problem, const Settings& settings, MPI_Comm comm) {
         "\"precond_bytes_per_rank\": %llu}\n",
         problem.name.c_str(), static_cast<long long>(problem.n), d,
         kinterp::to_string(problem.kernel.family).c_str(), problem.kernel.g, problem.alpha,
-        settings.dtype.c_str(), kinterp::size_of(comm), Kokkos::DefaultExecutionSpace().concurrency(),
-        k, result.preconditioner.rank, k == 0 ? "none" : settings.pivots.c_str(),
-        result.converged() ? "true" : "false", kinterp::to_string(result.reason).c_str(),
-        result.iterations, result.relative_residual(), setup, apply, seconds, bytes);
+        settings.dtype.c_str(), kinterp::size_of(comm),
+        Kokkos::DefaultExecutionSpace().concurrency(), k, result.preconditioner.rank,
+        k == 0 ? "none" : settings.pivots.c_str(), result.converged() ? "true" : "false",
+        kinterp::to_string(result.reason).c_str(), result.iterations, result.relative_residual(),
+        setup, apply, seconds, bytes);
     std::fflush(stdout);
     std::fprintf(stderr, "  %-7s %6lld  %5s %5d  %-10s %7d  %9.3f  %9.3f  %9.3f  %.1e\n",
                  problem.name.c_str(), static_cast<long long>(problem.n),

@@ -298,8 +298,8 @@ class GemmKernelSumWorkspace {
   /// GEMM operands: rows contiguous on the host (the elementwise pass walks a
   /// row), columns on a GPU (coalesced). All share one layout, which the BLAS
   /// back ends of Kokkos Kernels require.
-  using Layout = std::conditional_t<detail::runs_on_host<ExecutionSpace>(),
-                                    Kokkos::LayoutRight, Kokkos::LayoutLeft>;
+  using Layout = std::conditional_t<detail::runs_on_host<ExecutionSpace>(), Kokkos::LayoutRight,
+                                    Kokkos::LayoutLeft>;
   using Device = Kokkos::Device<ExecutionSpace, memory_space>;
   using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
   using Matrix = Kokkos::View<T**, Layout, Device, Unmanaged>;
