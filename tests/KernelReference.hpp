@@ -81,4 +81,15 @@ inline double uniform01(std::uint64_t seed, std::uint64_t index) {
   return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 
+/// A rows x cols matrix of uniform01 values scaled to [lo, hi).
+template <class T>
+HostMatrix<T> random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double lo,
+                            double hi) {
+  HostMatrix<T> m(rows, cols);
+  for (std::int64_t k = 0; k < rows * cols; ++k) {
+    m.values[k] = static_cast<T>(lo + (hi - lo) * uniform01(seed, std::uint64_t(k)));
+  }
+  return m;
+}
+
 }  // namespace kinterp::test

@@ -33,14 +33,7 @@ using kinterp::test::HostMatrix;
 template <class T, class Layout = Kokkos::LayoutRight>
 using DeviceMatrix = Kokkos::View<T**, Layout>;
 
-template <class T>
-HostMatrix<T> random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double lo,
-                            double hi) {
-  HostMatrix<T> m(rows, cols);
-  for (std::int64_t k = 0; k < rows * cols; ++k)
-    m.values[k] = static_cast<T>(lo + (hi - lo) * kinterp::test::uniform01(seed, k));
-  return m;
-}
+using kinterp::test::random_matrix;
 
 /// `clusters` centres uniform in [-50, 50]^d, each point a centre plus an
 /// offset uniform in [-spread, spread]^d: pairs in a cluster have r2 about

@@ -38,15 +38,7 @@ using ExecutionSpace = Kokkos::DefaultExecutionSpace;
 template <class T, class Layout = Kokkos::LayoutRight>
 using DeviceMatrix = Kokkos::View<T**, Layout>;
 
-template <class T>
-HostMatrix<T> random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double lo,
-                            double hi) {
-  HostMatrix<T> m(rows, cols);
-  for (std::int64_t k = 0; k < rows * cols; ++k) {
-    m.values[k] = static_cast<T>(lo + (hi - lo) * kinterp::test::uniform01(seed, k));
-  }
-  return m;
-}
+using kinterp::test::random_matrix;
 
 template <class Layout = Kokkos::LayoutRight, class T>
 DeviceMatrix<T, Layout> to_device(const HostMatrix<T>& m) {

@@ -10,6 +10,7 @@
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/solve/ConjugateGradient.hpp>
 
+#include "../DenseKernelSolve.hpp"
 #include "../DistributedData.hpp"
 
 #include <gtest/gtest.h>
@@ -21,9 +22,6 @@
 #include <fstream>
 #include <functional>
 #include <optional>
-
-extern "C" void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda,
-                       double* b, const int* ldb, int* info);
 
 namespace {
 
@@ -151,26 +149,7 @@ struct ChangingPreconditioner {
 /// The solution of (K + D) a = b by dense Cholesky, all columns.
 HostMatrix<double> dense_solve(const KernelSpec& spec, const HostMatrix<double>& x,
                                const HostMatrix<double>& b) {
-  const int n = static_cast<int>(x.rows), m = static_cast<int>(b.cols);
-  std::vector<double> A(std::size_t(n) * n);
-  for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < n; ++j) {
-      long double r2 = 0;
-      for (int k = 0; k < x.cols; ++k) r2 += (x(i, k) - x(j, k)) * (long double)(x(i, k) - x(j, k));
-      A[std::size_t(j) * n + i] =
-          static_cast<double>(reference_kernel(spec, std::sqrt(r2))) + (i == j ? shift(i) : 0.0);
-    }
-  }
-  std::vector<double> rhs(std::size_t(n) * m);
-  for (int i = 0; i < n; ++i)
-    for (int c = 0; c < m; ++c) rhs[std::size_t(c) * n + i] = b(i, c);
-  int info = 0;
-  dposv_("L", &n, &m, A.data(), &n, rhs.data(), &n, &info);
-  EXPECT_EQ(info, 0) << "dense Cholesky failed";
-  HostMatrix<double> a(n, m);
-  for (int i = 0; i < n; ++i)
-    for (int c = 0; c < m; ++c) a(i, c) = rhs[std::size_t(c) * n + i];
-  return a;
+  return kinterp::test::dense_kernel_solve(spec, x, b, [](int i) { return shift(i); });
 }
 
 const KernelSpec gaussian{KernelFamily::Gaussian, 30.0, 1.0};
