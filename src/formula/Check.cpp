@@ -3,6 +3,7 @@
 #include "Functions.hpp"
 #include "Parser.hpp"
 
+#include <cmath>
 #include <string>
 
 namespace kinterp::detail {
@@ -15,6 +16,10 @@ using Kind = Expr::Kind;
 bool integer_literal(const Expr& expr) {
   if (expr.kind == Kind::Negate) return integer_literal(*expr.args[0]);
   return expr.kind == Kind::Number && expr.integer;
+}
+
+double literal_number(const Expr& expr) {
+  return expr.kind == Kind::Negate ? -literal_number(*expr.args[0]) : expr.number;
 }
 
 class Checker {
@@ -122,22 +127,136 @@ class Checker {
                             std::string(function.signature) + ", found " +
                             quoted(text_of(source_, arg)));
       }
+      if ((function.integer_arguments >> k & 1u) &&
+          std::fabs(literal_number(arg)) > kMaxDimension) {
+        fail(arg.begin, "argument " + std::to_string(k + 1) + " of " + std::string(function.name) +
+                            " is too large (the limit is " + std::to_string(kMaxDimension) + ")");
+      }
     }
   }
 
   int call_dimension(const Expr& expr) const {
+    const auto& args = expr.args;
     switch (expr.function->rule) {
       case DimensionRule::Elementwise:
-        return expr.args[0]->dimension;
+        return args[0]->dimension;
       case DimensionRule::Scalar:
         return 1;
       case DimensionRule::EqualScalar:
-        require_equal(expr, *expr.args[0], *expr.args[1],
+        require_equal(expr, *args[0], *args[1],
                       "; " + std::string(expr.function->signature) + " needs equal dimensions");
         return 1;
+      case DimensionRule::Broadcast: {
+        int dimension = 1;
+        for (const auto& arg : args) {
+          if (arg->dimension == 1 || arg->dimension == dimension) continue;
+          if (dimension != 1) {
+            require_equal(expr, *args[0], *arg,
+                          "; " + std::string(expr.function->signature) +
+                              " needs equal dimensions or dimension 1");
+          }
+          dimension = arg->dimension;
+        }
+        return dimension;
+      }
+      case DimensionRule::Special:
+        return special_dimension(expr);
     }
     return 1;
   }
+
+  int special_dimension(const Expr& expr) const {
+    const auto& args = expr.args;
+    const std::string signature(expr.function->signature);
+    switch (expr.function->id) {
+      case FunctionId::WeightedSqNorm:
+      case FunctionId::WeightedSqDist: {
+        const int d = args[1]->dimension, s = args[0]->dimension;
+        if (expr.function->id == FunctionId::WeightedSqDist) {
+          require_equal(expr, *args[1], *args[2], "; " + signature + " needs equal dimensions");
+        }
+        if (s != 1 && s != d && s != d * d) {
+          fail(args[0]->begin,
+               "the weight " + text_of(source_, *args[0]) + " of " + signature + " has dimension " +
+                   std::to_string(s) + "; it must be 1 (isotropic), " + std::to_string(d) +
+                   " (diagonal) or " + std::to_string(d * d) +
+                   " (a full symmetric matrix) for vectors of dimension " + std::to_string(d));
+        }
+        return 1;
+      }
+      case FunctionId::Elem: {
+        const long m = literal(*args[1]);
+        if (m < 0 || m >= args[0]->dimension) {
+          fail(args[1]->begin, "Elem index " + std::to_string(m) + " is outside 0.." +
+                                   std::to_string(args[0]->dimension - 1) + " for " +
+                                   text_of(source_, *args[0]) + " of dimension " +
+                                   std::to_string(args[0]->dimension));
+        }
+        return 1;
+      }
+      case FunctionId::Extract: {
+        const long start = literal(*args[1]), length = literal(*args[2]);
+        if (start < 0 || length < 1 || start + length > args[0]->dimension) {
+          fail(args[1]->begin,
+               "Extract(f, " + std::to_string(start) + ", " + std::to_string(length) +
+                   ") needs 0 <= start, 1 <= dimension " +
+                   "and start + dimension <= " + std::to_string(args[0]->dimension) +
+                   ", the dimension of " + text_of(source_, *args[0]));
+        }
+        return static_cast<int>(length);
+      }
+      case FunctionId::Concat:
+        return checked_size(expr, long(args[0]->dimension) + args[1]->dimension);
+      case FunctionId::OneHot: {
+        if (args[0]->dimension != 1) {
+          fail(args[0]->begin, "OneHot needs a scalar, but " + text_of(source_, *args[0]) +
+                                   " has dimension " + std::to_string(args[0]->dimension));
+        }
+        return positive_literal(*args[1], "OneHot's dimension");
+      }
+      case FunctionId::Zero:
+        return positive_literal(*args[0], "Zero's dimension");
+      case FunctionId::MatVecMult:
+      case FunctionId::VecMatMult: {
+        const bool matrix_first = expr.function->id == FunctionId::MatVecMult;
+        const Expr& matrix = *args[matrix_first ? 0 : 1];
+        const Expr& vector = *args[matrix_first ? 1 : 0];
+        if (matrix.dimension % vector.dimension != 0) {
+          fail(expr.position,
+               "in " + text_of(source_, expr) + ", the matrix " + text_of(source_, matrix) +
+                   " has dimension " + std::to_string(matrix.dimension) +
+                   ", which is not a multiple of the dimension " +
+                   std::to_string(vector.dimension) + " of the vector " + text_of(source_, vector) +
+                   " (" + signature + ": the matrix is stored column-major, as in KeOps)");
+        }
+        return matrix.dimension / vector.dimension;
+      }
+      case FunctionId::TensorProd:
+        return checked_size(expr, long(args[0]->dimension) * args[1]->dimension);
+      default:
+        return 1;
+    }
+  }
+
+  int positive_literal(const Expr& arg, const std::string& what) const {
+    const long value = literal(arg);
+    if (value < 1) {
+      fail(arg.begin, what + " must be at least 1, found " + std::to_string(value));
+    }
+    return checked_size(arg, value);
+  }
+
+  int checked_size(const Expr& expr, long dimension) const {
+    if (dimension > kMaxDimension) {
+      fail(expr.position, text_of(source_, expr) + " would have dimension " +
+                              std::to_string(dimension) + "; the limit is " +
+                              std::to_string(kMaxDimension));
+    }
+    return static_cast<int>(dimension);
+  }
+
+  // An integer argument, range-checked in resolve_function.
+  static long literal(const Expr& expr) { return static_cast<long>(literal_number(expr)); }
 
   // KeOps' rule for + - * /: equal dimensions, or one side of dimension 1.
   int broadcast(const Expr& expr) const {

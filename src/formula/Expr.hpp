@@ -20,6 +20,10 @@ struct FunctionInfo;
 constexpr int kMaxNesting = 256;
 constexpr int kMaxHeight = 1000;
 
+/// The largest dimension of any node, and of any integer argument such as
+/// Pow's exponent, so that dimension arithmetic stays within an int.
+constexpr int kMaxDimension = 1000000000;
+
 /// One node of a formula. Nodes are immutable once the Formula is built and are
 /// shared between copies of it.
 struct Expr {

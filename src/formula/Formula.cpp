@@ -1,6 +1,8 @@
+#include <kinterp/core/Error.hpp>
 #include <kinterp/formula/Formula.hpp>
 
 #include "Check.hpp"
+#include "Compile.hpp"
 #include "Diagnostics.hpp"
 #include "Parser.hpp"
 #include "Recognise.hpp"
@@ -40,6 +42,17 @@ const Variable* Formula::find(const std::string& name) const {
 RadialKernelProduct Formula::bind(
     const std::map<std::string, std::vector<double>>& parameters) const {
   return detail::recognise(*root_, formula_source(text_), variables_, parameters);
+}
+
+Program Formula::compile(const std::map<std::string, std::vector<double>>& parameters,
+                         int axis) const {
+  if (axis != 0 && axis != 1) {
+    throw FormulaError("the reduction axis must be 1 (over j, a row per i) or 0 (over i, a row "
+                       "per j), got " +
+                       std::to_string(axis));
+  }
+  return detail::compile(*root_, formula_source(text_), variables_, parameters,
+                         axis == 1 ? Variable::Category::I : Variable::Category::J);
 }
 
 }  // namespace kinterp

@@ -1,8 +1,8 @@
 #pragma once
 /// \file Functions.hpp
 /// The table of the functions a formula may call, with their arity and
-/// dimension rules. A new function is one more row (and, to be recognised in
-/// kernels or evaluated, a case where those passes switch on its id).
+/// dimension rules. A new function is one more row, one case in the dimension
+/// check when its rule is Special, and one case in the compiler (Compile.cpp).
 
 #include <string>
 #include <string_view>
@@ -11,6 +11,7 @@
 namespace kinterp::detail {
 
 enum class FunctionId {
+  // elementwise, one argument
   Exp,
   Log,
   Sqrt,
@@ -18,22 +19,50 @@ enum class FunctionId {
   Inv,
   Square,
   Abs,
+  Sign,
+  Step,
+  ReLU,
   Sin,
   Cos,
+  Atan,
   Minus,
-  Pow,
+  Normalize,
+  Pow,    // Pow(f, n), integer n
+  Round,  // Round(f, d), d decimals
+  // elementwise with broadcasting of scalar arguments
+  Powf,
+  Atan2,
+  Clamp,
+  IfElse,
+  Mod,
+  // to a scalar
   SqDist,
   Norm2,
   SqNorm2,
   Sum,
+  Max,
+  Min,
   IntCst,
+  // shapes
+  WeightedSqNorm,
+  WeightedSqDist,
+  Elem,
+  Extract,
+  Concat,
+  OneHot,
+  MatVecMult,
+  VecMatMult,
+  TensorProd,
+  Zero,
 };
 
 /// The dimension of a call from the dimensions of its expression arguments.
 enum class DimensionRule {
   Elementwise,  ///< that of the first argument
+  Broadcast,    ///< all equal, or 1 (KeOps' rule for + - * /): the largest
   Scalar,       ///< 1, whatever the arguments
   EqualScalar,  ///< 1; the arguments must have equal dimensions
+  Special,      ///< worked out per function (check.cpp)
 };
 
 struct FunctionInfo {

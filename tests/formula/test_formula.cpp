@@ -180,6 +180,26 @@ TEST(Dimensions, FollowKeOpsRules) {
       {"Sum(X) * Y", 3},
       {"Inv(X) * Rsqrt(Y)", 3},
       {"(X - Y | X - Y) * P", 3},
+      {"Normalize(X)", 3},
+      {"Round(X, 2)", 3},
+      {"Powf(X, G)", 3},
+      {"Atan2(B, X)", 3},
+      {"Clamp(X, 0, P)", 3},
+      {"IfElse(B, X, 0)", 3},
+      {"Mod(X, 2, 0.5)", 3},
+      {"Max(X) + Min(Y)", 1},
+      {"WeightedSqNorm(G, X)", 1},
+      {"WeightedSqNorm(P, X)", 1},
+      {"WeightedSqDist(Concat(P, Concat(P, P)), X, Y)", 1},
+      {"Elem(X, 2)", 1},
+      {"Extract(X, 1, 2)", 2},
+      {"Concat(X, B)", 4},
+      {"OneHot(B, 5)", 5},
+      {"MatVecMult(Concat(X, Y), B)", 6},
+      {"MatVecMult(TensorProd(X, P), P)", 3},
+      {"VecMatMult(P, TensorProd(X, Y))", 3},
+      {"TensorProd(X, Concat(Y, B))", 12},
+      {"Zero(4)", 4},
   };
   for (const auto& [formula, dimension] : cases) {
     EXPECT_EQ(Formula(formula, aliases).dimension(), dimension) << formula;
@@ -199,6 +219,51 @@ TEST(Dimensions, MismatchesNameBothOperandsAndTheirDimensions) {
   expect_error(
       parse_error("1 + (X|B)", vectors), 4,
       {"in (X|B), X has dimension 2 but B has dimension 3", "(a|b) needs equal dimensions"});
+}
+
+TEST(Dimensions, ShapeFunctionsSayWhatTheyNeed) {
+  const Aliases aliases = {"X = Vi(3)", "Y = Vj(2)", "B = Vj(1)", "P = Pm(4)"};
+  expect_error(parse_error("Elem(X, 3)", aliases), 8,
+               {"Elem index 3 is outside 0..2 for X of dimension 3"});
+  expect_error(parse_error("Extract(X, 2, 2)", aliases), 11,
+               {"start + dimension <= 3, the dimension of X"});
+  expect_error(parse_error("WeightedSqNorm(Y, X)", aliases), 15,
+               {"the weight Y of WeightedSqNorm(s, f) has dimension 2",
+                "1 (isotropic), 3 (diagonal) or 9 (a full symmetric matrix)"});
+  expect_error(
+      parse_error("MatVecMult(P, X)", aliases), 0,
+      {"the matrix P has dimension 4, which is not a multiple of the dimension 3", "column-major"});
+  expect_error(parse_error("OneHot(X, 3)", aliases), 7, {"OneHot needs a scalar"});
+  expect_error(parse_error("Zero(0)", aliases), 5, {"Zero's dimension must be at least 1"});
+  expect_error(parse_error("Clamp(X, Y, 1)", aliases), 0,
+               {"X has dimension 3 but Y has dimension 2", "Clamp(f, a, b)"});
+  expect_error(parse_error("Pow(X, 10000000000)", aliases), 7, {"is too large"});
+  expect_error(parse_error("TensorProd(Vi(5,100000), Vj(6,100000))", aliases), 0,
+               {"would have dimension 10000000000"});
+}
+
+TEST(Compile, ProgramsStageConstantsTargetsAndPairs) {
+  const Formula f("Exp(-G*SqDist(X,Y))*A", {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "G = Pm(1)"});
+  const kinterp::Program p = f.compile({{"G", {0.5}}});
+  EXPECT_EQ(p.target_width, 2);
+  EXPECT_EQ(p.source_width, 3);  // Y, then A
+  ASSERT_EQ(p.sources.size(), 2u);
+  EXPECT_EQ(p.sources[1].name, "A");
+  EXPECT_EQ(p.sources[1].offset, 2);
+  EXPECT_EQ(p.dimension, 1);
+  // G and -G are constants; X is the only target instruction.
+  EXPECT_EQ(p.target_begin, 2);
+  EXPECT_EQ(p.pair_begin - p.target_begin, 1);
+  EXPECT_EQ(p.constants, std::vector<double>{0.5});
+  // Over i, the roles swap.
+  const kinterp::Program swapped = f.compile({{"G", {0.5}}}, 0);
+  EXPECT_EQ(swapped.target_width, 3);
+  EXPECT_EQ(swapped.source_width, 2);
+  expect_error(thrown([&] { f.compile({}); }), 5, {"parameter G has no value"});
+  expect_error(thrown([&] { f.compile({{"G", {1, 2}}}); }), 5, {"G = Pm(1) needs 1 value, got 2"});
+  EXPECT_THROW(f.compile({{"G", {1}}}, 2), FormulaError);
+  const Formula big("TensorProd(X, Y)", {"X = Vi(20)", "Y = Vj(20)"});
+  expect_error(thrown([&] { big.compile({}); }), 0, {"more than 256 scalar registers"});
 }
 
 // --------------------------------------------------------------------- families

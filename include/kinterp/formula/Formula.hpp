@@ -3,6 +3,7 @@
 /// KeOps formula strings with their aliases, parsed into a checked expression
 /// tree, and recognised as one of the compiled kernel families.
 
+#include <kinterp/formula/Program.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <map>
@@ -60,6 +61,14 @@ class Formula {
   /// that is not (yet) a compiled kernel family, saying what is unsupported.
   /// The returned pointers point into this Formula.
   RadialKernelProduct bind(const std::map<std::string, std::vector<double>>& parameters) const;
+
+  /// Compiles the formula for the generic evaluator, with the parameters'
+  /// values given by name. `axis` is KeOps': 1 reduces over j (the output has
+  /// a row per i: the Vi variables are the targets), 0 reduces over i. Throws
+  /// FormulaError for a missing or wrongly sized parameter, or a formula that
+  /// needs more than Program::max_registers registers.
+  Program compile(const std::map<std::string, std::vector<double>>& parameters,
+                  int axis = 1) const;
 
  private:
   std::string text_;

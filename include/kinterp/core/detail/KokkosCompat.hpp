@@ -9,10 +9,26 @@ namespace kinterp::detail::math {
 // Kokkos 3.7 moved the math functions from Kokkos::Experimental to Kokkos
 // (and Kokkos 4 dropped the old names).
 #if KOKKOS_VERSION >= 30700
+using Kokkos::atan;
+using Kokkos::atan2;
+using Kokkos::cos;
 using Kokkos::exp;
+using Kokkos::fabs;
+using Kokkos::floor;
+using Kokkos::log;
+using Kokkos::pow;
+using Kokkos::sin;
 using Kokkos::sqrt;
 #else
+using Kokkos::Experimental::atan;
+using Kokkos::Experimental::atan2;
+using Kokkos::Experimental::cos;
 using Kokkos::Experimental::exp;
+using Kokkos::Experimental::fabs;
+using Kokkos::Experimental::floor;
+using Kokkos::Experimental::log;
+using Kokkos::Experimental::pow;
+using Kokkos::Experimental::sin;
 using Kokkos::Experimental::sqrt;
 #endif
 

@@ -1,0 +1,51 @@
+#pragma once
+/// \file Reduction.hpp
+/// KeOps' reduction operations (Genred's reduction_op), what each one keeps
+/// while it runs and what it outputs.
+
+#include <string>
+#include <vector>
+
+namespace kinterp {
+
+enum class ReductionKind {
+  Sum,
+  Min,
+  Max,
+  ArgMin,
+  ArgMax,
+  MinArgMin,
+  MaxArgMax,
+  LogSumExp,         ///< log sum_j exp(f_ij), per component, max-shifted
+  SumSoftMaxWeight,  ///< sum_j exp(f_ij) g_ij / sum_j exp(f_ij); the formula is Concat(f, g)
+  KMin,              ///< the K smallest values per component, ascending
+  ArgKMin,           ///< their indices
+  KMinArgKMin,       ///< both
+};
+
+/// A reduction and, for the KMin family, its K.
+struct Reduction {
+  ReductionKind kind = ReductionKind::Sum;
+  int k = 1;
+
+  /// "Sum", "Min_ArgMin", ... as KeOps writes them ("MinArgMin" is accepted
+  /// too). Throws kinterp::Error naming the closest known reduction.
+  static Reduction parse(const std::string& name, int k = 1);
+
+  /// Every name parse() knows, for help texts.
+  static std::vector<std::string> names();
+
+  /// KeOps' name.
+  std::string name() const;
+
+  /// Output columns for a formula of dimension `dimension`: the values (and
+  /// indices) of each component; K of each for the KMin family;
+  /// dimension - 1 for SumSoftMaxWeight. Throws kinterp::Error when the
+  /// formula does not fit the reduction (SumSoftMaxWeight of dimension 1, K < 1).
+  int output_columns(int dimension) const;
+
+  /// Whether the output holds indices (global, 0-based, as exact doubles).
+  bool has_indices() const;
+};
+
+}  // namespace kinterp

@@ -1,0 +1,327 @@
+// The compiler from a checked expression tree to a Program for the generic
+// evaluator: a post-order walk that gives every node fresh registers, loads
+// each variable once, and sorts the instructions into the three stages
+// (constant, target, pair) by what they depend on.
+
+#include "Compile.hpp"
+
+#include "Check.hpp"
+#include "Functions.hpp"
+#include "Parser.hpp"
+
+#include <kinterp/core/Error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+
+namespace kinterp::detail {
+
+namespace {
+
+using Kind = Expr::Kind;
+using Category = Variable::Category;
+
+enum Stage { kConstant = 0, kTarget = 1, kPair = 2 };
+
+struct Value {
+  int first = 0, dimension = 1;
+  Stage stage = kConstant;
+};
+
+Opcode elementwise_opcode(FunctionId id) {
+  switch (id) {
+    case FunctionId::Exp:
+      return Opcode::Exp;
+    case FunctionId::Log:
+      return Opcode::Log;
+    case FunctionId::Sqrt:
+      return Opcode::Sqrt;
+    case FunctionId::Rsqrt:
+      return Opcode::Rsqrt;
+    case FunctionId::Inv:
+      return Opcode::Inv;
+    case FunctionId::Square:
+      return Opcode::Square;
+    case FunctionId::Abs:
+      return Opcode::Abs;
+    case FunctionId::Sign:
+      return Opcode::Sign;
+    case FunctionId::Step:
+      return Opcode::Step;
+    case FunctionId::ReLU:
+      return Opcode::ReLU;
+    case FunctionId::Sin:
+      return Opcode::Sin;
+    case FunctionId::Cos:
+      return Opcode::Cos;
+    case FunctionId::Atan:
+      return Opcode::Atan;
+    case FunctionId::Minus:
+      return Opcode::Negate;
+    case FunctionId::Normalize:
+      return Opcode::Normalize;
+    case FunctionId::Pow:
+      return Opcode::Pow;
+    case FunctionId::Round:
+      return Opcode::Round;
+    case FunctionId::Powf:
+      return Opcode::Powf;
+    case FunctionId::Atan2:
+      return Opcode::Atan2;
+    case FunctionId::Clamp:
+      return Opcode::Clamp;
+    case FunctionId::IfElse:
+      return Opcode::IfElse;
+    case FunctionId::Mod:
+      return Opcode::Mod;
+    case FunctionId::SqDist:
+      return Opcode::SqDist;
+    case FunctionId::Norm2:
+      return Opcode::Norm2;
+    case FunctionId::SqNorm2:
+      return Opcode::SqNorm2;
+    case FunctionId::Sum:
+      return Opcode::Sum;
+    case FunctionId::Max:
+      return Opcode::Max;
+    case FunctionId::Min:
+      return Opcode::Min;
+    case FunctionId::WeightedSqNorm:
+      return Opcode::WeightedSqNorm;
+    case FunctionId::WeightedSqDist:
+      return Opcode::WeightedSqDist;
+    case FunctionId::Elem:
+    case FunctionId::Extract:
+      return Opcode::Extract;
+    case FunctionId::Concat:
+      return Opcode::Concat;
+    case FunctionId::OneHot:
+      return Opcode::OneHot;
+    case FunctionId::MatVecMult:
+      return Opcode::MatVecMult;
+    case FunctionId::VecMatMult:
+      return Opcode::VecMatMult;
+    case FunctionId::TensorProd:
+      return Opcode::TensorProd;
+    case FunctionId::Zero:
+      return Opcode::Zero;
+    case FunctionId::IntCst:
+      break;  // a constant, handled by the caller
+  }
+  return Opcode::Zero;
+}
+
+double literal(const Expr& expr) {
+  return expr.kind == Kind::Negate ? -literal(*expr.args[0]) : expr.number;
+}
+
+class Compiler {
+ public:
+  Compiler(const Source& source, const std::vector<Variable>& variables, const Parameters& values,
+           Category target)
+      : source_(source), variables_(variables), values_(values), target_(target) {
+    for (const auto& variable : variables_) {
+      if (variable.category == Category::Parameter ||
+          variable_at(variables_, variable.index) != &variable) {
+        continue;  // aliases sharing an index are packed once
+      }
+      const bool is_target = variable.category == target_;
+      auto& list = is_target ? program_.targets : program_.sources;
+      int& width = is_target ? program_.target_width : program_.source_width;
+      list.push_back({variable.name, width, variable.dimension});
+      offsets_[variable.index] = width;
+      width += variable.dimension;
+    }
+  }
+
+  Program run(const Expr& root) {
+    const Value value = visit(root);
+    // The pair stage ends with the value: a formula that does not depend on
+    // the source still yields one value per pair.
+    Value result = value;
+    if (value.stage != kPair) result = emit({Opcode::Add}, kPair, value, zero(value.stage));
+    for (int stage = kConstant; stage <= kPair; ++stage) {
+      if (stage == kTarget) program_.target_begin = static_cast<int>(program_.code.size());
+      if (stage == kPair) program_.pair_begin = static_cast<int>(program_.code.size());
+      program_.code.insert(program_.code.end(), staged_[stage].begin(), staged_[stage].end());
+    }
+    program_.result = result.first;
+    program_.dimension = result.dimension;
+    program_.registers = registers_;
+    return std::move(program_);
+  }
+
+ private:
+  [[noreturn]] void fail(std::size_t position, const std::string& message) const {
+    detail::fail(source_, position, message);
+  }
+
+  Value allocate(const Expr& expr, int dimension, Stage stage) {
+    if (registers_ + dimension > Program::max_registers) {
+      fail(expr.position, "the formula needs more than " + std::to_string(Program::max_registers) +
+                              " scalar registers in the generic evaluator (at " +
+                              text_of(source_, expr) + "); split it into smaller reductions");
+    }
+    Value value{registers_, dimension, stage};
+    registers_ += dimension;
+    return value;
+  }
+
+  Value emit(Instruction instruction, Stage stage, Value a = {}, Value b = {}, Value c = {},
+             const Expr* expr = nullptr, int dimension = -1) {
+    if (dimension < 0) dimension = expr ? expr->dimension : a.dimension;
+    const Expr& where = expr ? *expr : *current_;
+    const Value out = allocate(where, dimension, stage);
+    instruction.out = out.first;
+    instruction.dim = out.dimension;
+    instruction.a = a.first, instruction.da = a.dimension;
+    instruction.b = b.first, instruction.db = b.dimension;
+    instruction.c = c.first, instruction.dc = c.dimension;
+    staged_[stage].push_back(instruction);
+    return out;
+  }
+
+  Value zero(Stage stage) { return emit({Opcode::Zero}, stage, {}, {}, {}, nullptr, 1); }
+
+  Value constant(const Expr& expr, const std::vector<double>& numbers) {
+    Instruction load{Opcode::Constant};
+    load.n = static_cast<int>(program_.constants.size());
+    program_.constants.insert(program_.constants.end(), numbers.begin(), numbers.end());
+    return emit(load, kConstant, {}, {}, {}, &expr, static_cast<int>(numbers.size()));
+  }
+
+  Value visit(const Expr& expr) {
+    current_ = &expr;
+    switch (expr.kind) {
+      case Kind::Number:
+        return constant(expr, {expr.number});
+      case Kind::Variable:
+        return variable(expr);
+      default:
+        break;
+    }
+    if (expr.kind == Kind::Call && expr.function->id == FunctionId::IntCst) {
+      return constant(expr, {literal(*expr.args[0])});
+    }
+    // Operands that are integer literals (Pow's n, Extract's start) are not values.
+    Instruction instruction;
+    Value operands[3];
+    Stage stage = kConstant;
+    int count = 0;
+    for (std::size_t k = 0; k < expr.args.size(); ++k) {
+      if (expr.kind == Kind::Call && (expr.function->integer_arguments >> k & 1u)) continue;
+      operands[count] = visit(*expr.args[k]);
+      stage = std::max(stage, operands[count].stage);
+      ++count;
+    }
+    current_ = &expr;
+    switch (expr.kind) {
+      case Kind::Negate:
+        instruction.op = Opcode::Negate;
+        break;
+      case Kind::Add:
+        instruction.op = Opcode::Add;
+        break;
+      case Kind::Subtract:
+        instruction.op = Opcode::Subtract;
+        break;
+      case Kind::Multiply:
+        instruction.op = Opcode::Multiply;
+        break;
+      case Kind::Divide:
+        instruction.op = Opcode::Divide;
+        break;
+      case Kind::ScalarProduct:
+        instruction.op = Opcode::Dot;
+        break;
+      case Kind::Call: {
+        const FunctionId id = expr.function->id;
+        instruction.op = elementwise_opcode(id);
+        if (id == FunctionId::Pow || id == FunctionId::Round || id == FunctionId::Elem ||
+            id == FunctionId::Extract) {
+          instruction.n = static_cast<int>(literal(*expr.args[1]));
+        }
+        if (id == FunctionId::Zero) stage = kConstant;
+        break;
+      }
+      default:
+        break;
+    }
+    return emit(instruction, stage, operands[0], operands[1], operands[2], &expr);
+  }
+
+  Value variable(const Expr& expr) {
+    const auto cached = loaded_.find(expr.index);
+    if (cached != loaded_.end()) return cached->second;
+    Value value;
+    if (expr.category == Category::Parameter) {
+      value = constant(expr, parameter(expr));
+    } else {
+      Instruction load{expr.category == target_ ? Opcode::LoadTarget : Opcode::LoadSource};
+      load.n = offsets_.at(expr.index);
+      value = emit(load, expr.category == target_ ? kTarget : kPair, {}, {}, {}, &expr);
+    }
+    loaded_[expr.index] = value;
+    return value;
+  }
+
+  std::vector<double> parameter(const Expr& expr) const {
+    // The value may be given under any name of the argument (alias or Pm(k,d)).
+    for (const auto& variable : variables_) {
+      if (variable.index != expr.index) continue;
+      const auto found = values_.find(variable.name);
+      if (found == values_.end()) continue;
+      if (static_cast<int>(found->second.size()) != expr.dimension) {
+        fail(expr.position,
+             "parameter " + variable.name + " = Pm(" + std::to_string(expr.dimension) + ") needs " +
+                 std::to_string(expr.dimension) + " value" + (expr.dimension == 1 ? "" : "s") +
+                 ", got " + std::to_string(found->second.size()));
+      }
+      return found->second;
+    }
+    fail(expr.position,
+         "parameter " + expr.name + " has no value: pass --param " + expr.name + "=...");
+  }
+
+  const Source& source_;
+  const std::vector<Variable>& variables_;
+  const Parameters& values_;
+  Category target_;
+  Program program_;
+  std::vector<Instruction> staged_[3];
+  std::map<int, int> offsets_;   // argument index -> column in its packed row
+  std::map<int, Value> loaded_;  // argument index -> its registers
+  int registers_ = 0;
+  const Expr* current_ = nullptr;
+};
+
+}  // namespace
+
+void check_parameter_names(const std::vector<Variable>& variables, const Parameters& values) {
+  std::vector<std::string> names;
+  for (const auto& variable : variables) {
+    if (variable.category == Category::Parameter) names.push_back(variable.name);
+  }
+  for (const auto& entry : values) {
+    const Variable* variable = named(variables, entry.first);
+    if (!variable || variable->category != Category::Parameter) {
+      throw FormulaError("a value is given for " + quoted(entry.first) +
+                         (variable
+                              ? std::string(", which is a ") + category_name(variable->category) +
+                                    " variable, not a parameter (Pm)"
+                              : ", which is not a parameter of the formula" +
+                                    (names.empty() ? std::string(" (it has none)")
+                                                   : "; its parameters are " + join(names))));
+    }
+  }
+}
+
+Program compile(const Expr& root, const Source& source, const std::vector<Variable>& variables,
+                const Parameters& values, Variable::Category target) {
+  check_parameter_names(variables, values);
+  return Compiler(source, variables, values, target).run(root);
+}
+
+}  // namespace kinterp::detail

@@ -1,0 +1,96 @@
+#include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/Spelling.hpp>
+#include <kinterp/formula/Reduction.hpp>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace kinterp {
+
+namespace {
+
+using Kind = ReductionKind;
+
+const std::pair<const char*, Kind> kNames[] = {
+    {"Sum", Kind::Sum},
+    {"Min", Kind::Min},
+    {"Max", Kind::Max},
+    {"ArgMin", Kind::ArgMin},
+    {"ArgMax", Kind::ArgMax},
+    {"Min_ArgMin", Kind::MinArgMin},
+    {"Max_ArgMax", Kind::MaxArgMax},
+    {"LogSumExp", Kind::LogSumExp},
+    {"SumSoftMaxWeight", Kind::SumSoftMaxWeight},
+    {"KMin", Kind::KMin},
+    {"ArgKMin", Kind::ArgKMin},
+    {"KMin_ArgKMin", Kind::KMinArgKMin},
+};
+
+bool k_family(Kind kind) {
+  return kind == Kind::KMin || kind == Kind::ArgKMin || kind == Kind::KMinArgKMin;
+}
+
+}  // namespace
+
+Reduction Reduction::parse(const std::string& name, int k) {
+  std::string plain = name;  // KeOps also writes MinArgMin, KMinArgKMin
+  for (const auto& [known, kind] : kNames) {
+    std::string joined = known;
+    joined.erase(std::remove(joined.begin(), joined.end(), '_'), joined.end());
+    if (name == known || name == joined) {
+      if (k_family(kind) && k < 1) {
+        throw Error("the reduction " + name + " needs K >= 1 (--k), got " + std::to_string(k));
+      }
+      return {kind, k_family(kind) ? k : 1};
+    }
+  }
+  const std::string guess = detail::closest(name, names());
+  std::string all;
+  for (const auto& known : names()) all += (all.empty() ? "" : ", ") + known;
+  throw Error("unknown reduction '" + name + "'" +
+              (guess.empty() ? "" : "; did you mean '" + guess + "'?") + " (known: " + all + ")");
+}
+
+std::vector<std::string> Reduction::names() {
+  std::vector<std::string> list;
+  for (const auto& entry : kNames) list.emplace_back(entry.first);
+  return list;
+}
+
+std::string Reduction::name() const {
+  for (const auto& [known, value] : kNames) {
+    if (value == kind) return known;
+  }
+  return "?";
+}
+
+int Reduction::output_columns(int dimension) const {
+  switch (kind) {
+    case Kind::MinArgMin:
+    case Kind::MaxArgMax:
+      return 2 * dimension;
+    case Kind::SumSoftMaxWeight:
+      if (dimension < 2) {
+        throw Error(
+            "SumSoftMaxWeight needs a formula Concat(f, g) of a scalar f and weights g, "
+            "so of dimension 2 or more; this one has dimension " +
+            std::to_string(dimension));
+      }
+      return dimension - 1;
+    case Kind::KMin:
+    case Kind::ArgKMin:
+      return k * dimension;
+    case Kind::KMinArgKMin:
+      return 2 * k * dimension;
+    default:
+      return dimension;
+  }
+}
+
+bool Reduction::has_indices() const {
+  return kind == Kind::ArgMin || kind == Kind::ArgMax || kind == Kind::MinArgMin ||
+         kind == Kind::MaxArgMax || kind == Kind::ArgKMin || kind == Kind::KMinArgKMin;
+}
+
+}  // namespace kinterp
