@@ -1,7 +1,8 @@
 // The compiler from a checked expression tree to a Program for the generic
 // evaluator: a post-order walk that gives every node fresh registers, loads
-// each variable once, and sorts the instructions into the three stages
-// (constant, target, pair) by what they depend on.
+// each target variable once (source variables are read in place), and sorts
+// the instructions into the three stages (constant, target, pair) by what
+// they depend on.
 
 #include "Compile.hpp"
 
@@ -138,10 +139,12 @@ class Compiler {
 
   Program run(const Expr& root) {
     const Value value = visit(root);
-    // The pair stage ends with the value: a formula that does not depend on
-    // the source still yields one value per pair.
+    // The pair stage ends with the value in registers: a formula that does
+    // not depend on the source, or is a source variable itself, gets a copy.
     Value result = value;
-    if (value.stage != kPair) result = emit({Opcode::Add}, kPair, value, zero(value.stage));
+    if (value.stage != kPair || value.first < 0) {
+      result = emit({Opcode::Add}, kPair, value, zero(kConstant));
+    }
     for (int stage = kConstant; stage <= kPair; ++stage) {
       if (stage == kTarget) program_.target_begin = static_cast<int>(program_.code.size());
       if (stage == kPair) program_.pair_begin = static_cast<int>(program_.code.size());
@@ -205,6 +208,7 @@ class Compiler {
     if (expr.kind == Kind::Call && expr.function->id == FunctionId::IntCst) {
       return constant(expr, {literal(*expr.args[0])});
     }
+    if (const Expr* squared = sum_of_squares(expr)) return squared_norm(expr, *squared);
     // Operands that are integer literals (Pow's n, Extract's start) are not values.
     Instruction instruction;
     Value operands[3];
@@ -217,6 +221,7 @@ class Compiler {
       ++count;
     }
     current_ = &expr;
+    if (is_identity(expr)) return operands[0];
     switch (expr.kind) {
       case Kind::Negate:
         instruction.op = Opcode::Negate;
@@ -252,16 +257,55 @@ class Compiler {
     return emit(instruction, stage, operands[0], operands[1], operands[2], &expr);
   }
 
+  static bool is_call(const Expr& expr, FunctionId id) {
+    return expr.kind == Kind::Call && expr.function->id == id;
+  }
+
+  // The f of Sum(Square(f)) or SqNorm2(f): one fused pass instead of three
+  // over f's components (the squared distance of most kernels).
+  static const Expr* sum_of_squares(const Expr& expr) {
+    if (is_call(expr, FunctionId::SqNorm2)) return expr.args[0].get();
+    if (is_call(expr, FunctionId::Sum) && is_call(*expr.args[0], FunctionId::Square)) {
+      return expr.args[0]->args[0].get();
+    }
+    return nullptr;
+  }
+
+  // |f|^2, and |a - b|^2 without forming a - b.
+  Value squared_norm(const Expr& expr, const Expr& f) {
+    if (f.kind == Kind::Subtract && f.args[0]->dimension == f.args[1]->dimension) {
+      const Value a = visit(*f.args[0]), b = visit(*f.args[1]);
+      current_ = &expr;
+      return emit({Opcode::SqDist}, std::max(a.stage, b.stage), a, b, {}, &expr);
+    }
+    const Value a = visit(f);
+    current_ = &expr;
+    return emit({Opcode::SqNorm2}, a.stage, a, {}, {}, &expr);
+  }
+
+  // Sum, Max and Min of a scalar, and Extract of all of a vector, are that value.
+  static bool is_identity(const Expr& expr) {
+    if (expr.kind != Kind::Call) return false;
+    const FunctionId id = expr.function->id;
+    const int from = expr.args[0]->dimension;
+    if (id == FunctionId::Sum || id == FunctionId::Max || id == FunctionId::Min) return from == 1;
+    if (id == FunctionId::Elem || id == FunctionId::Extract) return expr.dimension == from;
+    return false;
+  }
+
   Value variable(const Expr& expr) {
     const auto cached = loaded_.find(expr.index);
     if (cached != loaded_.end()) return cached->second;
     Value value;
     if (expr.category == Category::Parameter) {
       value = constant(expr, parameter(expr));
-    } else {
-      Instruction load{expr.category == target_ ? Opcode::LoadTarget : Opcode::LoadSource};
+    } else if (expr.category == target_) {
+      Instruction load{Opcode::LoadTarget};
       load.n = offsets_.at(expr.index);
-      value = emit(load, expr.category == target_ ? kTarget : kPair, {}, {}, {}, &expr);
+      value = emit(load, kTarget, {}, {}, {}, &expr);
+    } else {
+      // Read in place from the source block by the instructions that use it.
+      value = Value{-1 - offsets_.at(expr.index), expr.dimension, kPair};
     }
     loaded_[expr.index] = value;
     return value;

@@ -1,8 +1,9 @@
 #pragma once
 /// \file RingReduction.hpp
 /// The distributed generic reduction: every rank's block of source rows
-/// travels once around the ring of ranks, as in RingKernelProduct, and each
-/// rank folds every block into the reduction state of its own target rows.
+/// (stored component-major, see local_reduction) travels once around the ring
+/// of ranks, as in RingKernelProduct, and each rank folds every block into the
+/// reduction state of its own target rows.
 /// The state carries global source indices and breaks ties by them, so
 /// Min/ArgMin/KMin are the same on any number of ranks, and LogSumExp keeps a
 /// running max, so no partial result ever needs merging.
@@ -62,7 +63,9 @@ class RingReduction {
   /// Collective. `sources`: this rank's packed source rows (n_r x width, n_r
   /// may be 0), the same width on every rank.
   RingReduction(const Communicator& comm, const ConstMatrix& sources)
-      : comm_(comm), sources_(sources), width_(static_cast<int>(sources.extent(1))) {
+      : comm_(comm),
+        sources_(component_major_sources(ExecutionSpace(), sources)),
+        width_(static_cast<int>(sources.extent(1))) {
     const std::int64_t mine[2] = {static_cast<std::int64_t>(sources.extent(0)), width_};
     std::vector<std::int64_t> all(2 * comm_.size());
     MPI_Allgather(mine, 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, comm_.get());
@@ -78,13 +81,27 @@ class RingReduction {
       }
     }
     const std::int64_t largest = *std::max_element(counts_.begin(), counts_.end());
-    if (largest * std::max(width_, 1) > INT_MAX) {
+    if (padded_source_count(largest) * width_ > INT_MAX) {
       throw Error("reduction: a block of " + std::to_string(largest) +
                   " source rows is too large for one MPI message; use more ranks");
     }
   }
 
   std::int64_t global_count() const { return offsets_.back(); }
+  std::int64_t local_count() const { return counts_[comm_.rank()]; }
+  const Communicator& communicator() const { return comm_; }
+
+  /// Not collective. Replaces this rank's source rows by `sources`, of the
+  /// same shape (KernelSolve's unknown changes at each iteration).
+  void set_sources(const ExecutionSpace& space, const ConstMatrix& sources) {
+    if (static_cast<std::int64_t>(sources.extent(0)) != local_count() ||
+        static_cast<int>(sources.extent(1)) != width_) {
+      throw Error("RingReduction::set_sources: the new rows are " +
+                  std::to_string(sources.extent(0)) + " x " + std::to_string(sources.extent(1)) +
+                  " but must be " + std::to_string(local_count()) + " x " + std::to_string(width_));
+    }
+    to_component_major(space, sources, sources_);
+  }
 
   /// Collective. out (n_t x layout.columns) = the reduction over all ranks'
   /// sources for this rank's `targets` (n_t x program.target_width()).
@@ -108,7 +125,8 @@ class RingReduction {
 
     const int size = comm_.size(), rank = comm_.rank();
     const std::size_t length =
-        *std::max_element(counts_.begin(), counts_.end()) * std::size_t(width_);
+        padded_source_count(*std::max_element(counts_.begin(), counts_.end())) *
+        std::size_t(width_);
     if (size > 1 && blocks_[0].extent(0) < length) {
       for (int b = 0; b < 2; ++b) {
         blocks_[b] =
@@ -119,10 +137,9 @@ class RingReduction {
     }
     int current = 0;
     if (size > 1) {
-      Kokkos::deep_copy(
-          space, Kokkos::subview(host_blocks_[0], std::make_pair(std::size_t(0), sources_.size())),
-          Buffer(const_cast<T*>(sources_.data()), sources_.size()));
-      space.fence();
+      const auto mine = std::make_pair(std::size_t(0), sources_.size());
+      Kokkos::deep_copy(space, Kokkos::subview(host_blocks_[0], mine), sources_);
+      space.fence();  // MPI reads the block next
     }
     for (int step = 0; step < size; ++step) {
       const int origin = (rank - step + size) % size;
@@ -137,8 +154,8 @@ class RingReduction {
       }
       const double compute_start = MPI_Wtime();
       const T* block = step == 0 ? sources_.data() : blocks_[current].data();
-      ConstUnmanaged rows(block, counts_[origin], width_);
-      local_reduction(space, program, layout, targets, rows, offsets_[origin], values, indices);
+      local_reduction(space, program, layout, targets, block, counts_[origin], offsets_[origin],
+                      values, indices);
       space.fence();
       timings.compute += MPI_Wtime() - compute_start;
 
@@ -162,15 +179,15 @@ class RingReduction {
  private:
   using Buffer = Kokkos::View<T*, memory_space>;
   using HostBuffer = typename Buffer::HostMirror;
-  using ConstUnmanaged =
-      Kokkos::View<const T**, Kokkos::LayoutRight, memory_space, Kokkos::MemoryUnmanaged>;
   static constexpr bool host_accessible =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, memory_space>::accessible;
 
-  int message_length(int origin) const { return static_cast<int>(counts_[origin] * width_); }
+  int message_length(int origin) const {
+    return static_cast<int>(padded_source_count(counts_[origin]) * width_);
+  }
 
   Communicator comm_;
-  ConstMatrix sources_;
+  Buffer sources_;  // component-major, as local_reduction reads them
   int width_;
   std::vector<std::int64_t> counts_, offsets_;
   mutable Buffer blocks_[2];

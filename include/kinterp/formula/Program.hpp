@@ -16,7 +16,6 @@ namespace kinterp {
 /// an operand of dimension 1 broadcasts against a longer one.
 enum class Opcode : int {
   LoadTarget,  ///< out[k] = target_row[n + k]
-  LoadSource,  ///< out[k] = source_row[n + k]
   Constant,    ///< out[k] = constants[n + k]
   Zero,        ///< out[k] = 0
   Negate,
@@ -62,10 +61,13 @@ enum class Opcode : int {
   TensorProd,  ///< out[k * db + l] = a[k] b[l]
 };
 
+/// One operation. An operand r >= 0 is registers [r, r + dimension); r < 0
+/// is the source variable at column -r - 1 of the source row, which the
+/// interpreter reads in place rather than copying it into registers.
 struct Instruction {
   Opcode op = Opcode::Zero;
   int out = 0, dim = 1;     ///< result registers [out, out + dim)
-  int a = 0, b = 0, c = 0;  ///< first registers of the operands
+  int a = 0, b = 0, c = 0;  ///< the operands
   int da = 0, db = 0, dc = 0;
   int n = 0;  ///< offset of a load, start of an Extract, Pow's exponent, Round's decimals
 };

@@ -13,6 +13,7 @@
 #include <kinterp/local/detail/ReductionState.hpp>
 
 #include <Kokkos_Core.hpp>
+#include <Kokkos_UniqueToken.hpp>
 
 #include <cstdint>
 #include <string>
@@ -35,6 +36,7 @@ class DeviceProgram {
         end_(static_cast<int>(program.code.size())),
         result_(program.result),
         dimension_(program.dimension),
+        registers_(program.registers),
         target_width_(program.target_width),
         source_width_(program.source_width) {
     auto code = Kokkos::create_mirror_view(code_);
@@ -54,61 +56,88 @@ class DeviceProgram {
   // The interpreter's view of the program (device-copyable members).
   Kokkos::View<Instruction*, memory_space> code_;
   Kokkos::View<T*, memory_space> constants_;
-  int target_begin_ = 0, pair_begin_ = 0, end_ = 0, result_ = 0, dimension_ = 1;
+  int target_begin_ = 0, pair_begin_ = 0, end_ = 0, result_ = 0, dimension_ = 1, registers_ = 0;
   int target_width_ = 0, source_width_ = 0;
 };
 
+/// Source rows stored component-major, as the interpreter reads them:
+/// component k of source j is data[k * stride + j]. The stride is the count
+/// rounded up to a multiple of kSourcePadding, and the padding repeats the
+/// last source, so a full tile of lanes always reads finite, valid data.
+constexpr std::int64_t kSourcePadding = 256;
+
+inline std::int64_t padded_source_count(std::int64_t count) {
+  return (count + kSourcePadding - 1) / kSourcePadding * kSourcePadding;
+}
+
 namespace detail {
 
+template <class Buffer, class Rows>
+struct ToComponentMajor {
+  Buffer buffer;
+  Rows rows;
+  std::int64_t count, stride;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t j) const {
+    const std::int64_t row = j < count ? j : count - 1;
+    for (std::size_t k = 0; k < rows.extent(1); ++k) buffer(k * stride + j) = rows(row, k);
+  }
+};
+
+/// One target against a block of sources. Host: Lanes sources at a time,
+/// registers in a per-thread buffer (`scratch`, one slot per UniqueToken);
+/// devices: one source at a time, registers on the thread's stack.
 template <int Lanes, class T, class ExecutionSpace>
 struct LocalReductionFunctor {
   using memory_space = typename ExecutionSpace::memory_space;
+  static constexpr bool kHost = Lanes > 1;
   DeviceProgram<T, ExecutionSpace> program;
   ReductionLayout layout;
   const T* targets;  // n_t x target_width, row-major
-  const T* sources;  // n_s x source_width, row-major
-  std::int64_t source_count, first_index;
+  const T* sources;  // component-major, see kSourcePadding
+  std::int64_t source_count, source_stride, first_index;
   Kokkos::View<double**, Kokkos::LayoutRight, memory_space> values;
   Kokkos::View<std::int64_t**, Kokkos::LayoutRight, memory_space> indices;
+  Kokkos::View<T*, memory_space> scratch;
+  Kokkos::Experimental::UniqueToken<ExecutionSpace> token;
 
   KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    T reg[Program::max_registers * Lanes];
+    if constexpr (kHost) {
+      const int slot = token.acquire();
+      run(i, scratch.data() + std::int64_t(slot) * program.registers_ * Lanes);
+      token.release(slot);
+    } else {
+      T reg[Program::max_registers];
+      run(i, reg);
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION void run(const std::int64_t i, T* reg) const {
     const Instruction* code = program.code_.data();
     const T* constants = program.constants_.data();
-    const int stride = program.source_width_, dim = program.dimension_;
-    PairRows<T> rows{targets + i * program.target_width_, sources, stride, 1};
+    const int dim = program.dimension_;
+    PairRows<T> rows{targets + i * program.target_width_, sources, source_stride};
     interpret<Lanes>(code, 0, program.pair_begin_, reg, constants, rows);
     double* state = &values(i, 0);
     std::int64_t* index_state = indices.extent(1) ? &indices(i, 0) : nullptr;
     const T* result = reg + program.result_ * Lanes;
 
-    if (layout.kind == ReductionKind::Sum) {
-      // Per-lane partial sums in double, added to the state once per block.
-      double partial[Program::max_registers * Lanes];
-      for (int k = 0; k < dim * Lanes; ++k) partial[k] = 0;
-      for (std::int64_t j = 0; j < source_count; j += Lanes) {
-        rows.source = sources + j * stride;
-        rows.valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
-        interpret<Lanes>(code, program.pair_begin_, program.end_, reg, constants, rows);
-        for (int k = 0; k < dim; ++k) {
-          for (int l = 0; l < Lanes; ++l) {
-            partial[k * Lanes + l] += l < rows.valid ? double(result[k * Lanes + l]) : 0.0;
-          }
-        }
-      }
-      for (int k = 0; k < dim; ++k) {
-        double sum = 0;
-        for (int l = 0; l < Lanes; ++l) sum += partial[k * Lanes + l];
-        state[k] += sum;
-      }
-      return;
-    }
     for (std::int64_t j = 0; j < source_count; j += Lanes) {
-      rows.source = sources + j * stride;
-      rows.valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
+      rows.source = sources + j;
+      const int valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
       interpret<Lanes>(code, program.pair_begin_, program.end_, reg, constants, rows);
-      for (int l = 0; l < rows.valid; ++l) {
-        reduction_update(layout, state, index_state, result + l, Lanes, first_index + j + l);
+      if (layout.kind == ReductionKind::Sum) {
+        // A tile's sum in T, the total in double, as the compiled kernels do.
+        for (int k = 0; k < dim; ++k) {
+          T tile = 0;
+          const T* lanes = result + k * Lanes;
+          KINTERP_SIMD_REDUCTION(+ : tile)
+          for (int l = 0; l < Lanes; ++l) tile += l < valid ? lanes[l] : T(0);
+          state[k] += tile;
+        }
+      } else {
+        for (int l = 0; l < valid; ++l) {
+          reduction_update(layout, state, index_state, result + l, Lanes, first_index + j + l);
+        }
       }
     }
   }
@@ -116,34 +145,68 @@ struct LocalReductionFunctor {
 
 }  // namespace detail
 
-/// Folds the block `sources` (n_s x program.source_width(), its first row
-/// having global index `first_index`) into the reduction state of every
-/// target row (targets: n_t x program.target_width()). `values` and
+/// Copies source rows (n_s x width, row-major) into `buffer`, in the
+/// component-major layout local_reduction reads (padded_source_count(n_s)
+/// columns per component; see kSourcePadding).
+template <class ExecutionSpace, class Rows, class Buffer>
+void to_component_major(const ExecutionSpace& space, const Rows& rows, const Buffer& buffer) {
+  const std::int64_t count = rows.extent(0), stride = padded_source_count(count);
+  Kokkos::parallel_for(
+      "kinterp::to_component_major",
+      Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, stride),
+      detail::ToComponentMajor<Buffer, Rows>{buffer, rows, count, stride});
+}
+
+/// The same in a new buffer.
+template <class ExecutionSpace, class Rows>
+Kokkos::View<typename Rows::non_const_value_type*, typename ExecutionSpace::memory_space>
+component_major_sources(const ExecutionSpace& space, const Rows& rows) {
+  using T = typename Rows::non_const_value_type;
+  Kokkos::View<T*, typename ExecutionSpace::memory_space> buffer(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::sources"),
+      padded_source_count(rows.extent(0)) * rows.extent(1));
+  to_component_major(space, rows, buffer);
+  return buffer;
+}
+
+/// Folds a block of `source_count` sources (component-major with stride
+/// padded_source_count(source_count), see component_major_sources; the first
+/// has global index `first_index`) into the reduction state of every target
+/// row (targets: n_t x program.target_width(), row-major). `values` and
 /// `indices` are n_t x layout.values and n_t x layout.indices, initialised
 /// with detail::reduction_initialise. Not collective; asynchronous.
-template <class T, class ExecutionSpace, class Targets, class Sources>
+template <class T, class ExecutionSpace, class Targets>
 void local_reduction(const ExecutionSpace& space, const DeviceProgram<T, ExecutionSpace>& program,
                      const detail::ReductionLayout& layout, const Targets& targets,
-                     const Sources& sources, std::int64_t first_index,
+                     const T* sources, std::int64_t source_count, std::int64_t first_index,
                      const Kokkos::View<double**, Kokkos::LayoutRight,
                                         typename ExecutionSpace::memory_space>& values,
                      const Kokkos::View<std::int64_t**, Kokkos::LayoutRight,
                                         typename ExecutionSpace::memory_space>& indices) {
-  static_assert(std::is_same<typename Targets::array_layout, Kokkos::LayoutRight>::value &&
-                    std::is_same<typename Sources::array_layout, Kokkos::LayoutRight>::value,
-                "local_reduction reads rows: the Views must be LayoutRight");
-  const std::int64_t n_t = targets.extent(0), n_s = sources.extent(0);
-  if (n_t == 0 || n_s == 0) return;
+  static_assert(std::is_same<typename Targets::array_layout, Kokkos::LayoutRight>::value,
+                "local_reduction reads target rows: the View must be LayoutRight");
+  const std::int64_t n_t = targets.extent(0);
+  if (n_t == 0 || source_count == 0) return;
   const auto launch = [&](auto lanes) {
     constexpr int Lanes = decltype(lanes)::value;
+    using Functor = detail::LocalReductionFunctor<Lanes, T, ExecutionSpace>;
+    Kokkos::Experimental::UniqueToken<ExecutionSpace> token(space);
+    Kokkos::View<T*, typename ExecutionSpace::memory_space> scratch;
+    if constexpr (Lanes > 1) {
+      scratch = decltype(scratch)(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::local_reduction::registers"),
+          std::size_t(token.size()) * program.registers_ * Lanes);
+    }
     Kokkos::parallel_for(
         "kinterp::local_reduction",
         Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, n_t),
-        detail::LocalReductionFunctor<Lanes, T, ExecutionSpace>{
-            program, layout, targets.data(), sources.data(), n_s, first_index, values, indices});
+        Functor{program, layout, targets.data(), sources, source_count,
+                padded_source_count(source_count), first_index, values, indices, scratch, token});
   };
+  // 128 lanes: the cost of decoding an instruction is shared by 8 to 16
+  // vectors, and a program's registers still fit in L1.
   if constexpr (detail::runs_on_host<ExecutionSpace>()) {
-    launch(std::integral_constant<int, 16>{});
+    launch(std::integral_constant<int, 128>{});
   } else {
     launch(std::integral_constant<int, 1>{});
   }

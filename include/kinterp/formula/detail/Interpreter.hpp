@@ -18,22 +18,6 @@
 
 namespace kinterp::detail {
 
-/// exp on the whole line, as exp(-|x|) or its reciprocal, so that the loop
-/// around it vectorises on CPUs. NaN stays NaN.
-template <class T>
-KOKKOS_INLINE_FUNCTION T exp_any(T x) {
-#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
-  return math::exp(x);
-#else
-  using Bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
-  constexpr Bits sign = Bits(1) << (8 * sizeof(T) - 1);
-  const Bits bits = bit_cast<Bits>(x);
-  const T e = exp_nonpositive(bit_cast<T>(bits | sign));
-  const T value = (bits & sign) ? e : T(1) / e;
-  return x == x ? value : x;
-#endif
-}
-
 template <class T>
 KOKKOS_INLINE_FUNCTION T round_half_away(T x) {
   return x < 0 ? -math::floor(-x + T(0.5)) : math::floor(x + T(0.5));
@@ -52,16 +36,24 @@ KOKKOS_INLINE_FUNCTION T integer_power(T x, int n) {
   return n < 0 ? T(1) / result : result;
 }
 
-/// The pairs' data: lane l reads the target row `target` and the source row
-/// source + min(l, valid - 1) * source_stride (lanes past the last source
-/// repeat it, so they compute finite values that the reduction then ignores).
+/// The pairs' data: the target row, and the sources of the lanes stored
+/// component-major: component k of lane l is source[k * source_stride + l].
 template <class T>
 struct PairRows {
   const T* target;
   const T* source;
-  int source_stride;
-  int valid;
+  std::int64_t source_stride;
 };
+
+/// Where operand `r` of an instruction is: register r, or for r < 0 column
+/// -r - 1 of the sources in hand; `stride` is the distance between its components.
+template <int Lanes, class T>
+KOKKOS_INLINE_FUNCTION const T* operand(int r, const T* reg, const PairRows<T>& rows,
+                                        std::int64_t& stride) {
+  if (r >= 0) return reg + r * Lanes;
+  stride = rows.source_stride;
+  return rows.source + (-r - 1) * rows.source_stride;
+}
 
 #define KINTERP_LANES for (int l = 0; l < Lanes; ++l)
 
@@ -71,26 +63,20 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
                                       const T* constants, const PairRows<T>& rows) {
   for (int p = begin; p < end; ++p) {
     const Instruction in = code[p];
-    T* out = reg + in.out * Lanes;
-    const T* a = reg + in.a * Lanes;
-    const T* b = reg + in.b * Lanes;
-    const T* c = reg + in.c * Lanes;
+    T* KOKKOS_RESTRICT out = reg + in.out * Lanes;  // never overlaps an operand
+    // Operands are registers, or source columns read in place (see Instruction).
+    std::int64_t ta = Lanes, tb = Lanes, tc = Lanes;
+    const T* a = operand<Lanes>(in.a, reg, rows, ta);
+    const T* b = operand<Lanes>(in.b, reg, rows, tb);
+    const T* c = operand<Lanes>(in.c, reg, rows, tc);
     // Component strides: an operand of dimension 1 broadcasts.
-    const int sa = in.da == 1 ? 0 : Lanes, sb = in.db == 1 ? 0 : Lanes, sc = in.dc == 1 ? 0 : Lanes;
+    const std::int64_t sa = in.da == 1 ? 0 : ta, sb = in.db == 1 ? 0 : tb, sc = in.dc == 1 ? 0 : tc;
     const int dim = in.dim;
     switch (in.op) {
       case Opcode::LoadTarget:
         for (int k = 0; k < dim; ++k) {
           const T value = rows.target[in.n + k];
           KINTERP_LANES out[k * Lanes + l] = value;
-        }
-        break;
-      case Opcode::LoadSource:
-        for (int k = 0; k < dim; ++k) {
-          KINTERP_LANES {
-            const int row = l < rows.valid ? l : rows.valid - 1;
-            out[k * Lanes + l] = rows.source[row * rows.source_stride + in.n + k];
-          }
         }
         break;
       case Opcode::Constant:
@@ -158,26 +144,24 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
 #undef KINTERP_UNARY
 #undef KINTERP_BINARY
 #undef KINTERP_TERNARY
-      case Opcode::Dot:
-      case Opcode::SqDist:
-      case Opcode::SqNorm2:
-      case Opcode::Norm2:
-      case Opcode::Sum: {
-        const int n = in.op == Opcode::Dot || in.op == Opcode::SqDist ? in.da : in.da;
-        KINTERP_LANES out[l] = 0;
-        for (int k = 0; k < n; ++k) {
-          KINTERP_LANES {
-            const T x = a[k * sa + l];
-            T term = x;
-            if (in.op == Opcode::Dot) term = x * b[k * sb + l];
-            if (in.op == Opcode::SqNorm2 || in.op == Opcode::Norm2) term = x * x;
-            if (in.op == Opcode::SqDist) term = (x - b[k * sb + l]) * (x - b[k * sb + l]);
-            out[l] += term;
-          }
-        }
-        if (in.op == Opcode::Norm2) KINTERP_LANES out[l] = math::sqrt(out[l]);
-        break;
-      }
+        // Sums over components: the first term initialises, so each is one
+        // tight loop per component.
+#define KINTERP_COMPONENT_SUM(OP, TERM, FINISH)     \
+  case Opcode::OP:                                  \
+    for (int k = 0; k < in.da; ++k) {               \
+      KINTERP_LANES {                               \
+        const T x = a[k * sa + l];                  \
+        out[l] = (k == 0 ? T(0) : out[l]) + (TERM); \
+      }                                             \
+    }                                               \
+    FINISH;                                         \
+    break;
+        KINTERP_COMPONENT_SUM(Dot, x * b[k * sb + l], )
+        KINTERP_COMPONENT_SUM(SqDist, (x - b[k * sb + l]) * (x - b[k * sb + l]), )
+        KINTERP_COMPONENT_SUM(SqNorm2, x * x, )
+        KINTERP_COMPONENT_SUM(Norm2, x * x, KINTERP_LANES out[l] = math::sqrt(out[l]))
+        KINTERP_COMPONENT_SUM(Sum, x, )
+#undef KINTERP_COMPONENT_SUM
       case Opcode::Max:
       case Opcode::Min: {
         KINTERP_LANES out[l] = a[l];
@@ -211,21 +195,21 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
                m < ((in.da == d * d && d > 1) ? d : k + 1); ++m) {
             const int weight = in.da == 1 ? 0 : (in.da == d ? k : k * d + m);
             KINTERP_LANES {
-              const T fk = distance ? b[k * Lanes + l] - c[k * Lanes + l] : b[k * Lanes + l];
-              const T fm = distance ? b[m * Lanes + l] - c[m * Lanes + l] : b[m * Lanes + l];
-              out[l] += a[weight * Lanes + l] * fk * fm;
+              const T fk = distance ? b[k * tb + l] - c[k * tc + l] : b[k * tb + l];
+              const T fm = distance ? b[m * tb + l] - c[m * tc + l] : b[m * tb + l];
+              out[l] += a[weight * ta + l] * fk * fm;
             }
           }
         }
         break;
       }
       case Opcode::Extract:
-        for (int k = 0; k < dim; ++k) KINTERP_LANES out[k * Lanes + l] = a[(in.n + k) * Lanes + l];
+        for (int k = 0; k < dim; ++k) KINTERP_LANES out[k * Lanes + l] = a[(in.n + k) * ta + l];
         break;
       case Opcode::Concat:
-        for (int k = 0; k < in.da; ++k) KINTERP_LANES out[k * Lanes + l] = a[k * Lanes + l];
+        for (int k = 0; k < in.da; ++k) KINTERP_LANES out[k * Lanes + l] = a[k * ta + l];
         for (int k = 0; k < in.db; ++k) {
-          KINTERP_LANES out[(in.da + k) * Lanes + l] = b[k * Lanes + l];
+          KINTERP_LANES out[(in.da + k) * Lanes + l] = b[k * tb + l];
         }
         break;
       case Opcode::OneHot:
@@ -237,7 +221,7 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
         for (int r = 0; r < dim; ++r) {
           KINTERP_LANES out[r * Lanes + l] = 0;
           for (int k = 0; k < in.db; ++k) {
-            KINTERP_LANES out[r * Lanes + l] += a[(r + k * dim) * Lanes + l] * b[k * sb + l];
+            KINTERP_LANES out[r * Lanes + l] += a[(r + k * dim) * ta + l] * b[k * sb + l];
           }
         }
         break;
@@ -245,14 +229,14 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
         for (int r = 0; r < dim; ++r) {
           KINTERP_LANES out[r * Lanes + l] = 0;
           for (int k = 0; k < in.da; ++k) {
-            KINTERP_LANES out[r * Lanes + l] += a[k * sa + l] * b[(k + r * in.da) * Lanes + l];
+            KINTERP_LANES out[r * Lanes + l] += a[k * sa + l] * b[(k + r * in.da) * tb + l];
           }
         }
         break;
       case Opcode::TensorProd:
         for (int k = 0; k < in.da; ++k) {
           for (int m = 0; m < in.db; ++m) {
-            KINTERP_LANES out[(k * in.db + m) * Lanes + l] = a[k * Lanes + l] * b[m * Lanes + l];
+            KINTERP_LANES out[(k * in.db + m) * Lanes + l] = a[k * ta + l] * b[m * tb + l];
           }
         }
         break;
