@@ -41,4 +41,24 @@ HostMatrix<double> dense_kernel_solve(const KernelSpec& spec, const HostMatrix<d
   return a;
 }
 
+/// a (n x d) with sum_{j, e} M(i, c, j, e) a(j, e) = b(i, c): the n*d x n*d
+/// system of a vector-valued kernel, M symmetric positive definite.
+template <class Entry>
+HostMatrix<double> dense_block_solve(const HostMatrix<double>& b, Entry&& entry) {
+  const int n = static_cast<int>(b.rows), d = static_cast<int>(b.cols), size = n * d, one = 1;
+  std::vector<double> A(std::size_t(size) * size), rhs(b.values.begin(), b.values.end());
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < d; ++c)
+      for (int j = 0; j < n; ++j)
+        for (int e = 0; e < d; ++e) {
+          A[std::size_t(j * d + e) * size + i * d + c] = entry(i, c, j, e);
+        }
+  int info = 0;
+  dposv_("L", &size, &one, A.data(), &size, rhs.data(), &size, &info);
+  EXPECT_EQ(info, 0) << "dense Cholesky failed";
+  HostMatrix<double> a(n, d);
+  a.values = rhs;
+  return a;
+}
+
 }  // namespace kinterp::test

@@ -2,6 +2,7 @@
 /// \file kinterp.hpp
 /// Everything a program needs: KernelSolve, KernelSum, formulas, .npy I/O.
 
+#include <kinterp/FormulaSolve.hpp>
 #include <kinterp/Genred.hpp>
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/KernelSum.hpp>

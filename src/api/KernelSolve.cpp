@@ -1,3 +1,4 @@
+#include <kinterp/FormulaSolve.hpp>
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
@@ -5,6 +6,7 @@
 #include <kinterp/solve/ConjugateGradient.hpp>
 
 #include <KokkosBlas1_axpby.hpp>
+#include <KokkosBlas1_dot.hpp>
 
 #include "Validation.hpp"
 
@@ -234,27 +236,7 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
         "option; KernelSolve<float> computes in float throughout");
   }
 
-  std::ostringstream problem;
-  if (static_cast<std::int64_t>(b.extent(0)) != product.local_count()) {
-    problem << "b has " << b.extent(0) << " rows on a rank that holds " << product.local_count()
-            << " points: pass the right-hand side's rows that match this rank's points";
-  } else if (b.extent(1) == 0) {
-    problem << "b has no columns";
-  } else if (a.extent(0) != b.extent(0) || a.extent(1) != b.extent(1)) {
-    problem << "the solution is " << a.extent(0) << " x " << a.extent(1) << " but b is "
-            << b.extent(0) << " x " << b.extent(1) << ": they must have the same shape";
-  }
-  throw_if_any(comm, !problem.str().empty(), problem.str());
-  int columns[2] = {static_cast<int>(b.extent(1)), -static_cast<int>(b.extent(1))};
-  MPI_Allreduce(MPI_IN_PLACE, columns, 2, MPI_INT, MPI_MAX, comm);
-  if (columns[0] != -columns[1]) {
-    throw Error("b has between " + std::to_string(-columns[1]) + " and " +
-                std::to_string(columns[0]) +
-                " columns on different ranks; it must have the same "
-                "number everywhere");
-  }
-  detail::require_finite(comm, b, "right-hand side values");
-  if (options.use_initial_guess) detail::require_finite(comm, a, "initial guess");
+  detail::require_solve_shapes(comm, product.local_count(), b, a, options);
 
   const KernelSpec& spec = sum_.kernel();
   SolveOptions cg = options;
@@ -320,5 +302,233 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
 
 template class KernelSolve<float>;
 template class KernelSolve<double>;
+
+// ---------------------------------------------------------------------------
+// FormulaSolve: the same CG over the generic evaluator
+
+namespace {
+
+/// sources(i, :) = [point_i at point_offset, x(i, :) at unknown_offset].
+template <class T>
+struct PackSourceRows {
+  typename FormulaSolve<T>::Matrix sources;
+  typename FormulaSolve<T>::ConstMatrix points, x;
+  int point_offset, unknown_offset;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
+    for (std::size_t k = 0; k < points.extent(1); ++k) sources(i, point_offset + k) = points(i, k);
+    for (std::size_t c = 0; c < x.extent(1); ++c) sources(i, unknown_offset + c) = x(i, c);
+  }
+};
+
+template <class T>
+struct FromDouble {
+  typename FormulaSolve<T>::Matrix y;
+  Kokkos::View<const double**, Kokkos::LayoutRight, typename FormulaSolve<T>::memory_space> out;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
+    for (std::size_t c = 0; c < y.extent(1); ++c) y(i, c) = static_cast<T>(out(i, c));
+  }
+};
+
+/// y = (alpha I + K) x with K from the formula. The unknown's m components
+/// may be coupled (a vector-valued kernel), so CG sees one column of n_r * m
+/// rows, not m independent columns.
+template <class T>
+struct RegularizedFormulaOperator {
+  using execution_space = kinterp::execution_space;
+  using Matrix = typename FormulaSolve<T>::Matrix;
+  using ConstMatrix = typename FormulaSolve<T>::ConstMatrix;
+
+  const FormulaSolve<T>& solver;
+  MPI_Comm communicator;
+  std::int64_t rows;
+  int m;
+  T alpha;
+  ProductCounter& counter;
+
+  MPI_Comm comm() const { return communicator; }
+
+  void apply(const ConstMatrix& x, const Matrix& y) const {
+    counter.add(solver.apply(ConstMatrix(x.data(), rows, m), Matrix(y.data(), rows, m)), false);
+    if (alpha != 0) KokkosBlas::axpy(alpha, x, y);
+  }
+};
+
+/// The Program of F(X, Y, A), after checking the shape FormulaSolve needs.
+Program solve_program(const Formula& formula,
+                      const std::map<std::string, std::vector<double>>& parameters,
+                      const std::string& unknown, int point_dimension) {
+  const Variable* a_variable = formula.find(unknown);
+  if (a_variable && a_variable->category != Variable::Category::J) {
+    throw FormulaError("the unknown " + unknown + " must be a j-variable (Vj): KernelSolve " +
+                       "solves for the weights summed over j (KeOps' axis = 1)");
+  }
+  formula.require_linear_in(unknown);  // also: the unknown is a variable of the formula
+  const Variable& a = *a_variable;
+  Program program = formula.compile(parameters, 1);
+  const std::string shape = "; FormulaSolve takes F(X, Y, " + unknown + ") with X = Vi(" +
+                            std::to_string(point_dimension) + ") and Y = Vj(" +
+                            std::to_string(point_dimension) + "), both the points, and " + unknown +
+                            " = Vj(m)";
+  if (program.targets.size() != 1 || program.targets[0].dimension != point_dimension) {
+    throw FormulaError("the formula has " + std::to_string(program.targets.size()) +
+                       " i-variable(s)" +
+                       (program.targets.size() == 1
+                            ? " of dimension " + std::to_string(program.targets[0].dimension)
+                            : std::string()) +
+                       shape);
+  }
+  if (program.sources.size() != 2) {
+    throw FormulaError("the formula has " + std::to_string(program.sources.size()) +
+                       " j-variable(s)" + shape);
+  }
+  for (const auto& source : program.sources) {
+    if (source.name != a.name && source.dimension != point_dimension) {
+      throw FormulaError("the j-variable " + source.name + " has dimension " +
+                         std::to_string(source.dimension) + " but the points have " +
+                         std::to_string(point_dimension) + shape);
+    }
+  }
+  if (program.dimension != a.dimension) {
+    throw FormulaError("the formula has dimension " + std::to_string(program.dimension) +
+                       " but the unknown " + unknown + " has " + std::to_string(a.dimension) +
+                       ": (alpha I + K) " + unknown + " = b needs them equal");
+  }
+  return program;
+}
+
+std::uint64_t formula_fingerprint(const Formula& formula,
+                                  const std::map<std::string, std::vector<double>>& parameters,
+                                  const std::string& unknown) {
+  std::uint64_t h = detail::fold(detail::fold(0, formula.text()), unknown);
+  for (const auto& variable : formula.variables()) {
+    h = detail::fold(detail::fold(h, variable.name), std::uint64_t(variable.category));
+    h = detail::fold(detail::fold(h, std::uint64_t(variable.index)),
+                     std::uint64_t(variable.dimension));
+  }
+  for (const auto& [name, values] : parameters) {
+    h = detail::fold(h, name);
+    for (double value : values) h = detail::fold(h, value);
+  }
+  return h;
+}
+
+/// A reproducible value in [-1, 1) for (seed, global index), on any rank count.
+double probe_value(std::uint64_t seed, std::uint64_t index) {
+  return static_cast<double>(detail::mix64(detail::fold(seed, index)) >> 11) * 0x1p-52 - 1;
+}
+
+}  // namespace
+
+template <class T>
+FormulaSolve<T>::FormulaSolve(MPI_Comm comm, const Formula& formula,
+                              const std::map<std::string, std::vector<double>>& parameters,
+                              const std::string& unknown, const ConstMatrix& points)
+    : program_(solve_program(formula, parameters, unknown, static_cast<int>(points.extent(1)))),
+      unknown_(unknown),
+      fingerprint_(formula_fingerprint(formula, parameters, unknown)),
+      device_program_(program_),
+      comm_(comm),
+      points_(points),
+      sources_("kinterp::FormulaSolve::sources", points.extent(0), program_.source_width),
+      ring_(comm_, sources_),
+      out_("kinterp::FormulaSolve::out", points.extent(0), program_.dimension) {
+  detail::require_finite(comm_.get(), points, "points");
+  // Conjugate gradient needs a symmetric operator: measure u.Kv against v.Ku.
+  const std::int64_t n = points.extent(0);
+  const int m = columns();
+  const RowBlock block = detail::global_block(comm_.get(), n);
+  Matrix u("kinterp::FormulaSolve::u", n, m), v("kinterp::FormulaSolve::v", n, m);
+  Matrix ku("kinterp::FormulaSolve::Ku", n, m), kv("kinterp::FormulaSolve::Kv", n, m);
+  {
+    const auto hu = Kokkos::create_mirror_view(u), hv = Kokkos::create_mirror_view(v);
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (int c = 0; c < m; ++c) {
+        const std::uint64_t index = std::uint64_t(block.begin + i) * m + c;
+        hu(i, c) = static_cast<T>(probe_value(1, index));
+        hv(i, c) = static_cast<T>(probe_value(2, index));
+      }
+    }
+    Kokkos::deep_copy(u, hu);
+    Kokkos::deep_copy(v, hv);
+  }
+  apply(u, ku);
+  apply(v, kv);
+  // This rank's sum over all entries of x .* y.
+  const auto dot = [](const Matrix& x, const Matrix& y) {
+    using Flat = Kokkos::View<const T*, memory_space, Kokkos::MemoryUnmanaged>;
+    return static_cast<double>(KokkosBlas::dot(Flat(x.data(), x.size()), Flat(y.data(), y.size())));
+  };
+  double all[6] = {dot(u, kv), dot(v, ku), dot(u, u), dot(v, v), dot(kv, kv), dot(ku, ku)};
+  MPI_Allreduce(MPI_IN_PLACE, all, 6, MPI_DOUBLE, MPI_SUM, comm_.get());
+  const double scale = std::sqrt(all[2] * all[4]) + std::sqrt(all[3] * all[5]);
+  asymmetry_ = scale > 0 ? std::fabs(all[0] - all[1]) / scale : 0;
+  const double tolerance = std::sqrt(std::numeric_limits<T>::epsilon());
+  if (!(asymmetry_ <= tolerance)) {
+    std::ostringstream text;
+    text << "the operator of \"" << formula.text() << "\" is not symmetric: for random u, v, "
+         << "|u.Kv - v.Ku| / (|u||Kv| + |v||Ku|) = " << asymmetry_ << " (rounding allows "
+         << tolerance << "); conjugate gradient (like KeOps' KernelSolve) needs a symmetric, "
+         << "positive semi-definite K, such as F(X, Y) = F(Y, X) times " << unknown;
+    throw Error(text.str());
+  }
+}
+
+template <class T>
+RingTimings FormulaSolve<T>::apply(const ConstMatrix& x, const Matrix& y) const {
+  const detail::ScopedRegion region("kinterp::FormulaSolve::apply");
+  const execution_space space;
+  const std::int64_t n = points_.extent(0);
+  int offsets[2] = {0, 0};  // of the points and of the unknown in a source row
+  for (const auto& source : program_.sources) offsets[source.name == unknown_] = source.offset;
+  Kokkos::parallel_for("kinterp::FormulaSolve::pack",
+                       Kokkos::RangePolicy<execution_space>(space, 0, n),
+                       PackSourceRows<T>{sources_, points_, x, offsets[0], offsets[1]});
+  ring_.set_sources(space, sources_);
+  const RingTimings timings =
+      ring_.apply(space, device_program_, detail::ReductionLayout(Reduction{}, program_.dimension),
+                  points_, out_);
+  Kokkos::parallel_for("kinterp::FormulaSolve::to_T",
+                       Kokkos::RangePolicy<execution_space>(space, 0, n), FromDouble<T>{y, out_});
+  space.fence();
+  return timings;
+}
+
+template <class T>
+KernelSolveResult FormulaSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
+                                         const SolveOptions& options) const {
+  const detail::ScopedRegion region("kinterp::FormulaSolve");
+  const MPI_Comm comm = comm_.get();
+  check_solve_parameters(alpha, options);
+  detail::require_solve_shapes(comm, ring_.local_count(), b, a, options);
+  if (static_cast<int>(b.extent(1)) != columns()) {
+    throw Error("b has " + std::to_string(b.extent(1)) + " columns but the unknown " + unknown_ +
+                " has dimension " + std::to_string(columns()));
+  }
+  SolveOptions cg = options;
+  if (cg.checkpoint.writes() || cg.checkpoint.restarts()) {
+    std::uint64_t h = detail::fold(fingerprint_rows(comm, points_), fingerprint_);
+    cg.checkpoint.problem_fingerprint =
+        detail::fold(detail::fold(h, alpha), options.checkpoint.problem_fingerprint);
+  }
+  // One column of n_r * m rows (see RegularizedFormulaOperator); b and a are
+  // contiguous, so these are the same numbers.
+  const std::int64_t rows = b.extent(0);
+  const int m = columns();
+  Matrix a_column(a.data(), rows * m, 1);
+  const ConstMatrix b_column(b.data(), rows * m, 1);
+  KernelSolveResult result;
+  ProductCounter counter;
+  static_cast<SolveResult&>(result) = conjugate_gradient(
+      RegularizedFormulaOperator<T>{*this, comm, rows, m, static_cast<T>(alpha), counter}, b_column,
+      a_column, cg);
+  result.alpha = alpha;
+  result.products = counter.products;
+  result.product = counter.timings;
+  if (!result.converged()) result.detail += hint(alpha, 1, result.reason);
+  return result;
+}
+
+template class FormulaSolve<float>;
+template class FormulaSolve<double>;
 
 }  // namespace kinterp

@@ -4,6 +4,7 @@
 #include "Check.hpp"
 #include "Compile.hpp"
 #include "Diagnostics.hpp"
+#include "Linearity.hpp"
 #include "Parser.hpp"
 #include "Recognise.hpp"
 
@@ -53,6 +54,15 @@ Program Formula::compile(const std::map<std::string, std::vector<double>>& param
   }
   return detail::compile(*root_, formula_source(text_), variables_, parameters,
                          axis == 1 ? Variable::Category::I : Variable::Category::J);
+}
+
+void Formula::require_linear_in(const std::string& name) const {
+  const Variable* variable = find(name);
+  if (!variable) {
+    throw FormulaError("the unknown " + name + " is not a variable of the formula \"" + text_ +
+                       "\"; declare it as an alias such as \"" + name + " = Vj(1)\"");
+  }
+  detail::require_linear(*root_, formula_source(text_), *variable);
 }
 
 }  // namespace kinterp

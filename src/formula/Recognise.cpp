@@ -32,8 +32,8 @@ const char* const kSupported =
     "Matern32 (1+G*Norm2(X-Y))*Exp(-G*Norm2(X-Y))*A, "
     "Matern52 (1+G*Norm2(X-Y)+G*G*SqDist(X,Y)/3)*Exp(-G*Norm2(X-Y))*A, "
     "Cauchy Inv(1+G*SqDist(X,Y))*A, InverseMultiquadric Rsqrt(1+G*SqDist(X,Y))*A, "
-    "each times a positive constant; general formulas need the generic evaluator, which kinterp "
-    "does not have yet";
+    "each times a positive constant; other formulas run through the generic evaluator "
+    "(kinterp::Genred, kinterp::FormulaSolve)";
 
 /// A polynomial in r. `terms` records which powers the formula writes, even
 /// when their coefficient is 0, so that G = 0 is reported as a bad g rather

@@ -528,7 +528,7 @@ TEST(BindErrors, FunctionsOutsideTheFamiliesNameWhatIsUnsupported) {
   expect_error(bind_error("Exp(-G*SqDist(X,Y))*Sin(SqDist(X,Y))*A", kSeed1D, {{"G", {1}}}), 20,
                {"Sin(...) is not part of a compiled kernel family; supported: Gaussian "
                 "Exp(-G*SqDist(X,Y))*A, Laplacian Exp(-G*Norm2(X-Y))*A",
-                "general formulas need the generic evaluator, which kinterp does not have yet"});
+                "other formulas run through the generic evaluator"});
   expect_error(bind_error("Log(1 + SqDist(X,Y))*A", kSeed1D, {}), 0, {"Log(...) is not part"});
   expect_error(bind_error("(Exp(-SqDist(X,Y)) + Exp(-Norm2(X-Y)))*A", kSeed1D, {}), 19,
                {"the sum", "is not part of a compiled kernel family"});

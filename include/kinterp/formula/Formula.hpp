@@ -70,6 +70,14 @@ class Formula {
   Program compile(const std::map<std::string, std::vector<double>>& parameters,
                   int axis = 1) const;
 
+  /// Throws FormulaError, naming the operation that breaks it, unless the
+  /// formula is linear in the variable called `name` (KernelSolve's unknown).
+  /// The check reads the tree as written: sums of terms linear in it,
+  /// products with factors free of it, and the linear functions (Minus, Sum,
+  /// Elem, Extract, Concat of two linear parts, MatVecMult, VecMatMult and
+  /// TensorProd with one linear factor, IfElse with linear branches).
+  void require_linear_in(const std::string& name) const;
+
  private:
   std::string text_;
   std::vector<Variable> variables_;

@@ -1,0 +1,80 @@
+#pragma once
+/// \file FormulaSolve.hpp
+/// KeOps' KernelSolve(formula, aliases, "A", axis=1) for a formula that is not
+/// one of the compiled kernel families: solve (alpha I + K) a = b where
+/// (K a)_i = sum_j F(x_i, x_j, a_j) and F is linear in a, with the generic
+/// evaluator (formula/Program.hpp) and the same conjugate gradient as
+/// KernelSolve. Compiled kernels are faster: use KernelSolve when
+/// Formula::bind recognises the formula.
+
+#include <kinterp/KernelSolve.hpp>
+#include <kinterp/dist/RingReduction.hpp>
+#include <kinterp/formula/Formula.hpp>
+
+#include <mpi.h>
+#include <Kokkos_Core.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kinterp {
+
+template <class T>
+class FormulaSolve {
+ public:
+  using execution_space = Kokkos::DefaultExecutionSpace;
+  using memory_space = execution_space::memory_space;
+  using Matrix = Kokkos::View<T**, Kokkos::LayoutRight, memory_space>;
+  using ConstMatrix = Kokkos::View<const T**, Kokkos::LayoutRight, memory_space>;
+
+  /// Collective over `comm`. `formula` is F(X, Y, A): linear in the j-variable
+  /// `unknown` (A), with one i-variable X and one j-variable Y besides it, both
+  /// of the points' dimension, which both take `points` (KeOps calls the
+  /// solver as Kinv(x, x, b)); F has A's dimension. Parameters by name.
+  /// Measures the operator's symmetry with two products on random vectors,
+  /// since conjugate gradient needs a symmetric operator, and throws if it is
+  /// not. Throws FormulaError or kinterp::Error on every rank, saying which
+  /// condition fails.
+  FormulaSolve(MPI_Comm comm, const Formula& formula,
+               const std::map<std::string, std::vector<double>>& parameters,
+               const std::string& unknown, const ConstMatrix& points);
+
+  /// Collective; as KernelSolve::solve without a preconditioner or mixed
+  /// precision. b and a: this rank's rows (n_r x columns()). The columns are
+  /// the components of one unknown, which the kernel may couple, so CG solves
+  /// one system of N * columns() unknowns (rtol is relative to all of b).
+  KernelSolveResult solve(const ConstMatrix& b, const Matrix& a, double alpha,
+                          const SolveOptions& options = {}) const;
+
+  /// The unknown's dimension: the columns of b and a.
+  int columns() const { return program_.dimension; }
+
+  /// |u.Kv - v.Ku| / (|u| |Kv| + |v| |Ku|) for random u, v, measured at
+  /// construction: rounding level for a symmetric operator.
+  double asymmetry() const { return asymmetry_; }
+
+  const Program& program() const { return program_; }
+
+  /// y = K x (no alpha), for this rank's rows: the fitted model at the points.
+  /// Collective.
+  RingTimings apply(const ConstMatrix& x, const Matrix& y) const;
+
+ private:
+  Program program_;
+  std::string unknown_;
+  std::uint64_t fingerprint_ = 0;  // the formula and its parameters, for checkpoints
+  DeviceProgram<T, execution_space> device_program_;
+  Communicator comm_;
+  ConstMatrix points_;
+  Matrix targets_;          // the points packed as target rows
+  mutable Matrix sources_;  // the points and the unknown packed as source rows
+  mutable RingReduction<T, execution_space> ring_;
+  mutable Kokkos::View<double**, Kokkos::LayoutRight, memory_space> out_;
+  double asymmetry_ = 0;
+};
+
+extern template class FormulaSolve<float>;
+extern template class FormulaSolve<double>;
+
+}  // namespace kinterp

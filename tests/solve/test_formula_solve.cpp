@@ -1,0 +1,127 @@
+// FormulaSolve over 1-4 ranks against LAPACK's dense Cholesky of the same
+// system built in the test: a Gaussian the recogniser does not catch, and a
+// vector-valued kernel that is no radial family; and its refusals (not
+// linear, not symmetric, wrong shapes), on every rank.
+
+#include <kinterp/FormulaSolve.hpp>
+
+#include "../DenseKernelSolve.hpp"
+#include "../DistributedData.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace {
+
+using namespace kinterp::test;
+using kinterp::Formula;
+using kinterp::FormulaSolve;
+
+constexpr std::int64_t kPoints = 60;
+
+template <class T>
+HostMatrix<double> solve(const std::string& formula, const std::vector<std::string>& aliases,
+                         const std::map<std::string, std::vector<double>>& parameters,
+                         const HostMatrix<double>& x, const HostMatrix<double>& b, double alpha,
+                         double rtol) {
+  const auto block = my_block(x.rows);
+  HostMatrix<T> xt(x.rows, x.cols), bt(b.rows, b.cols);
+  for (std::size_t k = 0; k < x.values.size(); ++k) xt.values[k] = static_cast<T>(x.values[k]);
+  for (std::size_t k = 0; k < b.values.size(); ++k) bt.values[k] = static_cast<T>(b.values[k]);
+  const FormulaSolve<T> solver(MPI_COMM_WORLD, Formula(formula, aliases), parameters, "A",
+                               rows_on_device(xt, block));
+  EXPECT_LT(solver.asymmetry(), 1e-5);
+  DeviceMatrix<T> a("a", block.count, b.cols);
+  kinterp::SolveOptions options;
+  options.rtol = rtol;
+  const auto result = solver.solve(rows_on_device(bt, block), a, alpha, options);
+  EXPECT_TRUE(result.converged()) << result.detail;
+  const auto host = on_host(a);
+  HostMatrix<double> mine(block.count, b.cols);
+  for (std::int64_t i = 0; i < block.count; ++i)
+    for (std::int64_t c = 0; c < b.cols; ++c) mine(i, c) = host(i, c);
+  return mine;
+}
+
+void expect_rows_near(const HostMatrix<double>& mine, const HostMatrix<double>& expected,
+                      double tolerance) {
+  const auto block = my_block(expected.rows);
+  double scale = 0;
+  for (double v : expected.values) scale = std::max(scale, std::fabs(v));
+  for (std::int64_t i = 0; i < block.count; ++i)
+    for (std::int64_t c = 0; c < expected.cols; ++c)
+      EXPECT_NEAR(mine(i, c), expected(block.begin + i, c), tolerance * scale)
+          << "row " << block.begin + i << " column " << c;
+}
+
+TEST(FormulaSolve, GaussianTheRecogniserDoesNotCatchMatchesTheDenseSolve) {
+  const auto x = global_matrix<double>(kPoints, 2, 31, 0, 1);
+  const auto b = global_matrix<double>(kPoints, 1, 32, -1, 1);
+  const double g = 3, alpha = 0.1;
+  kinterp::KernelSpec spec;
+  spec.family = kinterp::KernelFamily::Gaussian;
+  spec.g = g;
+  const auto expected = dense_kernel_solve(spec, x, b, [&](std::int64_t) { return alpha; });
+  const std::vector<std::string> aliases = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "G = Pm(1)"};
+  expect_rows_near(
+      solve<double>("Exp(-G*Sum(Square(X-Y)))*A", aliases, {{"G", {g}}}, x, b, alpha, 1e-10),
+      expected, 1e-8);
+  expect_rows_near(
+      solve<float>("Exp(-G*Sum(Square(X-Y)))*A", aliases, {{"G", {g}}}, x, b, alpha, 1e-5),
+      expected, 1e-4);
+}
+
+TEST(FormulaSolve, AVectorValuedKernelMatchesTheDenseBlockSolve) {
+  // K(x, y) = exp(-|x-y|^2) (I + x y^T) / 4: symmetric positive definite (a
+  // Gaussian times I plus a rank-one kernel), no radial family, and its
+  // components mix.
+  const auto x = global_matrix<double>(kPoints, 2, 33, 0, 1);
+  const auto b = global_matrix<double>(kPoints, 2, 34, -1, 1);
+  const double alpha = 0.5;
+  const auto expected = dense_block_solve(b, [&](int i, int c, int j, int e) {
+    long double r2 = 0;
+    for (int k = 0; k < 2; ++k) r2 += (x(i, k) - x(j, k)) * (long double)(x(i, k) - x(j, k));
+    const long double m = (c == e) + x(i, c) * (long double)x(j, e);
+    return static_cast<double>(std::exp(-r2) * m / 4) + (i == j && c == e ? alpha : 0.0);
+  });
+  const std::vector<std::string> aliases = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(2)"};
+  expect_rows_near(
+      solve<double>("Exp(-SqDist(X,Y)) * (A + X*(Y|A)) / 4", aliases, {}, x, b, alpha, 1e-10),
+      expected, 1e-8);
+}
+
+TEST(FormulaSolve, RefusesWhatConjugateGradientCannotSolve) {
+  const auto block = my_block(kPoints);
+  const auto x = rows_on_device(global_matrix<double>(kPoints, 2, 35, 0, 1), block);
+  const std::vector<std::string> aliases = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "B = Vj(1)"};
+  const auto message = [&](const std::string& formula, const std::string& unknown) {
+    try {
+      FormulaSolve<double>(MPI_COMM_WORLD, Formula(formula, aliases), {}, unknown, x);
+    } catch (const kinterp::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const auto expect_in = [](const std::string& text, const std::string& fragment) {
+    EXPECT_NE(text.find(fragment), std::string::npos) << text;
+  };
+  expect_in(message("Exp(-SqDist(X,Y))*A*A", "A"), "multiplies two terms that both contain A");
+  expect_in(message("Exp(-SqDist(X,Y))*A + 1", "A"), "the map is affine");
+  expect_in(message("Exp(-SqDist(X,Y))*Exp(A)", "A"), "applies Exp, which is not linear, to A");
+  expect_in(message("Exp(-SqDist(X,Y))*B", "A"), "does not contain A");
+  expect_in(message("Exp(-SqDist(X,Y))*A", "Z"), "the unknown Z is not a variable");
+  expect_in(message("Exp(-SqDist(X,Y))*X", "X"), "must be a j-variable");
+  expect_in(message("Exp(-SqDist(X,Y))*A*B", "A"), "3 j-variable(s)");  // Y, A and B
+  // k(x_i, x_j) y_j0: linear, but K_ij != K_ji.
+  const std::vector<std::string> three = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)"};
+  try {
+    FormulaSolve<double>(MPI_COMM_WORLD, Formula("Exp(-SqDist(X,Y))*Elem(Y,0)*A", three), {}, "A",
+                         x);
+    FAIL() << "no error";
+  } catch (const kinterp::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not symmetric"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
