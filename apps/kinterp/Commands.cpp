@@ -1,5 +1,7 @@
 #include "Commands.hpp"
 
+#include <kinterp/FormulaSolve.hpp>
+#include <kinterp/Genred.hpp>
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Collective.hpp>
@@ -17,6 +19,7 @@
 #include <climits>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 
 namespace kinterp::cli {
@@ -28,9 +31,12 @@ namespace {
 std::vector<OptionSpec> kernel_options(bool solve) {
   return {
       {"formula", "F",
-       "the kernel as a KeOps formula, e.g. \"Exp(-G*SqDist(X,Y))*A\": a compiled\n"
-       "kernel family (see below) times the weights' j-variable"},
+       "the kernel as a KeOps formula F(X, Y, A), e.g. \"Exp(-G*SqDist(X,Y))*A\",\n"
+       "linear in the weights' j-variable A (see below)"},
       {"var", "ALIAS", "a formula variable, e.g. \"X=Vi(2)\"; repeat for each", true},
+      {"unknown", "NAME",
+       "the weights' variable A of --formula (default: the one j-variable the\n"
+       "formula is linear in), as KeOps' KernelSolve(formula, aliases, \"A\")"},
       {"param", "NAME=V[,V...]", "a formula parameter's value, e.g. G=50; repeat for each", true},
       {"kernel", "NAME",
        "instead of --formula: gaussian exp(-r^2/(2s^2)), laplacian exp(-r/s),\n"
@@ -100,14 +106,52 @@ std::vector<OptionSpec> predict_options() {
   return options;
 }
 
+std::vector<OptionSpec> reduce_options() {
+  return {
+      {"formula", "F", "the formula F to reduce, as in KeOps, e.g. \"SqDist(X,Y)\""},
+      {"formula2", "G",
+       "SumSoftMaxWeight's weights G (KeOps' formula2): Concat(F, G) is\n"
+       "reduced, F must be scalar"},
+      {"var", "ALIAS", "a formula variable, e.g. \"X=Vi(3)\"; repeat for each", true},
+      {"param", "NAME=V[,V...]",
+       "a parameter's value, e.g. G=50, or its values, S=2,0.5,1.5; repeat\nfor each", true},
+      {"reduction", "NAME", "the reduction (default: Sum); see below"},
+      {"k", "K", "K of KMin, ArgKMin and KMin_ArgKMin (required there)"},
+      {"axis", "1|0",
+       "1 (default): reduce over j, a row per i; 0: reduce over i, a row\nper j (as KeOps)"},
+      {"input", "NAME=FILE.npy",
+       "the rows of the variable NAME, shape (N, dim), or (N,) for dim 1;\n"
+       "one for each i- and j-variable (those of a category share N)",
+       true},
+      {"out", "FILE.npy", "where to write the result, float64, one row per output index"},
+      {"precision", "double|float",
+       "arithmetic precision (default: double); the output is float64"},
+      {"help", "", "print this help"},
+  };
+}
+
+const char* const reductions_help =
+    "Reductions, as KeOps' Genred. With --axis 1, out_i = Reduction_j F(x_i, y_j), one\n"
+    "row per i; for a formula of dimension D the columns are:\n"
+    "  Sum, Min, Max, LogSumExp  D, per component (LogSumExp: log sum_j exp F, max-shifted)\n"
+    "  ArgMin, ArgMax            D: the global 0-based index j of the min / max\n"
+    "  Min_ArgMin, Max_ArgMax    2D: the D values, then the D indices\n"
+    "  KMin, ArgKMin             K*D: for component c, columns c*K .. c*K+K-1, ascending\n"
+    "  KMin_ArgKMin              2*K*D: the K*D values, then the K*D indices\n"
+    "  SumSoftMaxWeight          D-1: sum_j exp(F) G / sum_j exp(F) for --formula F\n"
+    "                            --formula2 G (or a formula Concat(F, G), F scalar)\n"
+    "Variables of the category reduced over (Vj for axis 1) are the sources, the others\n"
+    "the targets; each needs an --input, read by blocks of rows on every rank.\n";
+
 const char* const kernels_help =
-    "Kernels. A formula must be a compiled kernel family times a j-variable, with\n"
-    "r = Norm2(X-Y) (or Sqrt(SqDist(X,Y))) and r^2 = SqDist(X,Y), any spelling:\n"
+    "Kernels. A formula F(X, Y, A) is linear in A, with X = Vi(d) the targets, Y = Vj(d)\n"
+    "the points, A = Vj(m) the weights, G = Pm(...) parameters. The compiled kernel\n"
+    "families are recognised in any spelling, with r = Norm2(X-Y) and r^2 = SqDist(X,Y):\n"
     "  Gaussian  Exp(-G*SqDist(X,Y))*A      Laplacian  Exp(-G*Norm2(X-Y))*A\n"
     "  Matern32  (1+G*r)*Exp(-G*r)*A        Matern52   (1+G*r+G*G*r*r/3)*Exp(-G*r)*A\n"
     "  Cauchy    Inv(1+G*SqDist(X,Y))*A     IMQ        Rsqrt(1+G*SqDist(X,Y))*A\n"
-    "and constant factors. X = Vi(d) are the targets, Y = Vj(d) the points, A = Vj(m)\n"
-    "the weights, G = Pm(1) a parameter.\n";
+    "and constant factors. Any other formula runs through the generic evaluator (3-10x\n"
+    "slower; solve: plain CG, the operator must be symmetric, which is checked).\n";
 
 const char* const usage =
     "kinterp: kernel interpolation and kernel ridge regression, matrix-free and\n"
@@ -117,12 +161,16 @@ const char* const usage =
     "  mpirun -np P kinterp solve   --points x.npy --values b.npy KERNEL --alpha A --out a.npy\n"
     "  mpirun -np P kinterp predict --points x.npy --weights a.npy --targets t.npy KERNEL --out "
     "y.npy\n"
-    "  kinterp solve --help | kinterp predict --help | kinterp --version\n"
+    "  mpirun -np P kinterp reduce  --formula F --var ALIAS... [--param NAME=V...] --reduction R\n"
+    "                               [--k K] [--axis 1|0] --input NAME=x.npy... --out r.npy\n"
+    "  kinterp solve --help | kinterp predict --help | kinterp reduce --help | kinterp --version\n"
     "where KERNEL is --formula F --var ALIAS... --param NAME=V... or --kernel NAME --length-scale "
     "S.\n"
     "\n"
     "solve    solves (alpha I + K_xx) a = b by conjugate gradient, never storing K\n"
     "predict  evaluates the fitted model y_i = sum_j k(t_i, x_j) a_j\n"
+    "reduce   any KeOps formula and reduction (Sum, Min, ArgMin, KMin, LogSumExp, ...),\n"
+    "         as Genred: out_i = Reduction_j F(x_i, y_j)\n"
     "\n"
     "Files are NumPy .npy (float64 or float32, C order); every rank reads and\n"
     "writes only its own block of rows. Threads per rank: OMP_NUM_THREADS or\n"
@@ -133,9 +181,13 @@ const char* const usage =
 
 // ---- The kernel, from --formula or --kernel ----------------------------------------
 
-/// The kernel and the dimensions the formula (if any) fixes.
+/// The kernel and the dimensions the formula (if any) fixes. A formula that
+/// is no compiled family runs through the generic evaluator (`generic`).
 struct ResolvedKernel {
   KernelSpec spec;
+  std::optional<Formula> generic;
+  std::map<std::string, std::vector<double>> params;
+  std::string unknown;  ///< the weights' variable of a generic formula
   std::string description;
   std::string source_alias, weight_alias;  ///< e.g. "Y = Vj(1)"; empty for --kernel
   int point_dim = -1, weight_dim = -1;     ///< -1: any
@@ -188,6 +240,47 @@ std::map<std::string, std::vector<double>> parse_params(const std::vector<std::s
   return params;
 }
 
+/// A formula outside the compiled families: F(X, Y, A) linear in A.
+ResolvedKernel resolve_generic(const CommandLine& command, const Formula& formula,
+                               const std::map<std::string, std::vector<double>>& params) {
+  ResolvedKernel resolved;
+  resolved.generic = formula;
+  resolved.params = params;
+  if (const auto unknown = command.optional("unknown")) {
+    resolved.unknown = *unknown;
+  } else {
+    std::vector<std::string> linear;
+    for (const auto& v : formula.variables()) {
+      if (v.category != Variable::Category::J) continue;
+      try {
+        formula.require_linear_in(v.name);
+        linear.push_back(v.name);
+      } catch (const FormulaError&) {
+      }
+    }
+    if (linear.size() != 1) {
+      throw Error("the formula \"" + formula.text() + "\" is no compiled kernel family, and " +
+                  (linear.empty()
+                       ? std::string("it is linear in none of its j-variables")
+                       : "it is linear in " + std::to_string(linear.size()) + " j-variables") +
+                  ": name the weights' variable with --unknown NAME (as KeOps' KernelSolve)");
+    }
+    resolved.unknown = linear[0];
+  }
+  formula.require_linear_in(resolved.unknown);
+  const Variable& a = *formula.find(resolved.unknown);
+  resolved.weight_alias = alias_text(a);
+  resolved.weight_dim = a.dimension;
+  for (const auto& v : formula.variables()) {
+    if (v.category == Variable::Category::J && v.name != a.name) {
+      resolved.source_alias = alias_text(v);
+      resolved.point_dim = v.dimension;
+    }
+  }
+  resolved.description = "\"" + formula.text() + "\" (generic evaluator)";
+  return resolved;
+}
+
 ResolvedKernel resolve_kernel(const CommandLine& command) {
   ResolvedKernel resolved;
   if (command.has("formula") == command.has("kernel")) {
@@ -195,8 +288,8 @@ ResolvedKernel resolve_kernel(const CommandLine& command) {
         "give either --formula (with --var and --param) or --kernel with --length-scale"};
   }
   if (command.has("kernel")) {
-    if (command.has("var") || command.has("param")) {
-      throw UsageError{"--var and --param belong to --formula, not --kernel"};
+    if (command.has("var") || command.has("param") || command.has("unknown")) {
+      throw UsageError{"--var, --param and --unknown belong to --formula, not --kernel"};
     }
     if (!command.has("length-scale")) throw UsageError{"--kernel needs --length-scale"};
     resolved.spec =
@@ -207,7 +300,17 @@ ResolvedKernel resolve_kernel(const CommandLine& command) {
   }
   if (command.has("length-scale")) throw UsageError{"--length-scale belongs to --kernel"};
   const Formula formula(command.required("formula"), command.all("var"));
-  const RadialKernelProduct product = formula.bind(parse_params(command.all("param")));
+  const auto params = parse_params(command.all("param"));
+  formula.compile(params);  // a missing or wrong parameter is an error on either path
+  RadialKernelProduct product;
+  try {
+    product = formula.bind(params);
+    if (command.has("unknown") && product.weight->name != command.required("unknown")) {
+      throw FormulaError("--unknown names another variable");
+    }
+  } catch (const FormulaError&) {
+    return resolve_generic(command, formula, params);
+  }
   resolved.spec = product.kernel;
   resolved.description = "\"" + formula.text() + "\" (" + to_string(product.kernel.family) + ")";
   resolved.source_alias = alias_text(*product.source);
@@ -384,9 +487,22 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
       mixed ? "mixed precision (float products, double CG)"
             : (sizeof(T) == 8 ? "double precision" : "float precision"),
       machine(comm).c_str());
-  const KernelSolve<T> solver(comm, kernel.spec, to_device(points, "kinterp::points"));
-  const KernelSolveResult result =
-      solver.solve(to_device(values, "kinterp::values"), weights, alpha, options, settings.how);
+  const auto device_points = to_device(points, "kinterp::points");
+  const auto device_values = to_device(values, "kinterp::values");
+  KernelSolveResult result;
+  if (kernel.generic) {
+    if (settings.how.preconditioned() || mixed) {
+      throw Error("--precond and --precision mixed need a compiled kernel family; \"" +
+                  kernel.generic->text() +
+                  "\" runs through the generic evaluator, by plain CG in float or double");
+    }
+    const FormulaSolve<T> solver(comm, *kernel.generic, kernel.params, kernel.unknown,
+                                 device_points);
+    result = solver.solve(device_values, weights, alpha, options);
+  } else {
+    const KernelSolve<T> solver(comm, kernel.spec, device_points);
+    result = solver.solve(device_values, weights, alpha, options, settings.how);
+  }
 
   const double write_start = MPI_Wtime();
   io::write_npy(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
@@ -447,6 +563,50 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
 
 // ---- predict --------------------------------------------------------------------------
 
+/// out = sum_j F(t_i, x_j, a_j) through the generic evaluator: the source rows
+/// pack each point with its weights, as the formula's layout says.
+template <class T>
+RingTimings generic_predict(MPI_Comm comm, const ResolvedKernel& kernel,
+                            const io::LocalRows<T>& points, const io::LocalRows<T>& weights,
+                            const io::LocalRows<T>& targets,
+                            const typename KernelSum<T>::Matrix& out) {
+  const Program layout = kernel.generic->compile(kernel.params);
+  if (layout.targets.size() != 1 || layout.sources.size() != 2) {
+    throw Error("predict takes a formula F(X, Y, " + kernel.unknown +
+                ") of one i-variable X (the targets) and one j-variable Y (the points) "
+                "besides " +
+                kernel.unknown + "; \"" + kernel.generic->text() + "\" has " +
+                std::to_string(layout.targets.size()) + " and " +
+                std::to_string(layout.sources.size() - 1));
+  }
+  io::LocalRows<T> sources = points;
+  sources.columns = layout.source_width;
+  sources.values.assign(points.block.count * layout.source_width, T(0));
+  for (const auto& v : layout.sources) {
+    const io::LocalRows<T>& from = v.name == kernel.unknown ? weights : points;
+    for (std::int64_t r = 0; r < points.block.count; ++r) {
+      std::copy_n(from.values.data() + r * v.dimension, v.dimension,
+                  sources.values.data() + r * layout.source_width + v.offset);
+    }
+  }
+  using Rows = typename Genred<T>::ConstMatrix;
+  const Genred<T> genred(comm, *kernel.generic, kernel.params, Reduction{}, 1,
+                         io::to_view<typename KernelSum<T>::Matrix>(sources, "kinterp::sources"));
+  if (genred.output_columns() != static_cast<int>(weights.columns)) {
+    throw Error("the formula has dimension " + std::to_string(genred.output_columns()) +
+                " but the weights have " + std::to_string(weights.columns) + " columns");
+  }
+  typename Genred<T>::Output sums("kinterp::sums", targets.block.count, genred.output_columns());
+  const RingTimings timings = genred(Rows(to_device(targets, "kinterp::targets")), sums);
+  const auto host_sums = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sums);
+  const auto host_out = Kokkos::create_mirror_view(out);
+  for (std::size_t i = 0; i < out.extent(0); ++i)
+    for (std::size_t c = 0; c < out.extent(1); ++c)
+      host_out(i, c) = static_cast<T>(host_sums(i, c));
+  Kokkos::deep_copy(out, host_out);
+  return timings;
+}
+
 template <class T>
 int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
             const ResolvedKernel& kernel) {
@@ -470,10 +630,15 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                static_cast<long long>(targets.global_rows),
                static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
                kernel.description.c_str(), machine(comm).c_str());
-  const KernelSum<T> sum(comm, kernel.spec, to_device(points, "kinterp::points"));
   typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
-  const RingTimings timings =
-      sum(to_device(targets, "kinterp::targets"), to_device(weights, "kinterp::weights"), out);
+  RingTimings timings;
+  if (kernel.generic) {
+    timings = generic_predict(comm, kernel, points, weights, targets, out);
+  } else {
+    const KernelSum<T> sum(comm, kernel.spec, to_device(points, "kinterp::points"));
+    timings =
+        sum(to_device(targets, "kinterp::targets"), to_device(weights, "kinterp::weights"), out);
+  }
   io::write_npy(comm, out_path,
                 io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
                 sizeof(T));
@@ -482,6 +647,211 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                report.max(timings.wait));
   report.print("predictions written to %s\n", out_path.c_str());
   return exit_ok;
+}
+
+// ---- reduce ---------------------------------------------------------------------------
+
+/// What `reduce` computes, from the command line alone (before any file is read).
+struct ReduceSettings {
+  Formula formula;
+  std::map<std::string, std::vector<double>> params;
+  Reduction reduction;
+  int axis = 1;
+  Program layout;  ///< the compiled formula: where each variable sits in a packed row
+  /// The file of each packed variable, by its name in layout.targets / sources.
+  std::map<std::string, std::string> inputs;
+};
+
+bool is_k_family(ReductionKind kind) {
+  return kind == ReductionKind::KMin || kind == ReductionKind::ArgKMin ||
+         kind == ReductionKind::KMinArgKMin;
+}
+
+std::string variables_text(const Formula& formula) {
+  std::string text;
+  for (const auto& v : formula.variables()) text += (text.empty() ? "" : ", ") + alias_text(v);
+  return text;
+}
+
+Formula reduce_formula(const CommandLine& command, ReductionKind kind) {
+  const std::string text = command.required("formula");
+  const std::vector<std::string> aliases = command.all("var");
+  const auto weights = command.optional("formula2");
+  if (!weights) return Formula(text, aliases);
+  if (kind != ReductionKind::SumSoftMaxWeight) {
+    throw UsageError{"--formula2 belongs to --reduction SumSoftMaxWeight"};
+  }
+  // KeOps' SumSoftMaxWeight(F, G) is what the library reduces as Concat(F, G).
+  const Formula f(text, aliases);
+  if (f.dimension() != 1) {
+    throw Error("SumSoftMaxWeight needs a scalar --formula, but \"" + text + "\" has dimension " +
+                std::to_string(f.dimension()));
+  }
+  static_cast<void>(Formula(*weights, aliases));  // alone first: its errors then point into G
+  return Formula("Concat(" + text + "," + *weights + ")", aliases);
+}
+
+ReduceSettings reduce_settings(const CommandLine& command) {
+  const std::string name = command.optional("reduction").value_or("Sum");
+  Reduction reduction;
+  try {
+    reduction = Reduction::parse(name, 1);
+  } catch (const Error& e) {
+    throw UsageError{std::string("--reduction: ") + e.what()};
+  }
+  if (is_k_family(reduction.kind)) {
+    if (!command.has("k")) throw UsageError{"--reduction " + name + " needs --k K"};
+    reduction = Reduction::parse(name, static_cast<int>(command.integer("k", 1, 1, INT_MAX)));
+  } else if (command.has("k")) {
+    throw UsageError{"--k belongs to KMin, ArgKMin and KMin_ArgKMin, not " + name};
+  }
+  const int axis = static_cast<int>(command.integer("axis", 1, 0, 1));
+  auto params = parse_params(command.all("param"));
+  if (command.all("input").empty()) throw UsageError{"--input NAME=FILE.npy is required"};
+
+  // Formula errors are bad input (exit 1), as for solve's --formula.
+  Formula formula = reduce_formula(command, reduction.kind);
+  Program layout = formula.compile(params, axis);
+  ReduceSettings s{std::move(formula), std::move(params), reduction, axis, std::move(layout), {}};
+  s.reduction.output_columns(s.layout.dimension);  // throws when the formula does not fit
+
+  // Each --input names a packed variable (or an alias sharing its index).
+  std::map<int, std::string> packed;  // variable index -> name in the layout
+  for (const auto* list : {&s.layout.targets, &s.layout.sources}) {
+    for (const auto& v : *list) packed[s.formula.find(v.name)->index] = v.name;
+  }
+  for (const auto& text : command.all("input")) {
+    const auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == text.size()) {
+      throw UsageError{"--input takes NAME=FILE.npy, got '" + text + "'"};
+    }
+    const std::string name = text.substr(0, equals), path = text.substr(equals + 1);
+    const Variable* variable = s.formula.find(name);
+    if (variable == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& v : s.formula.variables()) names.push_back(v.name);
+      std::string message = "--input " + name + ": the formula has no variable " + name;
+      const std::string guess = detail::closest(name, names);
+      if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+      throw UsageError{message + " (its variables: " + variables_text(s.formula) + ")"};
+    }
+    if (variable->category == Variable::Category::Parameter) {
+      throw UsageError{"--input " + name + ": " + alias_text(*variable) +
+                       " is a parameter: give its value with --param " + name + "=V[,V...]"};
+    }
+    if (!s.inputs.emplace(packed.at(variable->index), path).second) {
+      throw UsageError{"--input " + name + ": variable " + packed.at(variable->index) +
+                       " is given twice"};
+    }
+  }
+  for (const auto* list : {&s.layout.targets, &s.layout.sources}) {
+    for (const auto& v : *list) {
+      if (s.inputs.count(v.name) == 0) {
+        throw UsageError{"no --input for " + alias_text(*s.formula.find(v.name)) +
+                         ": add --input " + v.name + "=FILE.npy"};
+      }
+    }
+  }
+  const char* target_category = s.axis == 1 ? "Vi" : "Vj";
+  const char* source_category = s.axis == 1 ? "Vj" : "Vi";
+  // Without a variable of a category nothing says how many rows it has.
+  if (s.layout.targets.empty() || s.layout.sources.empty()) {
+    throw Error("the formula needs at least one " +
+                std::string(s.layout.targets.empty() ? target_category : source_category) +
+                " variable: its --input gives the number of " +
+                (s.layout.targets.empty() ? "output rows" : "rows reduced over") +
+                " (declare one with --var even if the formula does not use it)");
+  }
+  return s;
+}
+
+/// This rank's block of the packed rows of `variables`, each read from its
+/// --input file; all files must have the same number of rows.
+template <class T>
+io::LocalRows<T> read_packed(MPI_Comm comm, const ReduceSettings& s,
+                             const std::vector<PackedVariable>& variables, int width) {
+  io::LocalRows<T> packed;
+  std::string first;  // the file that fixed the row count
+  for (const auto& v : variables) {
+    const std::string& path = s.inputs.at(v.name);
+    const io::NpyHeader header = io::read_npy_header(comm, path);
+    const std::string alias = alias_text(*s.formula.find(v.name));
+    if (header.columns != v.dimension) {
+      throw Error("--input " + v.name + ": " + alias + " needs a file with " +
+                  std::to_string(v.dimension) + (v.dimension == 1 ? " column" : " columns") + ", " +
+                  path + " has " + std::to_string(header.columns));
+    }
+    if (first.empty()) {
+      first = path;
+      packed.global_rows = header.rows;
+      packed.columns = width;
+      packed.block = block_partition(header.rows, comm);
+      packed.values.resize(packed.block.count * width);
+    } else if (header.rows != packed.global_rows) {
+      throw Error("--input " + v.name + ": " + path + " has " + std::to_string(header.rows) +
+                  " rows but " + first + " has " + std::to_string(packed.global_rows) +
+                  ": variables of the same category need one row per index");
+    }
+    const io::LocalRows<T> rows = io::read_npy<T>(comm, path, packed.block);
+    for (std::int64_t r = 0; r < packed.block.count; ++r) {
+      std::copy_n(rows.values.data() + r * v.dimension, v.dimension,
+                  packed.values.data() + r * width + v.offset);
+    }
+  }
+  return packed;
+}
+
+template <class T>
+int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
+  const double start = MPI_Wtime();
+  const std::string out_path = command.required("out");
+  const ReduceSettings s = reduce_settings(command);
+  const Program& layout = s.layout;
+  const io::LocalRows<T> targets = read_packed<T>(comm, s, layout.targets, layout.target_width);
+  const io::LocalRows<T> sources = read_packed<T>(comm, s, layout.sources, layout.source_width);
+  const double read_seconds = MPI_Wtime() - start;
+  // Past the row count the K smallest are padded with inf: most likely a mistake.
+  if (is_k_family(s.reduction.kind) && s.reduction.k > sources.global_rows) {
+    throw Error("--k " + std::to_string(s.reduction.k) + " is more than the " +
+                std::to_string(sources.global_rows) + " " + (s.axis == 1 ? "j" : "i") +
+                "-rows reduced over");
+  }
+
+  const char* over = s.axis == 1 ? "j" : "i";
+  report.print(
+      "kinterp reduce: %s over %s of \"%s\" (dimension %d), %lld %s-rows against %lld, %s, %s\n",
+      (s.reduction.name() + (is_k_family(s.reduction.kind)
+                                 ? " (K = " + std::to_string(s.reduction.k) + ")"
+                                 : std::string()))
+          .c_str(),
+      over, s.formula.text().c_str(), layout.dimension, static_cast<long long>(targets.global_rows),
+      s.axis == 1 ? "i" : "j", static_cast<long long>(sources.global_rows),
+      sizeof(T) == 8 ? "double precision" : "float precision", machine(comm).c_str());
+  using Genred = kinterp::Genred<T>;
+  using Rows = Kokkos::View<T**, Kokkos::LayoutRight, typename Genred::memory_space>;
+  const Genred genred(comm, s.formula, s.params, s.reduction, s.axis,
+                      io::to_view<Rows>(sources, "kinterp::sources"));
+  typename Genred::Output out("kinterp::reduced", targets.block.count, genred.output_columns());
+  const RingTimings timings = genred(io::to_view<Rows>(targets, "kinterp::targets"), out);
+
+  const double write_start = MPI_Wtime();
+  io::write_npy(comm, out_path,
+                io::to_local_rows<double>(out, targets.global_rows, targets.block, 2), 8);
+  const double write_seconds = MPI_Wtime() - write_start;
+  report.print(
+      "time: %.3f s in all (read %.3f, reduce %.3f, write %.3f); waiting for messages %.3f s\n",
+      report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(timings.total),
+      report.max(write_seconds), report.max(timings.wait));
+  report.print("%lld x %d result written to %s\n", static_cast<long long>(targets.global_rows),
+               genred.output_columns(), out_path.c_str());
+  return exit_ok;
+}
+
+int reduce_with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& report) {
+  const std::string precision = command.optional("precision").value_or("double");
+  if (precision == "double") return reduce<double>(comm, report, command);
+  if (precision == "float") return reduce<float>(comm, report, command);
+  throw UsageError{"--precision is double or float, got '" + precision + "'"};
 }
 
 // ---- Dispatch ---------------------------------------------------------------------------
@@ -524,7 +894,7 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
   const std::string name = arguments.empty() ? "" : arguments[0];
   const std::vector<std::string> rest(arguments.begin() + (arguments.empty() ? 0 : 1),
                                       arguments.end());
-  const std::vector<std::string> commands = {"solve", "predict"};
+  const std::vector<std::string> commands = {"solve", "predict", "reduce"};
   try {
     if (name.empty() || name == "--help" || name == "-h" || name == "help") {
       report.print("%s\n%s", usage, kernels_help);
@@ -535,25 +905,30 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
                    Kokkos::DefaultExecutionSpace::name());
       return exit_ok;
     }
-    const bool is_solve = name == "solve";
-    if (!is_solve && name != "predict") {
+    const bool is_solve = name == "solve", is_reduce = name == "reduce";
+    if (std::find(commands.begin(), commands.end(), name) == commands.end()) {
       std::string message = "unknown command '" + name + "'";
       const std::string guess = detail::closest(name, commands);
       if (!guess.empty()) message += "; did you mean '" + guess + "'?";
       throw UsageError{message};
     }
-    const auto specs = is_solve ? solve_options() : predict_options();
+    const auto specs = is_solve    ? solve_options()
+                       : is_reduce ? reduce_options()
+                                   : predict_options();
     const CommandLine command(specs, rest);
     if (command.flag("help")) {
       report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s", name.c_str(),
-                   CommandLine::help(specs).c_str(), kernels_help);
+                   CommandLine::help(specs).c_str(), is_reduce ? reductions_help : kernels_help);
       return exit_ok;
     }
+    if (is_reduce) return reduce_with_precision(command, comm, report);
     return is_solve ? with_precision<Solve>(command, comm, report)
                     : with_precision<Predict>(command, comm, report);
   } catch (const UsageError& e) {
     report.print("kinterp %s: %s (see kinterp %s--help)\n", name.c_str(), e.message.c_str(),
-                 name == "solve" || name == "predict" ? (name + " ").c_str() : "");
+                 std::find(commands.begin(), commands.end(), name) != commands.end()
+                     ? (name + " ").c_str()
+                     : "");
     return exit_usage;
   } catch (const Error& e) {
     // kinterp::Error is thrown on every rank together: rank 0 speaks for all.

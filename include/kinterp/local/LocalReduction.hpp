@@ -13,7 +13,6 @@
 #include <kinterp/local/detail/ReductionState.hpp>
 
 #include <Kokkos_Core.hpp>
-#include <Kokkos_UniqueToken.hpp>
 
 #include <cstdint>
 #include <string>
