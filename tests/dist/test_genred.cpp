@@ -396,4 +396,31 @@ TEST(Genred, ShapeErrorsReachEveryRank) {
   }
 }
 
+TEST(Genred, KeOpsGalleryFormulas) {
+  using P = const Pair&;
+  const auto r2 = [](P p) { return dot(minus(p), minus(p)); };
+  check_sum("Exp(-G*Norm2(X-Y))*A",
+            [&](P p) { return std::vector<L>{std::exp(-0.7L * std::sqrt(r2(p))) * p.a}; });
+  check_sum("Inv(1+G*SqDist(X,Y))*A",
+            [&](P p) { return std::vector<L>{p.a / (1 + 0.7L * r2(p))}; });
+  check_sum("Rsqrt(1+G*SqDist(X,Y))*A",
+            [&](P p) { return std::vector<L>{p.a / std::sqrt(1 + 0.7L * r2(p))}; });
+  // Matern 3/2 written out, with a vector of weights.
+  check_sum("(1+G*Norm2(X-Y))*Exp(-G*Norm2(X-Y))*Y", [&](P p) {
+    const L r = std::sqrt(r2(p));
+    return each(p.y, [&](L y, int) { return (1 + 0.7L * r) * std::exp(-0.7L * r) * y; });
+  });
+  // Soft-min of distances (Sinkhorn's C-transform): -eps log sum_j exp(-|x-y|^2 / eps).
+  const auto cost = [&](P p) { return std::vector<L>{-r2(p) / 0.7L}; };
+  check_reduction<double>("-SqDist(X,Y)/G", Reduction::parse("LogSumExp"), 1, cost, 1e-13);
+  // k nearest neighbours under an anisotropic metric.
+  check_reduction<double>(
+      "WeightedSqDist(P,X,Y)", Reduction::parse("ArgKMin", 4), 1,
+      [](P p) {
+        const auto d = minus(p);
+        return std::vector<L>{kP[0] * d[0] * d[0] + kP[1] * d[1] * d[1] + kP[2] * d[2] * d[2]};
+      },
+      0);
+}
+
 }  // namespace
