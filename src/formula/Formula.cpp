@@ -48,9 +48,10 @@ RadialKernelProduct Formula::bind(
 Program Formula::compile(const std::map<std::string, std::vector<double>>& parameters,
                          int axis) const {
   if (axis != 0 && axis != 1) {
-    throw FormulaError("the reduction axis must be 1 (over j, a row per i) or 0 (over i, a row "
-                       "per j), got " +
-                       std::to_string(axis));
+    throw FormulaError(
+        "the reduction axis must be 1 (over j, a row per i) or 0 (over i, a row "
+        "per j), got " +
+        std::to_string(axis));
   }
   return detail::compile(*root_, formula_source(text_), variables_, parameters,
                          axis == 1 ? Variable::Category::I : Variable::Category::J);

@@ -67,8 +67,7 @@ class Formula {
   /// a row per i: the Vi variables are the targets), 0 reduces over i. Throws
   /// FormulaError for a missing or wrongly sized parameter, or a formula that
   /// needs more than Program::max_registers registers.
-  Program compile(const std::map<std::string, std::vector<double>>& parameters,
-                  int axis = 1) const;
+  Program compile(const std::map<std::string, std::vector<double>>& parameters, int axis = 1) const;
 
   /// Throws FormulaError, naming the operation that breaks it, unless the
   /// formula is linear in the variable called `name` (KernelSolve's unknown).
