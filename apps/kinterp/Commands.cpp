@@ -150,7 +150,7 @@ const char* const kernels_help =
     "  Gaussian  Exp(-G*SqDist(X,Y))*A      Laplacian  Exp(-G*Norm2(X-Y))*A\n"
     "  Matern32  (1+G*r)*Exp(-G*r)*A        Matern52   (1+G*r+G*G*r*r/3)*Exp(-G*r)*A\n"
     "  Cauchy    Inv(1+G*SqDist(X,Y))*A     IMQ        Rsqrt(1+G*SqDist(X,Y))*A\n"
-    "and constant factors. Any other formula runs through the generic evaluator (3-10x\n"
+    "and constant factors. Any other formula runs through the generic evaluator (2-4x\n"
     "slower; solve: plain CG, the operator must be symmetric, which is checked).\n";
 
 const char* const usage =
@@ -338,6 +338,16 @@ io::LocalRows<T> read_rows_like(MPI_Comm comm, const std::string& path, const st
                 ": give one row per point");
   }
   return io::read_npy<T>(comm, path, like.block);
+}
+
+/// Copies the rows of `from` into columns [offset, offset + from.columns) of
+/// `packed` (the same rows): one variable of the rows a formula reads.
+template <class T>
+void place_columns(const io::LocalRows<T>& from, io::LocalRows<T>& packed, std::int64_t offset) {
+  for (std::int64_t r = 0; r < packed.block.count; ++r) {
+    std::copy_n(from.values.data() + r * from.columns, from.columns,
+                packed.values.data() + r * packed.columns + offset);
+  }
 }
 
 // ---- Reporting ----------------------------------------------------------------------
@@ -584,10 +594,7 @@ RingTimings generic_predict(MPI_Comm comm, const ResolvedKernel& kernel,
   sources.values.assign(points.block.count * layout.source_width, T(0));
   for (const auto& v : layout.sources) {
     const io::LocalRows<T>& from = v.name == kernel.unknown ? weights : points;
-    for (std::int64_t r = 0; r < points.block.count; ++r) {
-      std::copy_n(from.values.data() + r * v.dimension, v.dimension,
-                  sources.values.data() + r * layout.source_width + v.offset);
-    }
+    place_columns(from, sources, v.offset);
   }
   using Rows = typename Genred<T>::ConstMatrix;
   const Genred<T> genred(comm, *kernel.generic, kernel.params, Reduction{}, 1,
@@ -662,11 +669,6 @@ struct ReduceSettings {
   std::map<std::string, std::string> inputs;
 };
 
-bool is_k_family(ReductionKind kind) {
-  return kind == ReductionKind::KMin || kind == ReductionKind::ArgKMin ||
-         kind == ReductionKind::KMinArgKMin;
-}
-
 std::string variables_text(const Formula& formula) {
   std::string text;
   for (const auto& v : formula.variables()) text += (text.empty() ? "" : ", ") + alias_text(v);
@@ -699,7 +701,7 @@ ReduceSettings reduce_settings(const CommandLine& command) {
   } catch (const Error& e) {
     throw UsageError{std::string("--reduction: ") + e.what()};
   }
-  if (is_k_family(reduction.kind)) {
+  if (reduction.takes_k()) {
     if (!command.has("k")) throw UsageError{"--reduction " + name + " needs --k K"};
     reduction = Reduction::parse(name, static_cast<int>(command.integer("k", 1, 1, INT_MAX)));
   } else if (command.has("k")) {
@@ -793,10 +795,7 @@ io::LocalRows<T> read_packed(MPI_Comm comm, const ReduceSettings& s,
                   ": variables of the same category need one row per index");
     }
     const io::LocalRows<T> rows = io::read_npy<T>(comm, path, packed.block);
-    for (std::int64_t r = 0; r < packed.block.count; ++r) {
-      std::copy_n(rows.values.data() + r * v.dimension, v.dimension,
-                  packed.values.data() + r * width + v.offset);
-    }
+    place_columns(rows, packed, v.offset);
   }
   return packed;
 }
@@ -811,7 +810,7 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const io::LocalRows<T> sources = read_packed<T>(comm, s, layout.sources, layout.source_width);
   const double read_seconds = MPI_Wtime() - start;
   // Past the row count the K smallest are padded with inf: most likely a mistake.
-  if (is_k_family(s.reduction.kind) && s.reduction.k > sources.global_rows) {
+  if (s.reduction.takes_k() && s.reduction.k > sources.global_rows) {
     throw Error("--k " + std::to_string(s.reduction.k) + " is more than the " +
                 std::to_string(sources.global_rows) + " " + (s.axis == 1 ? "j" : "i") +
                 "-rows reduced over");
@@ -820,9 +819,8 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const char* over = s.axis == 1 ? "j" : "i";
   report.print(
       "kinterp reduce: %s over %s of \"%s\" (dimension %d), %lld %s-rows against %lld, %s, %s\n",
-      (s.reduction.name() + (is_k_family(s.reduction.kind)
-                                 ? " (K = " + std::to_string(s.reduction.k) + ")"
-                                 : std::string()))
+      (s.reduction.name() +
+       (s.reduction.takes_k() ? " (K = " + std::to_string(s.reduction.k) + ")" : std::string()))
           .c_str(),
       over, s.formula.text().c_str(), layout.dimension, static_cast<long long>(targets.global_rows),
       s.axis == 1 ? "i" : "j", static_cast<long long>(sources.global_rows),

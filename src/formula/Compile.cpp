@@ -10,8 +10,6 @@
 #include "Functions.hpp"
 #include "Parser.hpp"
 
-#include <kinterp/core/Error.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -298,7 +296,7 @@ class Compiler {
     if (cached != loaded_.end()) return cached->second;
     Value value;
     if (expr.category == Category::Parameter) {
-      value = constant(expr, parameter(expr));
+      value = constant(expr, parameter_values(source_, variables_, values_, expr));
     } else if (expr.category == target_) {
       Instruction load{Opcode::LoadTarget};
       load.n = offsets_.at(expr.index);
@@ -309,24 +307,6 @@ class Compiler {
     }
     loaded_[expr.index] = value;
     return value;
-  }
-
-  std::vector<double> parameter(const Expr& expr) const {
-    // The value may be given under any name of the argument (alias or Pm(k,d)).
-    for (const auto& variable : variables_) {
-      if (variable.index != expr.index) continue;
-      const auto found = values_.find(variable.name);
-      if (found == values_.end()) continue;
-      if (static_cast<int>(found->second.size()) != expr.dimension) {
-        fail(expr.position,
-             "parameter " + variable.name + " = Pm(" + std::to_string(expr.dimension) + ") needs " +
-                 std::to_string(expr.dimension) + " value" + (expr.dimension == 1 ? "" : "s") +
-                 ", got " + std::to_string(found->second.size()));
-      }
-      return found->second;
-    }
-    fail(expr.position,
-         "parameter " + expr.name + " has no value: pass --param " + expr.name + "=...");
   }
 
   const Source& source_;
@@ -343,28 +323,9 @@ class Compiler {
 
 }  // namespace
 
-void check_parameter_names(const std::vector<Variable>& variables, const Parameters& values) {
-  std::vector<std::string> names;
-  for (const auto& variable : variables) {
-    if (variable.category == Category::Parameter) names.push_back(variable.name);
-  }
-  for (const auto& entry : values) {
-    const Variable* variable = named(variables, entry.first);
-    if (!variable || variable->category != Category::Parameter) {
-      throw FormulaError("a value is given for " + quoted(entry.first) +
-                         (variable
-                              ? std::string(", which is a ") + category_name(variable->category) +
-                                    " variable, not a parameter (Pm)"
-                              : ", which is not a parameter of the formula" +
-                                    (names.empty() ? std::string(" (it has none)")
-                                                   : "; its parameters are " + join(names))));
-    }
-  }
-}
-
 Program compile(const Expr& root, const Source& source, const std::vector<Variable>& variables,
                 const Parameters& values, Variable::Category target) {
-  check_parameter_names(variables, values);
+  check_parameter_names(source, variables, values);
   return Compiler(source, variables, values, target).run(root);
 }
 

@@ -4,6 +4,7 @@
 
 #include "Diagnostics.hpp"
 #include "Expr.hpp"
+#include "Parameters.hpp"
 
 #include <kinterp/formula/Formula.hpp>
 #include <kinterp/formula/Program.hpp>
@@ -13,11 +14,6 @@
 #include <vector>
 
 namespace kinterp::detail {
-
-using Parameters = std::map<std::string, std::vector<double>>;
-
-/// Throws FormulaError when `values` names something that is not a parameter.
-void check_parameter_names(const std::vector<Variable>& variables, const Parameters& values);
 
 /// See Formula::compile. `target` is the category of the output rows.
 Program compile(const Expr& root, const Source& source, const std::vector<Variable>& variables,

@@ -9,6 +9,7 @@
 
 #include "Check.hpp"
 #include "Functions.hpp"
+#include "Parameters.hpp"
 #include "Parser.hpp"
 
 #include <algorithm>
@@ -148,7 +149,7 @@ class Recogniser {
       : source_(source), variables_(variables), parameters_(parameters) {}
 
   RadialKernelProduct run(const Expr& root) {
-    check_parameter_names();
+    check_parameter_names(source_, variables_, parameters_);
     count_uses(root);
     flatten(root, false);
     const Expr* weight = find_weight();
@@ -186,47 +187,8 @@ class Recogniser {
 
   // --- parameters and the weight ---
 
-  void check_parameter_names() const {
-    std::vector<std::string> names;
-    for (const auto& variable : variables_) {
-      if (variable.category == Variable::Category::Parameter) names.push_back(variable.name);
-    }
-    for (const auto& entry : parameters_) {
-      const std::string& name = entry.first;
-      const Variable* variable = named(variables_, name);
-      if (!variable) {
-        fail(std::string::npos,
-             "a value is given for " + quoted(name) + ", which is not a parameter of the formula" +
-                 (names.empty() ? " (it has none)" : "; its parameters are " + join(names)));
-      }
-      if (variable->category != Variable::Category::Parameter) {
-        fail(std::string::npos, "a value is given for " + quoted(name) + ", which is a " +
-                                    category_name(variable->category) +
-                                    " variable, not a parameter (Pm)");
-      }
-    }
-  }
-
-  // The value given under the name written, or under another name of the same
-  // argument (an alias of a positional Pm(index, 1), say).
   double parameter_value(const Expr& expr) const {
-    auto found = parameters_.find(expr.name);
-    for (const auto& variable : variables_) {
-      if (found == parameters_.end() && variable.index == expr.index) {
-        found = parameters_.find(variable.name);
-      }
-    }
-    if (found == parameters_.end()) {
-      fail(expr.position,
-           "parameter " + expr.name + " has no value: pass --param " + expr.name + "=...");
-    }
-    const auto& values = found->second;
-    if (static_cast<int>(values.size()) != expr.dimension) {
-      fail(expr.position, "parameter " + expr.name + " = Pm(" + std::to_string(expr.dimension) +
-                              ") needs " + std::to_string(expr.dimension) + " value" +
-                              (expr.dimension == 1 ? "" : "s") + ", got " +
-                              std::to_string(values.size()));
-    }
+    const auto& values = parameter_values(source_, variables_, parameters_, expr);
     if (expr.dimension != 1) {
       unsupported(expr, "the vector parameter " + expr.name + " = Pm(" +
                             std::to_string(expr.dimension) +

@@ -27,22 +27,19 @@ const std::pair<const char*, Kind> kNames[] = {
     {"KMin_ArgKMin", Kind::KMinArgKMin},
 };
 
-bool k_family(Kind kind) {
-  return kind == Kind::KMin || kind == Kind::ArgKMin || kind == Kind::KMinArgKMin;
-}
-
 }  // namespace
 
 Reduction Reduction::parse(const std::string& name, int k) {
-  std::string plain = name;  // KeOps also writes MinArgMin, KMinArgKMin
-  for (const auto& [known, kind] : kNames) {
+  for (const auto& [known, kind] : kNames) {  // KeOps also writes MinArgMin, KMinArgKMin
     std::string joined = known;
     joined.erase(std::remove(joined.begin(), joined.end(), '_'), joined.end());
     if (name == known || name == joined) {
-      if (k_family(kind) && k < 1) {
+      const Reduction reduction{kind, k};
+      if (!reduction.takes_k()) return {kind, 1};
+      if (k < 1) {
         throw Error("the reduction " + name + " needs K >= 1 (--k), got " + std::to_string(k));
       }
-      return {kind, k_family(kind) ? k : 1};
+      return reduction;
     }
   }
   const std::string guess = detail::closest(name, names());
@@ -86,6 +83,10 @@ int Reduction::output_columns(int dimension) const {
     default:
       return dimension;
   }
+}
+
+bool Reduction::takes_k() const {
+  return kind == Kind::KMin || kind == Kind::ArgKMin || kind == Kind::KMinArgKMin;
 }
 
 bool Reduction::has_indices() const {

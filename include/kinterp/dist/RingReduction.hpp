@@ -104,7 +104,7 @@ class RingReduction {
   }
 
   /// Collective. out (n_t x layout.columns) = the reduction over all ranks'
-  /// sources for this rank's `targets` (n_t x program.target_width()).
+  /// sources for this rank's `targets` (n_t x the program's target_width).
   RingTimings apply(const ExecutionSpace& space, const DeviceProgram<T, ExecutionSpace>& program,
                     const detail::ReductionLayout& layout, const ConstMatrix& targets,
                     const Output& out) const {

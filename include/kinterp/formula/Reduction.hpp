@@ -46,6 +46,9 @@ struct Reduction {
 
   /// Whether the output holds indices (global, 0-based, as exact doubles).
   bool has_indices() const;
+
+  /// Whether it is of the KMin family, which takes K.
+  bool takes_k() const;
 };
 
 }  // namespace kinterp

@@ -4,7 +4,7 @@
 /// value at (t_i, s_j) for every source row s_j of one block into the row's
 /// reduction state (detail/ReductionState.hpp). The formula runs as a
 /// Program through the interpreter: on CPUs a thread takes a target and meets
-/// the sources 16 at a time, one SIMD lane each; on GPUs a thread takes a
+/// the sources 128 at a time, one SIMD lane each; on GPUs a thread takes a
 /// target and meets the sources one by one. Nothing is allocated per pair.
 
 #include <kinterp/formula/Program.hpp>
@@ -15,7 +15,6 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
-#include <string>
 #include <type_traits>
 
 namespace kinterp {
@@ -30,7 +29,6 @@ class DeviceProgram {
   explicit DeviceProgram(const Program& program)
       : code_("kinterp::DeviceProgram::code", program.code.size()),
         constants_("kinterp::DeviceProgram::constants", program.constants.size()),
-        target_begin_(program.target_begin),
         pair_begin_(program.pair_begin),
         end_(static_cast<int>(program.code.size())),
         result_(program.result),
@@ -48,14 +46,10 @@ class DeviceProgram {
     Kokkos::deep_copy(constants_, constants);
   }
 
-  int dimension() const { return dimension_; }
-  int target_width() const { return target_width_; }
-  int source_width() const { return source_width_; }
-
   // The interpreter's view of the program (device-copyable members).
   Kokkos::View<Instruction*, memory_space> code_;
   Kokkos::View<T*, memory_space> constants_;
-  int target_begin_ = 0, pair_begin_ = 0, end_ = 0, result_ = 0, dimension_ = 1, registers_ = 0;
+  int pair_begin_ = 0, end_ = 0, result_ = 0, dimension_ = 1, registers_ = 0;
   int target_width_ = 0, source_width_ = 0;
 };
 
@@ -171,7 +165,7 @@ component_major_sources(const ExecutionSpace& space, const Rows& rows) {
 /// Folds a block of `source_count` sources (component-major with stride
 /// padded_source_count(source_count), see component_major_sources; the first
 /// has global index `first_index`) into the reduction state of every target
-/// row (targets: n_t x program.target_width(), row-major). `values` and
+/// row (targets: n_t x the program's target_width, row-major). `values` and
 /// `indices` are n_t x layout.values and n_t x layout.indices, initialised
 /// with detail::reduction_initialise. Not collective; asynchronous.
 template <class T, class ExecutionSpace, class Targets>

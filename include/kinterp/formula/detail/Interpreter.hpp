@@ -2,7 +2,7 @@
 /// \file Interpreter.hpp
 /// Runs a stage of a Program on `Lanes` (target, source) pairs at once.
 /// Register r of lane l is reg[r * Lanes + l]: each instruction is one loop
-/// over the lanes, which the compiler vectorises on CPUs (Lanes = 16), so the
+/// over the lanes, which the compiler vectorises on CPUs (Lanes = 128), so the
 /// cost of decoding an instruction is shared by all lanes. GPUs run one pair
 /// per thread (Lanes = 1); the threads of a warp decode the same instruction.
 
@@ -130,8 +130,13 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
         KINTERP_UNARY(Cos, math::cos(x))
         KINTERP_UNARY(Atan, math::atan(x))
         KINTERP_UNARY(Pow, integer_power(x, in.n))
-        KINTERP_UNARY(Round,
-                      round_half_away(x * integer_power(T(10), in.n)) / integer_power(T(10), in.n))
+      case Opcode::Round: {
+        const T scale = integer_power(T(10), in.n);
+        for (int k = 0; k < dim; ++k) {
+          KINTERP_LANES out[k * Lanes + l] = round_half_away(a[k * sa + l] * scale) / scale;
+        }
+        break;
+      }
         KINTERP_BINARY(Add, x + y)
         KINTERP_BINARY(Subtract, x - y)
         KINTERP_BINARY(Multiply, x * y)
