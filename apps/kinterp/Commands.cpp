@@ -1,7 +1,7 @@
 #include "Commands.hpp"
 
-#include <kinterp/FormulaSolve.hpp>
 #include <kinterp/Genred.hpp>
+#include <kinterp/KernelModel.hpp>
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Collective.hpp>
@@ -181,40 +181,6 @@ const char* const usage =
 
 // ---- The kernel, from --formula or --kernel ----------------------------------------
 
-/// The kernel and the dimensions the formula (if any) fixes. A formula that
-/// is no compiled family runs through the generic evaluator (`generic`).
-struct ResolvedKernel {
-  KernelSpec spec;
-  std::optional<Formula> generic;
-  std::map<std::string, std::vector<double>> params;
-  std::string unknown;  ///< the weights' variable of a generic formula
-  std::string description;
-  std::string source_alias, weight_alias;  ///< e.g. "Y = Vj(1)"; empty for --kernel
-  int point_dim = -1, weight_dim = -1;     ///< -1: any
-
-  void check_points(const std::string& path, std::int64_t columns) const {
-    if (point_dim >= 0 && columns != point_dim) {
-      throw Error(path + " has " + std::to_string(columns) +
-                  " coordinates per point but the formula's " + source_alias + " has dimension " +
-                  std::to_string(point_dim) + ": make them agree");
-    }
-  }
-  void check_weights(const std::string& path, std::int64_t columns) const {
-    if (weight_dim >= 0 && columns != weight_dim) {
-      throw Error(path + " has " + std::to_string(columns) + " columns but the formula's " +
-                  weight_alias + " has dimension " + std::to_string(weight_dim) +
-                  ": make them agree");
-    }
-  }
-};
-
-std::string alias_text(const Variable& v) {
-  const char* category = v.category == Variable::Category::I   ? "Vi"
-                         : v.category == Variable::Category::J ? "Vj"
-                                                               : "Pm";
-  return v.name + " = " + category + "(" + std::to_string(v.dimension) + ")";
-}
-
 std::map<std::string, std::vector<double>> parse_params(const std::vector<std::string>& texts) {
   std::map<std::string, std::vector<double>> params;
   for (const auto& text : texts) {
@@ -240,49 +206,7 @@ std::map<std::string, std::vector<double>> parse_params(const std::vector<std::s
   return params;
 }
 
-/// A formula outside the compiled families: F(X, Y, A) linear in A.
-ResolvedKernel resolve_generic(const CommandLine& command, const Formula& formula,
-                               const std::map<std::string, std::vector<double>>& params) {
-  ResolvedKernel resolved;
-  resolved.generic = formula;
-  resolved.params = params;
-  if (const auto unknown = command.optional("unknown")) {
-    resolved.unknown = *unknown;
-  } else {
-    std::vector<std::string> linear;
-    for (const auto& v : formula.variables()) {
-      if (v.category != Variable::Category::J) continue;
-      try {
-        formula.require_linear_in(v.name);
-        linear.push_back(v.name);
-      } catch (const FormulaError&) {
-      }
-    }
-    if (linear.size() != 1) {
-      throw Error("the formula \"" + formula.text() + "\" is no compiled kernel family, and " +
-                  (linear.empty()
-                       ? std::string("it is linear in none of its j-variables")
-                       : "it is linear in " + std::to_string(linear.size()) + " j-variables") +
-                  ": name the weights' variable with --unknown NAME (as KeOps' KernelSolve)");
-    }
-    resolved.unknown = linear[0];
-  }
-  formula.require_linear_in(resolved.unknown);
-  const Variable& a = *formula.find(resolved.unknown);
-  resolved.weight_alias = alias_text(a);
-  resolved.weight_dim = a.dimension;
-  for (const auto& v : formula.variables()) {
-    if (v.category == Variable::Category::J && v.name != a.name) {
-      resolved.source_alias = alias_text(v);
-      resolved.point_dim = v.dimension;
-    }
-  }
-  resolved.description = "\"" + formula.text() + "\" (generic evaluator)";
-  return resolved;
-}
-
-ResolvedKernel resolve_kernel(const CommandLine& command) {
-  ResolvedKernel resolved;
+KernelModel resolve_kernel(const CommandLine& command) {
   if (command.has("formula") == command.has("kernel")) {
     throw UsageError{
         "give either --formula (with --var and --param) or --kernel with --length-scale"};
@@ -292,32 +216,12 @@ ResolvedKernel resolve_kernel(const CommandLine& command) {
       throw UsageError{"--var, --param and --unknown belong to --formula, not --kernel"};
     }
     if (!command.has("length-scale")) throw UsageError{"--kernel needs --length-scale"};
-    resolved.spec =
-        KernelSpec::from_name(command.required("kernel"), command.number("length-scale", 0));
-    resolved.description =
-        command.required("kernel") + ", length scale " + command.required("length-scale");
-    return resolved;
+    return KernelModel::named(command.required("kernel"), command.number("length-scale", 0));
   }
   if (command.has("length-scale")) throw UsageError{"--length-scale belongs to --kernel"};
-  const Formula formula(command.required("formula"), command.all("var"));
-  const auto params = parse_params(command.all("param"));
-  formula.compile(params);  // a missing or wrong parameter is an error on either path
-  RadialKernelProduct product;
-  try {
-    product = formula.bind(params);
-    if (command.has("unknown") && product.weight->name != command.required("unknown")) {
-      throw FormulaError("--unknown names another variable");
-    }
-  } catch (const FormulaError&) {
-    return resolve_generic(command, formula, params);
-  }
-  resolved.spec = product.kernel;
-  resolved.description = "\"" + formula.text() + "\" (" + to_string(product.kernel.family) + ")";
-  resolved.source_alias = alias_text(*product.source);
-  resolved.weight_alias = alias_text(*product.weight);
-  resolved.point_dim = product.source->dimension;
-  resolved.weight_dim = product.weight->dimension;
-  return resolved;
+  return KernelModel::from_formula(command.required("formula"), command.all("var"),
+                                   parse_params(command.all("param")),
+                                   command.optional("unknown").value_or(""));
 }
 
 // ---- Data between files and the device -----------------------------------------------
@@ -453,7 +357,7 @@ SolveSettings solve_settings(const CommandLine& command, bool mixed) {
 
 template <class T>
 int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
-          const ResolvedKernel& kernel, bool mixed) {
+          const KernelModel& kernel, bool mixed) {
   const double start = MPI_Wtime();
   const std::string points_path = command.required("points"),
                     values_path = command.required("values");
@@ -463,10 +367,10 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const double alpha = settings.alpha;
 
   const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
-  kernel.check_points("--points " + points_path, points.columns);
+  kernel.check_point_columns("--points " + points_path, points.columns);
   const io::LocalRows<T> values =
       read_rows_like(comm, values_path, "--values", points, "--points " + points_path);
-  kernel.check_weights("--values " + values_path, values.columns);
+  kernel.check_weight_columns("--values " + values_path, values.columns);
   const std::int64_t n = points.global_rows;
   const int m = static_cast<int>(values.columns);
 
@@ -493,26 +397,14 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   report.print(
       "kinterp solve: %lld points in %lldD, %d right-hand side%s, kernel %s, alpha = %g, %s, %s\n",
       static_cast<long long>(n), static_cast<long long>(points.columns), m, m == 1 ? "" : "s",
-      kernel.description.c_str(), alpha,
+      kernel.description().c_str(), alpha,
       mixed ? "mixed precision (float products, double CG)"
             : (sizeof(T) == 8 ? "double precision" : "float precision"),
       machine(comm).c_str());
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_values = to_device(values, "kinterp::values");
-  KernelSolveResult result;
-  if (kernel.generic) {
-    if (settings.how.preconditioned() || mixed) {
-      throw Error("--precond and --precision mixed need a compiled kernel family; \"" +
-                  kernel.generic->text() +
-                  "\" runs through the generic evaluator, by plain CG in float or double");
-    }
-    const FormulaSolve<T> solver(comm, *kernel.generic, kernel.params, kernel.unknown,
-                                 device_points);
-    result = solver.solve(device_values, weights, alpha, options);
-  } else {
-    const KernelSolve<T> solver(comm, kernel.spec, device_points);
-    result = solver.solve(device_values, weights, alpha, options, settings.how);
-  }
+  const KernelSolveResult result =
+      kernel.fit<T>(comm, device_points, device_values, weights, alpha, options, settings.how);
 
   const double write_start = MPI_Wtime();
   io::write_npy(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
@@ -573,60 +465,19 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
 
 // ---- predict --------------------------------------------------------------------------
 
-/// out = sum_j F(t_i, x_j, a_j) through the generic evaluator: the source rows
-/// pack each point with its weights, as the formula's layout says.
-template <class T>
-RingTimings generic_predict(MPI_Comm comm, const ResolvedKernel& kernel,
-                            const io::LocalRows<T>& points, const io::LocalRows<T>& weights,
-                            const io::LocalRows<T>& targets,
-                            const typename KernelSum<T>::Matrix& out) {
-  const Program layout = kernel.generic->compile(kernel.params);
-  if (layout.targets.size() != 1 || layout.sources.size() != 2) {
-    throw Error("predict takes a formula F(X, Y, " + kernel.unknown +
-                ") of one i-variable X (the targets) and one j-variable Y (the points) "
-                "besides " +
-                kernel.unknown + "; \"" + kernel.generic->text() + "\" has " +
-                std::to_string(layout.targets.size()) + " and " +
-                std::to_string(layout.sources.size() - 1));
-  }
-  io::LocalRows<T> sources = points;
-  sources.columns = layout.source_width;
-  sources.values.assign(points.block.count * layout.source_width, T(0));
-  for (const auto& v : layout.sources) {
-    const io::LocalRows<T>& from = v.name == kernel.unknown ? weights : points;
-    place_columns(from, sources, v.offset);
-  }
-  using Rows = typename Genred<T>::ConstMatrix;
-  const Genred<T> genred(comm, *kernel.generic, kernel.params, Reduction{}, 1,
-                         io::to_view<typename KernelSum<T>::Matrix>(sources, "kinterp::sources"));
-  if (genred.output_columns() != static_cast<int>(weights.columns)) {
-    throw Error("the formula has dimension " + std::to_string(genred.output_columns()) +
-                " but the weights have " + std::to_string(weights.columns) + " columns");
-  }
-  typename Genred<T>::Output sums("kinterp::sums", targets.block.count, genred.output_columns());
-  const RingTimings timings = genred(Rows(to_device(targets, "kinterp::targets")), sums);
-  const auto host_sums = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sums);
-  const auto host_out = Kokkos::create_mirror_view(out);
-  for (std::size_t i = 0; i < out.extent(0); ++i)
-    for (std::size_t c = 0; c < out.extent(1); ++c)
-      host_out(i, c) = static_cast<T>(host_sums(i, c));
-  Kokkos::deep_copy(out, host_out);
-  return timings;
-}
-
 template <class T>
 int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
-            const ResolvedKernel& kernel) {
+            const KernelModel& kernel) {
   const double start = MPI_Wtime();
   const std::string points_path = command.required("points");
   const std::string weights_path = command.required("weights");
   const std::string targets_path = command.required("targets"), out_path = command.required("out");
 
   const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
-  kernel.check_points("--points " + points_path, points.columns);
+  kernel.check_point_columns("--points " + points_path, points.columns);
   const io::LocalRows<T> weights =
       read_rows_like(comm, weights_path, "--weights", points, "--points " + points_path);
-  kernel.check_weights("--weights " + weights_path, weights.columns);
+  kernel.check_weight_columns("--weights " + weights_path, weights.columns);
   const io::LocalRows<T> targets = io::read_npy<T>(comm, targets_path);
   if (targets.columns != points.columns) {
     throw Error("--targets " + targets_path + " has " + std::to_string(targets.columns) +
@@ -636,16 +487,11 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   report.print("kinterp predict: %lld targets from %lld points in %lldD, kernel %s, %s\n",
                static_cast<long long>(targets.global_rows),
                static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
-               kernel.description.c_str(), machine(comm).c_str());
+               kernel.description().c_str(), machine(comm).c_str());
   typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
-  RingTimings timings;
-  if (kernel.generic) {
-    timings = generic_predict(comm, kernel, points, weights, targets, out);
-  } else {
-    const KernelSum<T> sum(comm, kernel.spec, to_device(points, "kinterp::points"));
-    timings =
-        sum(to_device(targets, "kinterp::targets"), to_device(weights, "kinterp::weights"), out);
-  }
+  const RingTimings timings = kernel.predict<T>(comm, to_device(points, "kinterp::points"),
+                                                to_device(weights, "kinterp::weights"),
+                                                to_device(targets, "kinterp::targets"), out);
   io::write_npy(comm, out_path,
                 io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
                 sizeof(T));
@@ -856,7 +702,7 @@ int reduce_with_precision(const CommandLine& command, MPI_Comm comm, const Repor
 
 template <template <class> class Command>
 int with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& report) {
-  const ResolvedKernel kernel = resolve_kernel(command);
+  const KernelModel kernel = resolve_kernel(command);
   const std::string precision = command.optional("precision").value_or("double");
   constexpr bool mixes = Command<double>::mixed_precision;
   if (precision == "double") return Command<double>::run(comm, report, command, kernel, false);
@@ -870,7 +716,7 @@ int with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& re
 template <class T>
 struct Solve {
   static constexpr bool mixed_precision = true;
-  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k,
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const KernelModel& k,
                  bool mixed) {
     return solve<T>(c, r, l, k, mixed);
   }
@@ -878,8 +724,7 @@ struct Solve {
 template <class T>
 struct Predict {
   static constexpr bool mixed_precision = false;
-  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const ResolvedKernel& k,
-                 bool) {
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const KernelModel& k, bool) {
     return predict<T>(c, r, l, k);
   }
 };

@@ -1,9 +1,11 @@
 #pragma once
 /// \file kinterp.hpp
-/// Everything a program needs: KernelSolve, KernelSum, formulas, .npy I/O.
+/// Everything a C++ program needs: KernelSolve, KernelSum, KernelModel, formulas, .npy I/O.
+/// (C and Fortran: kinterp.h and the kinterp module.)
 
 #include <kinterp/FormulaSolve.hpp>
 #include <kinterp/Genred.hpp>
+#include <kinterp/KernelModel.hpp>
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Environment.hpp>

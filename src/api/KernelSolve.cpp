@@ -8,6 +8,7 @@
 #include <KokkosBlas1_axpby.hpp>
 #include <KokkosBlas1_dot.hpp>
 
+#include "SourceRows.hpp"
 #include "Validation.hpp"
 
 #include <cmath>
@@ -308,27 +309,6 @@ template class KernelSolve<double>;
 
 namespace {
 
-/// sources(i, :) = [point_i at point_offset, x(i, :) at unknown_offset].
-template <class T>
-struct PackSourceRows {
-  typename FormulaSolve<T>::Matrix sources;
-  typename FormulaSolve<T>::ConstMatrix points, x;
-  int point_offset, unknown_offset;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    for (std::size_t k = 0; k < points.extent(1); ++k) sources(i, point_offset + k) = points(i, k);
-    for (std::size_t c = 0; c < x.extent(1); ++c) sources(i, unknown_offset + c) = x(i, c);
-  }
-};
-
-template <class T>
-struct FromDouble {
-  typename FormulaSolve<T>::Matrix y;
-  Kokkos::View<const double**, Kokkos::LayoutRight, typename FormulaSolve<T>::memory_space> out;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    for (std::size_t c = 0; c < y.extent(1); ++c) y(i, c) = static_cast<T>(out(i, c));
-  }
-};
-
 /// y = (alpha I + K) x with K from the formula. The unknown's m components
 /// may be coupled (a vector-valued kernel), so CG sees one column of n_r * m
 /// rows, not m independent columns.
@@ -477,18 +457,12 @@ template <class T>
 RingTimings FormulaSolve<T>::apply(const ConstMatrix& x, const Matrix& y) const {
   const detail::ScopedRegion region("kinterp::FormulaSolve::apply");
   const execution_space space;
-  const std::int64_t n = points_.extent(0);
-  int offsets[2] = {0, 0};  // of the points and of the unknown in a source row
-  for (const auto& source : program_.sources) offsets[source.name == unknown_] = source.offset;
-  Kokkos::parallel_for("kinterp::FormulaSolve::pack",
-                       Kokkos::RangePolicy<execution_space>(space, 0, n),
-                       PackSourceRows<T>{sources_, points_, x, offsets[0], offsets[1]});
+  detail::pack_source_rows(space, sources_, points_, x, detail::source_offsets(program_, unknown_));
   ring_.set_sources(space, sources_);
   const RingTimings timings =
       ring_.apply(space, device_program_, detail::ReductionLayout(Reduction{}, program_.dimension),
                   points_, out_);
-  Kokkos::parallel_for("kinterp::FormulaSolve::to_T",
-                       Kokkos::RangePolicy<execution_space>(space, 0, n), FromDouble<T>{y, out_});
+  detail::copy_from_double(space, out_, y);
   space.fence();
   return timings;
 }

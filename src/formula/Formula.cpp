@@ -66,4 +66,11 @@ void Formula::require_linear_in(const std::string& name) const {
   detail::require_linear(*root_, formula_source(text_), *variable);
 }
 
+std::string alias_text(const Variable& variable) {
+  const char* category = variable.category == Variable::Category::I   ? "Vi"
+                         : variable.category == Variable::Category::J ? "Vj"
+                                                                      : "Pm";
+  return variable.name + " = " + category + "(" + std::to_string(variable.dimension) + ")";
+}
+
 }  // namespace kinterp

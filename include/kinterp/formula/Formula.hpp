@@ -26,6 +26,9 @@ struct Variable {
   int dimension = 1;  ///< vector length
 };
 
+/// The variable as a KeOps alias, for messages: "X = Vi(3)".
+std::string alias_text(const Variable& variable);
+
 /// What a sum over j of formula(x_i, y_j, a_j) computes when the formula is a
 /// compiled radial kernel times a j-variable: out_i = sum_j k(x_i, y_j) a_j.
 struct RadialKernelProduct {

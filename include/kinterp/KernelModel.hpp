@@ -1,0 +1,82 @@
+#pragma once
+/// \file KernelModel.hpp
+/// A kernel as users name it, resolved once: a compiled family with a length
+/// scale, or a KeOps formula with aliases and parameters. A formula that
+/// Formula::bind recognises runs on the compiled kernels (KernelSolve,
+/// KernelSum); any other formula F(X, Y, A) linear in its weights A runs on the
+/// generic evaluator (FormulaSolve, Genred). The front ends (the kinterp tool,
+/// the C and Fortran API) fit and predict through it.
+
+#include <kinterp/KernelSolve.hpp>
+#include <kinterp/formula/Formula.hpp>
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kinterp {
+
+class KernelModel {
+ public:
+  template <class T>
+  using Matrix = typename KernelSum<T>::Matrix;
+  template <class T>
+  using ConstMatrix = typename KernelSum<T>::ConstMatrix;
+  using Parameters = std::map<std::string, std::vector<double>>;
+
+  /// `name` as KernelSpec::from_name (gaussian, laplacian, matern32, ...).
+  /// Throws kinterp::Error for an unknown name or a bad length scale.
+  static KernelModel named(const std::string& name, double length_scale);
+
+  /// A KeOps formula, its aliases and its parameters' values. `unknown` names
+  /// the weights' j-variable; empty: the one j-variable the formula is linear
+  /// in. Throws FormulaError or kinterp::Error saying what is wrong.
+  static KernelModel from_formula(const std::string& formula,
+                                  const std::vector<std::string>& aliases,
+                                  const Parameters& parameters, const std::string& unknown = "");
+
+  /// Whether the generic evaluator runs it (else a compiled family).
+  bool generic() const { return generic_.has_value(); }
+  /// The compiled family (meaningful when !generic()).
+  const KernelSpec& spec() const { return spec_; }
+  /// For logs: "gaussian, length scale 0.5" or "\"formula\" (laplacian)".
+  const std::string& description() const { return description_; }
+  /// The dimension a formula fixes for the points and the weights; -1: any.
+  int point_dimension() const { return point_dimension_; }
+  int weight_dimension() const { return weight_dimension_; }
+
+  /// Throw kinterp::Error unless `columns` agrees with the formula's
+  /// dimension; `what` names the input in the message (a file, an argument).
+  void check_point_columns(const std::string& what, std::int64_t columns) const;
+  void check_weight_columns(const std::string& what, std::int64_t columns) const;
+
+  /// Collective: solves (alpha I + K) weights = values for this rank's points
+  /// and values (n_r x d, n_r x m), as KernelSolve::solve or FormulaSolve::solve.
+  /// The generic evaluator has no preconditioner and no mixed precision: asking
+  /// for them throws.
+  template <class T>
+  KernelSolveResult fit(MPI_Comm comm, const ConstMatrix<T>& points, const ConstMatrix<T>& values,
+                        const Matrix<T>& weights, double alpha, const SolveOptions& options,
+                        const KernelSolveOptions& how = {}) const;
+
+  /// Collective: out (n_t x m) = sum_j k(t_i, x_j) w_j, the fitted model at
+  /// this rank's targets, over all ranks' points and weights.
+  template <class T>
+  RingTimings predict(MPI_Comm comm, const ConstMatrix<T>& points, const ConstMatrix<T>& weights,
+                      const ConstMatrix<T>& targets, const Matrix<T>& out) const;
+
+ private:
+  KernelSpec spec_;
+  std::optional<Formula> generic_;
+  Parameters parameters_;
+  std::string unknown_;  // the weights' variable of a generic formula
+  std::string description_;
+  std::string point_alias_, weight_alias_;  // e.g. "Y = Vj(1)"; empty for a named kernel
+  int point_dimension_ = -1, weight_dimension_ = -1;
+};
+
+}  // namespace kinterp

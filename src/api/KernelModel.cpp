@@ -1,0 +1,170 @@
+#include <kinterp/FormulaSolve.hpp>
+#include <kinterp/Genred.hpp>
+#include <kinterp/KernelModel.hpp>
+#include <kinterp/core/Collective.hpp>
+#include <kinterp/core/Error.hpp>
+
+#include "SourceRows.hpp"
+
+#include <sstream>
+
+namespace kinterp {
+
+namespace {
+
+/// The one j-variable the formula is linear in, or an error asking to name it.
+std::string linear_unknown(const Formula& formula) {
+  std::vector<std::string> linear;
+  for (const auto& v : formula.variables()) {
+    if (v.category != Variable::Category::J) continue;
+    try {
+      formula.require_linear_in(v.name);
+      linear.push_back(v.name);
+    } catch (const FormulaError&) {
+    }
+  }
+  if (linear.size() != 1) {
+    throw Error("the formula \"" + formula.text() + "\" is no compiled kernel family, and " +
+                (linear.empty()
+                     ? std::string("it is linear in none of its j-variables")
+                     : "it is linear in " + std::to_string(linear.size()) + " j-variables") +
+                ": name the weights' variable (the tool's --unknown NAME, the C API's "
+                "kinterp_set_unknown), as KeOps' KernelSolve takes it");
+  }
+  return linear[0];
+}
+
+}  // namespace
+
+KernelModel KernelModel::named(const std::string& name, double length_scale) {
+  KernelModel model;
+  model.spec_ = KernelSpec::from_name(name, length_scale);
+  std::ostringstream text;
+  text << name << ", length scale " << length_scale;
+  model.description_ = text.str();
+  return model;
+}
+
+KernelModel KernelModel::from_formula(const std::string& text,
+                                      const std::vector<std::string>& aliases,
+                                      const Parameters& parameters, const std::string& unknown) {
+  const Formula formula(text, aliases);
+  formula.compile(parameters);  // a missing or wrong parameter is an error on either path
+  KernelModel model;
+  model.parameters_ = parameters;
+  try {
+    const RadialKernelProduct product = formula.bind(parameters);
+    if (!unknown.empty() && product.weight->name != unknown) {
+      throw FormulaError("the unknown is not the compiled family's weight");
+    }
+    model.spec_ = product.kernel;
+    model.description_ = "\"" + formula.text() + "\" (" + to_string(product.kernel.family) + ")";
+    model.point_alias_ = alias_text(*product.source);
+    model.weight_alias_ = alias_text(*product.weight);
+    model.point_dimension_ = product.source->dimension;
+    model.weight_dimension_ = product.weight->dimension;
+    return model;
+  } catch (const FormulaError&) {
+    // Not a compiled family: the generic evaluator, below.
+  }
+  model.generic_ = formula;
+  model.unknown_ = unknown.empty() ? linear_unknown(formula) : unknown;
+  formula.require_linear_in(model.unknown_);
+  const Variable& a = *formula.find(model.unknown_);
+  model.weight_alias_ = alias_text(a);
+  model.weight_dimension_ = a.dimension;
+  for (const auto& v : formula.variables()) {
+    if (v.category == Variable::Category::J && v.name != a.name) {
+      model.point_alias_ = alias_text(v);
+      model.point_dimension_ = v.dimension;
+    }
+  }
+  model.description_ = "\"" + formula.text() + "\" (generic evaluator)";
+  return model;
+}
+
+void KernelModel::check_point_columns(const std::string& what, std::int64_t columns) const {
+  if (point_dimension_ >= 0 && columns != point_dimension_) {
+    throw Error(what + " has " + std::to_string(columns) +
+                " coordinates per point but the formula's " + point_alias_ + " has dimension " +
+                std::to_string(point_dimension_) + ": make them agree");
+  }
+}
+
+void KernelModel::check_weight_columns(const std::string& what, std::int64_t columns) const {
+  if (weight_dimension_ >= 0 && columns != weight_dimension_) {
+    throw Error(what + " has " + std::to_string(columns) + " columns but the formula's " +
+                weight_alias_ + " has dimension " + std::to_string(weight_dimension_) +
+                ": make them agree");
+  }
+}
+
+template <class T>
+KernelSolveResult KernelModel::fit(MPI_Comm comm, const ConstMatrix<T>& points,
+                                   const ConstMatrix<T>& values, const Matrix<T>& weights,
+                                   double alpha, const SolveOptions& options,
+                                   const KernelSolveOptions& how) const {
+  if (!generic_)
+    return KernelSolve<T>(comm, spec_, points).solve(values, weights, alpha, options, how);
+  if (how.preconditioned() || how.mixed_precision) {
+    throw Error("the Nystrom preconditioner and mixed precision need a compiled kernel family; \"" +
+                generic_->text() +
+                "\" runs through the generic evaluator, by plain CG in float or double");
+  }
+  const FormulaSolve<T> solver(comm, *generic_, parameters_, unknown_, points);
+  return solver.solve(values, weights, alpha, options);
+}
+
+template <class T>
+RingTimings KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points,
+                                 const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
+                                 const Matrix<T>& out) const {
+  if (!generic_) return KernelSum<T>(comm, spec_, points)(targets, weights, out);
+  const Program layout = generic_->compile(parameters_);
+  if (layout.targets.size() != 1 || layout.sources.size() != 2) {
+    throw Error("predict takes a formula F(X, Y, " + unknown_ +
+                ") of one i-variable X (the targets) and one j-variable Y (the points) besides " +
+                unknown_ + "; \"" + generic_->text() + "\" has " +
+                std::to_string(layout.targets.size()) + " and " +
+                std::to_string(layout.sources.size() - 1));
+  }
+  const bool misfit = points.extent(0) != weights.extent(0) ||
+                      static_cast<int>(weights.extent(1)) != layout.dimension ||
+                      static_cast<int>(targets.extent(1)) != layout.targets[0].dimension ||
+                      out.extent(0) != targets.extent(0) || out.extent(1) != weights.extent(1);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  throw_if_any(comm, misfit,
+               "predict on rank " + std::to_string(rank) + ": the points (" +
+                   std::to_string(points.extent(0)) + " rows), weights (" +
+                   std::to_string(weights.extent(0)) + " x " + std::to_string(weights.extent(1)) +
+                   "), targets (" + std::to_string(targets.extent(0)) + " x " +
+                   std::to_string(targets.extent(1)) + ") and output (" +
+                   std::to_string(out.extent(0)) + " x " + std::to_string(out.extent(1)) +
+                   ") do not fit \"" + generic_->text() + "\"");
+  const Kokkos::DefaultExecutionSpace space;
+  Matrix<T> sources("kinterp::KernelModel::sources", points.extent(0), layout.source_width);
+  detail::pack_source_rows(space, sources, points, weights,
+                           detail::source_offsets(layout, unknown_));
+  space.fence();
+  const Genred<T> genred(comm, *generic_, parameters_, Reduction{}, 1, sources);
+  typename Genred<T>::Output sums("kinterp::KernelModel::sums", targets.extent(0),
+                                  genred.output_columns());
+  const RingTimings timings = genred(targets, sums);
+  detail::copy_from_double(space, sums, out);
+  space.fence();
+  return timings;
+}
+
+#define KINTERP_INSTANTIATE_KERNEL_MODEL(T)                                                  \
+  template KernelSolveResult KernelModel::fit<T>(                                            \
+      MPI_Comm, const ConstMatrix<T>&, const ConstMatrix<T>&, const Matrix<T>&, double,      \
+      const SolveOptions&, const KernelSolveOptions&) const;                                 \
+  template RingTimings KernelModel::predict<T>(MPI_Comm, const ConstMatrix<T>&,              \
+                                               const ConstMatrix<T>&, const ConstMatrix<T>&, \
+                                               const Matrix<T>&) const;
+KINTERP_INSTANTIATE_KERNEL_MODEL(float)
+KINTERP_INSTANTIATE_KERNEL_MODEL(double)
+#undef KINTERP_INSTANTIATE_KERNEL_MODEL
+
+}  // namespace kinterp
