@@ -1,8 +1,15 @@
 # Finds MPI, Kokkos and Kokkos Kernels. An existing Kokkos install is taken from
 # Kokkos_ROOT / KokkosKernels_ROOT / CMAKE_PREFIX_PATH (Spack, modules, or the
-# one scripts/setup.sh builds into .deps/install).
+# one scripts/setup.sh builds into .deps/install). Installed beside
+# kinterpConfig.cmake, it finds them again for code that uses kinterp.
 
-find_package(MPI REQUIRED COMPONENTS CXX)
+if(NOT KINTERP_MPI_COMPONENTS)
+  set(KINTERP_MPI_COMPONENTS C CXX)
+  if(KINTERP_ENABLE_FORTRAN)
+    list(APPEND KINTERP_MPI_COMPONENTS Fortran)
+  endif()
+endif()
+find_package(MPI REQUIRED COMPONENTS ${KINTERP_MPI_COMPONENTS})
 find_package(Kokkos REQUIRED)
 find_package(KokkosKernels REQUIRED)
 

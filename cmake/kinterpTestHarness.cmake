@@ -24,14 +24,23 @@ target_link_libraries(kinterp_test_main PUBLIC kinterp GTest::gtest kinterp_priv
 
 function(kinterp_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;RANKS;THREADS;LIBRARIES" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE kinterp_test_main ${ARG_LIBRARIES} kinterp_private_options)
+  kinterp_add_mpi_tests(${name} RANKS ${ARG_RANKS} THREADS ${ARG_THREADS})
+endfunction()
+
+# kinterp_add_mpi_tests(<target> [RANKS <counts...>] [THREADS <counts...>])
+#
+# Registers <target>_np<R>_t<T> for an executable that is not a GoogleTest
+# program (the C and Fortran API tests): it passes when it exits with 0.
+function(kinterp_add_mpi_tests name)
+  cmake_parse_arguments(ARG "" "" "RANKS;THREADS" ${ARGN})
   if(NOT ARG_RANKS)
     set(ARG_RANKS 1)
   endif()
   if(NOT ARG_THREADS)
     set(ARG_THREADS 1)
   endif()
-  add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE kinterp_test_main ${ARG_LIBRARIES} kinterp_private_options)
   foreach(ranks IN LISTS ARG_RANKS)
     foreach(threads IN LISTS ARG_THREADS)
       set(test ${name}_np${ranks}_t${threads})

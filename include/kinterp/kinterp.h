@@ -1,0 +1,144 @@
+/* kinterp.h: the C API of kinterp, for simulation codes in C (and, through the
+ * kinterp Fortran module, Fortran) that fit a kernel model to their scattered
+ * data and evaluate it.
+ *
+ * A model lives on the caller's communicator. Each rank passes its own rows
+ * (any count, 0 included), row-major: point i of this rank is
+ * points[i * dimension + k], k < dimension. Fortran arrays points(dimension, n)
+ * have exactly this layout.
+ *
+ *   kinterp_model model;
+ *   kinterp_create(MPI_COMM_WORLD, &model);
+ *   kinterp_set_kernel(model, "gaussian", 0.1);
+ *   kinterp_set_alpha(model, 1e-4);
+ *   kinterp_fit(model, n_local, 2, points, 1, values);
+ *   kinterp_predict(model, n_targets, targets, predicted);
+ *   kinterp_destroy(&model);
+ *
+ * Every function returns a kinterp_status; on an error,
+ * kinterp_error_message(model) says what is wrong and how to fix it. The
+ * set-up functions (kinterp_set_*) are local. kinterp_create, kinterp_fit and
+ * kinterp_predict are collective: every rank of the communicator calls them,
+ * and they return the same status and message on every rank (no rank is left
+ * waiting when another one's input is wrong). Ranks must agree on the settings;
+ * kinterp_fit checks that they do.
+ *
+ * kinterp never initialises MPI or Kokkos behind the caller's back: call
+ * MPI_Init and Kokkos::initialize yourself, or kinterp_initialize, which starts
+ * only what is not yet running, before kinterp_create. Computation is in
+ * double precision (kinterp_set_mixed_precision: kernel products in float). */
+#ifndef KINTERP_KINTERP_H
+#define KINTERP_KINTERP_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What each call returns. */
+typedef enum kinterp_status {
+  KINTERP_SUCCESS = 0,
+  /** Bad input: an unknown kernel, a formula error, a negative count, a NULL
+   *  array, shapes that disagree, NaN or Inf data, ranks that disagree. */
+  KINTERP_ERROR_INVALID_ARGUMENT = 1,
+  /** kinterp_fit stopped before the tolerance was met (the message says why:
+   *  iterations, breakdown, stagnation...). The weights hold the last iterate
+   *  and kinterp_predict uses them. */
+  KINTERP_ERROR_NOT_CONVERGED = 2,
+  /** Called out of order: MPI or Kokkos not initialised, no kernel set,
+   *  predict before fit, finalize with models alive. */
+  KINTERP_ERROR_STATE = 3,
+  /** Out of memory, or an MPI or Kokkos failure. */
+  KINTERP_ERROR_INTERNAL = 4
+} kinterp_status;
+
+/** An opaque model handle. */
+typedef struct kinterp_model_s* kinterp_model;
+
+/** "0.1.0". */
+const char* kinterp_version(void);
+
+/** Initialises MPI (MPI_THREAD_FUNNELED) and Kokkos, each only if it is not
+ *  yet initialised; the --kokkos-* arguments go to Kokkos. argc and argv may be
+ *  NULL. */
+int kinterp_initialize(int* argc, char*** argv);
+/** Finalises what kinterp_initialize started, in reverse order. Fails with
+ *  KINTERP_ERROR_STATE while models are alive. */
+int kinterp_finalize(void);
+
+/** Collective over comm (duplicated inside). On failure *model is NULL and
+ *  kinterp_error_message(NULL) says why. */
+int kinterp_create(MPI_Comm comm, kinterp_model* model);
+/** As kinterp_create, for a Fortran communicator handle (MPI_Comm_f2c). */
+int kinterp_create_f(MPI_Fint comm, kinterp_model* model);
+/** Frees the model and sets *model to NULL; NULL is ignored. */
+int kinterp_destroy(kinterp_model* model);
+
+/** The last error of `model`, "" when there was none. With model NULL: the
+ *  last error of kinterp_initialize, kinterp_finalize or kinterp_create on this
+ *  thread. The text stays valid until the next call on the same model. */
+const char* kinterp_error_message(kinterp_model model);
+
+/* ---- Settings (local; kinterp_fit checks that all ranks agree) ---- */
+
+/** A compiled kernel by name: gaussian exp(-r^2/(2 s^2)), laplacian exp(-r/s),
+ *  matern32, matern52, cauchy 1/(1 + r^2/s^2), imq 1/sqrt(1 + r^2/s^2), with
+ *  length scale s > 0. Replaces any formula. */
+int kinterp_set_kernel(kinterp_model model, const char* name, double length_scale);
+/** A KeOps formula with its aliases separated by ';', such as
+ *  "Exp(-G*SqDist(X,Y)) * B" with "X = Vi(2); Y = Vj(2); B = Vj(1); G = Pm(1)".
+ *  Formulas of a compiled family run compiled; others, linear in the weights,
+ *  on the generic evaluator. Parameters set earlier are cleared. */
+int kinterp_set_formula(kinterp_model model, const char* formula, const char* aliases);
+/** The value(s) of a formula parameter (a Pm variable). */
+int kinterp_set_parameter(kinterp_model model, const char* name, const double* values, int count);
+/** Names the weights' variable of a formula linear in more than one. */
+int kinterp_set_unknown(kinterp_model model, const char* name);
+/** alpha >= 0 in (alpha I + K) a = b (default 0: interpolation). */
+int kinterp_set_alpha(kinterp_model model, double alpha);
+/** CG stops when ||r|| <= max(rtol ||b||, atol) or after max_iterations
+ *  (defaults 1e-6, 0, 1000). */
+int kinterp_set_tolerances(kinterp_model model, double rtol, double atol, int max_iterations);
+/** A Nystrom preconditioner of `rank` landmarks (0: none, the default); for
+ *  small alpha, where plain CG needs many iterations. Compiled kernels only. */
+int kinterp_set_preconditioner(kinterp_model model, int rank);
+/** Nonzero: kernel products in float, CG in double (about twice as fast).
+ *  Compiled kernels only. */
+int kinterp_set_mixed_precision(kinterp_model model, int enabled);
+
+/* ---- Fit and predict (collective) ---- */
+
+/** Solves (alpha I + K) a = b for this rank's points (local_rows x dimension)
+ *  and values b (local_rows x columns), and keeps copies of the points and the
+ *  weights a for kinterp_predict. */
+int kinterp_fit(kinterp_model model, int64_t local_rows, int dimension, const double* points,
+                int columns, const double* values);
+/** The last fit: CG iterations and max over columns of ||b - (alpha I + K) a|| / ||b||. */
+int kinterp_fit_result(kinterp_model model, int* iterations, double* relative_residual);
+/** Copies this rank's weights (local_rows x columns, as in the last fit)
+ *  into `weights`; the shape is checked. */
+int kinterp_weights(kinterp_model model, int64_t local_rows, int columns, double* weights);
+/** values (local_targets x columns) = sum_j k(t_i, x_j) a_j for this rank's
+ *  targets (local_targets x dimension), over all ranks' points. dimension and
+ *  columns must be those of the fit (they are checked, so that no array is
+ *  overrun). */
+int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
+                    const double* targets, int columns, double* values);
+
+/* For the Fortran module: as kinterp_fit and kinterp_predict, with an error
+ * the caller found in its own arguments (NULL or "": none), which every rank
+ * then reports. */
+int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
+                        const double* points, int columns, const double* values,
+                        const char* caller_error);
+int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dimension,
+                            const double* targets, int columns, double* values,
+                            const char* caller_error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KINTERP_KINTERP_H */

@@ -1,0 +1,456 @@
+// The C API (include/kinterp/kinterp.h) over KernelModel: settings are kept as
+// given and checked when set; kinterp_fit resolves them into a KernelModel on
+// every rank, agrees on errors, and runs the solve.
+
+#include <kinterp/kinterp.h>
+
+#include <kinterp/KernelModel.hpp>
+#include <kinterp/core/Collective.hpp>
+#include <kinterp/core/Communicator.hpp>
+#include <kinterp/core/Environment.hpp>
+#include <kinterp/core/Error.hpp>
+
+#include <Kokkos_Core.hpp>
+
+#include <atomic>
+#include <climits>
+#include <functional>
+#include <memory>
+#include <new>
+#include <optional>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using kinterp::KernelModel;
+using Matrix = KernelModel::Matrix<double>;
+using ConstMatrix = KernelModel::ConstMatrix<double>;
+
+/// An error with its status code (kinterp::Error alone is bad input).
+struct CodedError : kinterp::Error {
+  CodedError(kinterp_status code, const std::string& what) : kinterp::Error(what), code(code) {}
+  kinterp_status code;
+};
+
+CodedError state_error(const std::string& what) {
+  return {KINTERP_ERROR_STATE, what};
+}
+
+kinterp_status code_of(const std::exception& e) {
+  if (const auto* coded = dynamic_cast<const CodedError*>(&e)) return coded->code;
+  if (dynamic_cast<const kinterp::Error*>(&e)) return KINTERP_ERROR_INVALID_ARGUMENT;
+  return KINTERP_ERROR_INTERNAL;
+}
+
+std::string message_of(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return "out of memory";
+  return e.what();
+}
+
+thread_local std::string global_error;  // for calls without a model
+std::atomic<int> live_models{0};
+std::unique_ptr<kinterp::Environment> environment;
+
+/// Runs `body`, turning what it throws into a status and a message in `error`.
+template <class Body>
+int guarded(std::string& error, Body&& body) {
+  error.clear();
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    error = message_of(e);
+    return code_of(e);
+  } catch (...) {
+    error = "an unknown exception";
+    return KINTERP_ERROR_INTERNAL;
+  }
+}
+
+/// Collective. Runs the local `body` on every rank; if it throws on some
+/// ranks, every rank throws the error (code and message) of the lowest one.
+template <class Body>
+void agree(MPI_Comm comm, Body&& body) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  struct {
+    int failing_rank;
+    int code;
+  } mine{INT_MAX, KINTERP_SUCCESS}, first{};
+  std::string message;
+  try {
+    body();
+  } catch (const std::exception& e) {
+    mine = {rank, code_of(e)};
+    message = message_of(e);
+  }
+  MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, comm);
+  if (first.failing_rank == INT_MAX) return;
+  try {
+    kinterp::throw_if_any(comm, mine.failing_rank != INT_MAX, message);
+  } catch (const kinterp::Error& e) {
+    throw CodedError(static_cast<kinterp_status>(first.code), e.what());
+  }
+}
+
+std::string require_text(const char* text, const char* what) {
+  if (!text) throw kinterp::Error(std::string(what) + " is NULL: pass a C string");
+  return text;
+}
+
+using HostRows =
+    Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+
+/// Throws unless the caller's array is rows x columns like `rows_of`.
+void require_shape(const std::string& what, std::int64_t rows, int columns, const Matrix& rows_of) {
+  if (rows != static_cast<std::int64_t>(rows_of.extent(0)) ||
+      columns != static_cast<int>(rows_of.extent(1))) {
+    throw kinterp::Error(what + " are " + std::to_string(rows) + " x " + std::to_string(columns) +
+                         " on this rank but the fit has " + std::to_string(rows_of.extent(0)) +
+                         " x " + std::to_string(rows_of.extent(1)));
+  }
+}
+
+/// A copy of rows x columns doubles at `data` (row-major) in device memory.
+Matrix to_device(const double* data, std::int64_t rows, int columns, const char* label) {
+  if (rows < 0) throw kinterp::Error(std::string("the number of ") + label + " is negative");
+  if (rows > 0 && !data) {
+    throw kinterp::Error(std::string("the ") + label + " array is NULL but " +
+                         std::to_string(rows) + " rows are given");
+  }
+  Matrix device(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("kinterp::") + label),
+                rows, columns);
+  if (rows > 0) {
+    Kokkos::deep_copy(device, Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace,
+                                           Kokkos::MemoryUnmanaged>(data, rows, columns));
+  }
+  return device;
+}
+
+}  // namespace
+
+struct kinterp_model_s {
+  explicit kinterp_model_s(MPI_Comm caller) : comm(caller) {}
+
+  kinterp::Communicator comm;
+  std::string error;
+
+  // Settings, as given.
+  std::string kernel_name;
+  double length_scale = 0;
+  std::string formula, aliases, unknown;
+  KernelModel::Parameters parameters;
+  double alpha = 0;
+  kinterp::SolveOptions options;
+  kinterp::KernelSolveOptions how;
+
+  // The last fit.
+  std::optional<KernelModel> model;
+  int dimension = 0;
+  Matrix points, weights;
+  kinterp::KernelSolveResult result;
+
+  /// "X = Vi(2); Y = Vj(2)" as a list.
+  static std::vector<std::string> alias_list(const std::string& aliases) {
+    std::vector<std::string> list;
+    std::stringstream text(aliases);
+    for (std::string alias; std::getline(text, alias, ';');) {
+      if (alias.find_first_not_of(" \t\n") != std::string::npos) list.push_back(alias);
+    }
+    return list;
+  }
+
+  static kinterp::Formula parse(const std::string& formula, const std::string& aliases) {
+    return kinterp::Formula(formula, alias_list(aliases));
+  }
+
+  KernelModel resolve() const {
+    if (!formula.empty()) {
+      return KernelModel::from_formula(formula, alias_list(aliases), parameters, unknown);
+    }
+    if (kernel_name.empty()) {
+      throw state_error("no kernel is set: call kinterp_set_kernel or kinterp_set_formula first");
+    }
+    return KernelModel::named(kernel_name, length_scale);
+  }
+
+  /// Everything that must agree across ranks, as one text.
+  std::string settings_text(std::int64_t dimension_, int columns) const {
+    std::ostringstream text;
+    text.precision(17);
+    text << kernel_name << '|' << length_scale << '|' << formula << '|' << aliases << '|' << unknown
+         << '|' << alpha << '|' << options.rtol << '|' << options.atol << '|'
+         << options.max_iterations << '|' << how.preconditioner.rank << '|' << how.mixed_precision
+         << '|' << dimension_ << '|' << columns;
+    for (const auto& [name, values] : parameters) {
+      text << '|' << name;
+      for (double v : values) text << ',' << v;
+    }
+    return text.str();
+  }
+};
+
+namespace {
+
+/// Runs a call on `model`, which must not be NULL.
+template <class Body>
+int on_model(kinterp_model model, Body&& body) {
+  if (!model) {
+    global_error = "the model is NULL: create it with kinterp_create first";
+    return KINTERP_ERROR_STATE;
+  }
+  return guarded(model->error, [&] {
+    body(*model);
+    return KINTERP_SUCCESS;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* kinterp_version(void) {
+  return KINTERP_VERSION;
+}
+
+int kinterp_initialize(int* argc, char*** argv) {
+  return guarded(global_error, [&] {
+    if (!environment) {
+      static int default_argc = 1;
+      static char name[] = "kinterp";
+      static char* default_argv[] = {name, nullptr};
+      static char** default_argv_pointer = default_argv;
+      environment = std::make_unique<kinterp::Environment>(argc ? *argc : default_argc,
+                                                           argv ? *argv : default_argv_pointer);
+    }
+    return KINTERP_SUCCESS;
+  });
+}
+
+int kinterp_finalize(void) {
+  return guarded(global_error, [&] {
+    if (live_models > 0) {
+      throw state_error(std::to_string(live_models) +
+                        " model(s) are alive: kinterp_destroy them before kinterp_finalize");
+    }
+    environment.reset();
+    return KINTERP_SUCCESS;
+  });
+}
+
+int kinterp_create(MPI_Comm comm, kinterp_model* model) {
+  return guarded(global_error, [&] {
+    if (!model) throw kinterp::Error("kinterp_create: the kinterp_model* argument is NULL");
+    *model = nullptr;
+    int mpi_ready = 0, mpi_done = 0;
+    MPI_Initialized(&mpi_ready);
+    MPI_Finalized(&mpi_done);
+    if (!mpi_ready || mpi_done) {
+      throw state_error("MPI is not running: call MPI_Init (or kinterp_initialize) first");
+    }
+    if (!Kokkos::is_initialized()) {
+      throw state_error(
+          "Kokkos is not initialised: call Kokkos::initialize (or kinterp_initialize) first");
+    }
+    if (comm == MPI_COMM_NULL)
+      throw kinterp::Error("kinterp_create: the communicator is MPI_COMM_NULL");
+    *model = new kinterp_model_s(comm);
+    ++live_models;
+    return KINTERP_SUCCESS;
+  });
+}
+
+int kinterp_create_f(MPI_Fint comm, kinterp_model* model) {
+  return kinterp_create(MPI_Comm_f2c(comm), model);
+}
+
+int kinterp_destroy(kinterp_model* model) {
+  if (model && *model) {
+    delete *model;
+    *model = nullptr;
+    --live_models;
+  }
+  return KINTERP_SUCCESS;
+}
+
+const char* kinterp_error_message(kinterp_model model) {
+  return model ? model->error.c_str() : global_error.c_str();
+}
+
+int kinterp_set_kernel(kinterp_model model, const char* name, double length_scale) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    const std::string text = require_text(name, "the kernel name");
+    kinterp::KernelSpec::from_name(text, length_scale);  // checks name and length scale
+    m.kernel_name = text;
+    m.length_scale = length_scale;
+    m.formula.clear();
+    m.aliases.clear();
+    m.parameters.clear();
+    m.unknown.clear();
+  });
+}
+
+int kinterp_set_formula(kinterp_model model, const char* formula, const char* aliases) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    const std::string text = require_text(formula, "the formula");
+    const std::string alias_string = require_text(aliases, "the aliases");
+    kinterp_model_s::parse(text, alias_string);  // syntax and dimensions, now
+    m.formula = text;
+    m.aliases = alias_string;
+    m.parameters.clear();
+    m.unknown.clear();
+    m.kernel_name.clear();
+  });
+}
+
+int kinterp_set_parameter(kinterp_model model, const char* name, const double* values, int count) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    const std::string text = require_text(name, "the parameter name");
+    if (m.formula.empty())
+      throw state_error("kinterp_set_parameter needs a formula: call kinterp_set_formula first");
+    if (count < 1 || !values) {
+      throw kinterp::Error("parameter " + text + ": give at least one value (count " +
+                           std::to_string(count) + (values ? ")" : ", values NULL)"));
+    }
+    m.parameters[text].assign(values, values + count);
+  });
+}
+
+int kinterp_set_unknown(kinterp_model model, const char* name) {
+  return on_model(model,
+                  [&](kinterp_model_s& m) { m.unknown = require_text(name, "the unknown"); });
+}
+
+int kinterp_set_alpha(kinterp_model model, double alpha) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    kinterp::check_solve_parameters(alpha, m.options);
+    m.alpha = alpha;
+  });
+}
+
+int kinterp_set_tolerances(kinterp_model model, double rtol, double atol, int max_iterations) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    kinterp::SolveOptions options = m.options;
+    options.rtol = rtol;
+    options.atol = atol;
+    options.max_iterations = max_iterations;
+    kinterp::check_solve_parameters(m.alpha, options);
+    m.options = options;
+  });
+}
+
+int kinterp_set_preconditioner(kinterp_model model, int rank) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    if (rank < 0) {
+      throw kinterp::Error("the preconditioner's rank (landmarks) is " + std::to_string(rank) +
+                           ": give 0 (none) or a positive number, such as 500");
+    }
+    m.how.preconditioner.rank = rank;
+  });
+}
+
+int kinterp_set_mixed_precision(kinterp_model model, int enabled) {
+  return on_model(model, [&](kinterp_model_s& m) { m.how.mixed_precision = enabled != 0; });
+}
+
+int kinterp_fit(kinterp_model model, int64_t local_rows, int dimension, const double* points,
+                int columns, const double* values) {
+  return kinterp_fit_checked(model, local_rows, dimension, points, columns, values, nullptr);
+}
+
+int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
+                        const double* points, int columns, const double* values,
+                        const char* caller_error) {
+  int status = on_model(model, [&](kinterp_model_s& m) {
+    const MPI_Comm comm = m.comm.get();
+    m.model.reset();
+    std::optional<KernelModel> resolved;
+    Matrix device_points, device_values;
+    agree(comm, [&] {
+      if (caller_error && *caller_error) throw kinterp::Error(caller_error);
+      if (dimension < 1 || columns < 1) {
+        throw kinterp::Error("kinterp_fit: dimension " + std::to_string(dimension) +
+                             " and columns " + std::to_string(columns) +
+                             " must both be at least 1");
+      }
+      resolved = m.resolve();
+      resolved->check_point_columns("the points", dimension);
+      resolved->check_weight_columns("the values", columns);
+      device_points = to_device(points, local_rows, dimension, "points");
+      device_values = to_device(values, local_rows, columns, "values");
+    });
+    const std::size_t settings = std::hash<std::string>{}(m.settings_text(dimension, columns));
+    unsigned long long low = settings, high = settings;
+    MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm);
+    MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
+    if (low != high) {
+      throw kinterp::Error(
+          "the ranks disagree on the kernel, parameters, alpha, tolerances, preconditioner, "
+          "dimension or columns of kinterp_fit: every rank must make the same settings");
+    }
+    Matrix weights("kinterp::weights", local_rows, columns);
+    m.result = resolved->fit<double>(comm, device_points, device_values, weights, m.alpha,
+                                     m.options, m.how);
+    m.model = resolved;
+    m.dimension = dimension;
+    m.points = device_points;
+    m.weights = weights;
+  });
+  if (status == KINTERP_SUCCESS && !model->result.converged()) {
+    model->error = "kinterp_fit did not converge: " + model->result.detail;
+    status = KINTERP_ERROR_NOT_CONVERGED;
+  }
+  return status;
+}
+
+int kinterp_fit_result(kinterp_model model, int* iterations, double* relative_residual) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    if (!m.model) throw state_error("kinterp_fit_result: no fit yet: call kinterp_fit first");
+    if (iterations) *iterations = m.result.iterations;
+    if (relative_residual) *relative_residual = m.result.relative_residual();
+  });
+}
+
+int kinterp_weights(kinterp_model model, int64_t local_rows, int columns, double* weights) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    if (!m.model) throw state_error("kinterp_weights: no fit yet: call kinterp_fit first");
+    require_shape("kinterp_weights: the weights", local_rows, columns, m.weights);
+    if (m.weights.size() == 0) return;
+    if (!weights) throw kinterp::Error("kinterp_weights: the weights array is NULL");
+    Kokkos::deep_copy(HostRows(weights, m.weights.extent(0), m.weights.extent(1)), m.weights);
+  });
+}
+
+int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
+                    const double* targets, int columns, double* values) {
+  return kinterp_predict_checked(model, local_targets, dimension, targets, columns, values,
+                                 nullptr);
+}
+
+int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dimension,
+                            const double* targets, int columns, double* values,
+                            const char* caller_error) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    const MPI_Comm comm = m.comm.get();
+    Matrix device_targets, out;
+    agree(comm, [&] {
+      if (caller_error && *caller_error) throw kinterp::Error(caller_error);
+      if (!m.model) throw state_error("kinterp_predict: no fit yet: call kinterp_fit first");
+      if (dimension != m.dimension || columns != static_cast<int>(m.weights.extent(1))) {
+        throw kinterp::Error("kinterp_predict: targets of dimension " + std::to_string(dimension) +
+                             " and values of " + std::to_string(columns) +
+                             " columns, but the fit had points of dimension " +
+                             std::to_string(m.dimension) + " and " +
+                             std::to_string(m.weights.extent(1)) + " columns of values");
+      }
+      device_targets = to_device(targets, local_targets, dimension, "targets");
+      if (local_targets > 0 && !values)
+        throw kinterp::Error("kinterp_predict: the values array is NULL");
+      out = Matrix("kinterp::predicted", local_targets, columns);
+    });
+    m.model->predict<double>(comm, m.points, m.weights, device_targets, out);
+    if (local_targets > 0) Kokkos::deep_copy(HostRows(values, out.extent(0), out.extent(1)), out);
+  });
+}
+
+}  // extern "C"

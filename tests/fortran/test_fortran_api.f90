@@ -1,0 +1,130 @@
+! The Fortran module: a Gaussian fit checked against the dense residual
+! (alpha I + K) a - b and the plain kernel sum at targets, computed here over
+! all ranks' data; status codes and messages for bad input. Exits nonzero on
+! any failed check.
+program test_fortran_api
+  use, intrinsic :: iso_c_binding, only: c_double
+  use mpi
+  use kinterp
+  implicit none
+
+  integer, parameter :: n = 150, d = 2, n_targets = 23
+  real(c_double), parameter :: scale = 0.25d0, alpha = 1d-3
+  real(c_double) :: all_points(d, n), all_values(1, n), all_weights(n)
+  real(c_double), allocatable :: weights(:, :), predicted(:, :), targets(:, :)
+  real(c_double) :: residual, worst, largest, term, magnitude
+  real(kind=16) :: accumulated
+  integer :: rank, ranks, first, last, i, j, t, ierr, status, iterations, failures, total
+  integer :: counts(64), displacements(64)
+  type(kinterp_model) :: model
+
+  failures = 0
+  call check(kinterp_initialize() == KINTERP_SUCCESS, "initialize")
+  call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
+  call MPI_Comm_size(MPI_COMM_WORLD, ranks, ierr)
+  do i = 1, n
+    all_points(1, i) = modulo(0.5d0 + i * 0.5698402910d0, 1d0)
+    all_points(2, i) = modulo(0.5d0 + i * 0.7548776662d0, 1d0)
+    all_values(1, i) = sin(6 * all_points(1, i)) * cos(4 * all_points(2, i))
+  end do
+  do i = 0, ranks - 1
+    displacements(i + 1) = (n * i) / ranks
+    counts(i + 1) = (n * (i + 1)) / ranks - displacements(i + 1)
+  end do
+  first = displacements(rank + 1) + 1
+  last = first + counts(rank + 1) - 1
+
+  call check(kinterp_create(MPI_COMM_WORLD, model) == KINTERP_SUCCESS, "create")
+  status = kinterp_set_kernel(model, "gausian", scale)
+  call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "a misspelt kernel name is refused")
+  call check(index(kinterp_error_message(model), "gaussian") > 0, kinterp_error_message(model))
+  call check(kinterp_set_kernel(model, "gaussian", scale) == KINTERP_SUCCESS, "set kernel")
+  call check(kinterp_set_alpha(model, alpha) == KINTERP_SUCCESS, "set alpha")
+  call check(kinterp_set_tolerances(model, 1d-12, 0d0, 2000) == KINTERP_SUCCESS, "tolerances")
+
+  ! Arrays that disagree on one rank: every rank gets the error.
+  status = kinterp_fit(model, all_points(:, first:last), all_values(:, first:min(last, n - 1)))
+  if (ranks == 1 .or. last == n) then
+    call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "mismatched columns are refused")
+  end if
+  call check(status /= KINTERP_SUCCESS, "mismatch on the last rank reaches every rank")
+  call check(index(kinterp_error_message(model), "columns (points)") > 0, kinterp_error_message(model))
+
+  status = kinterp_fit(model, all_points(:, first:last), all_values(:, first:last))
+  call check(status == KINTERP_SUCCESS, kinterp_error_message(model))
+  call check(kinterp_fit_result(model, iterations, residual) == KINTERP_SUCCESS, "fit result")
+  call check(iterations > 0 .and. residual <= 1d-12, "converged to rtol")
+
+  ! The dense residual over all ranks' weights, in quadruple precision.
+  allocate(weights(1, counts(rank + 1)))
+  call check(kinterp_weights(model, weights) == KINTERP_SUCCESS, kinterp_error_message(model))
+  call MPI_Allgatherv(weights, counts(rank + 1), MPI_DOUBLE_PRECISION, all_weights, counts, &
+                      displacements, MPI_DOUBLE_PRECISION, MPI_COMM_WORLD, ierr)
+  worst = 0
+  largest = maxval(abs(all_values))
+  do i = 1, n
+    accumulated = alpha * all_weights(i) - all_values(1, i)
+    do j = 1, n
+      accumulated = accumulated + kernel(all_points(:, i), all_points(:, j)) * all_weights(j)
+    end do
+    worst = max(worst, real(abs(accumulated), c_double))
+  end do
+  call check(worst / largest < 1d-9, "the dense residual is small")
+
+  ! Targets on rank 0 only, against the plain sum.
+  allocate(targets(d, merge(n_targets, 0, rank == 0)), predicted(1, merge(n_targets, 0, rank == 0)))
+  do t = 1, size(targets, 2)
+    targets(1, t) = modulo(0.13d0 + 0.31d0 * t, 1d0)
+    targets(2, t) = modulo(0.29d0 + 0.17d0 * t, 1d0)
+  end do
+  call check(kinterp_predict(model, targets, predicted) == KINTERP_SUCCESS, &
+             kinterp_error_message(model))
+  worst = 0
+  do t = 1, size(targets, 2)
+    accumulated = 0
+    magnitude = 0
+    do j = 1, n
+      term = kernel(targets(:, t), all_points(:, j)) * all_weights(j)
+      accumulated = accumulated + term
+      magnitude = magnitude + abs(term)
+    end do
+    worst = max(worst, real(abs(accumulated - predicted(1, t)), c_double) / magnitude)
+  end do
+  call check(worst < 1d-12, "predictions match the plain sum")
+
+  ! Wrong target dimension: refused on every rank.
+  deallocate(targets)
+  allocate(targets(d + 1, 1))
+  targets = 0.5d0
+  status = kinterp_predict(model, targets, predicted(:, 1:min(1, size(predicted, 2))))
+  call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "a wrong target dimension is refused")
+
+  call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
+  call MPI_Allreduce(failures, total, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
+  if (rank == 0) print "(a, i0, a, i0, a)", "test_fortran_api: ", ranks, " ranks, ", total, &
+                                           " failed checks"
+  call check(kinterp_finalize() == KINTERP_SUCCESS, "finalize")
+  if (total /= 0 .or. failures /= 0) stop 1
+
+contains
+
+  real(c_double) function kernel(x, y)
+    real(c_double), intent(in) :: x(:), y(:)
+    kernel = exp(-sum_of_squares(x - y) / (2 * scale**2))
+  end function
+
+  real(c_double) function sum_of_squares(v)
+    real(c_double), intent(in) :: v(:)
+    sum_of_squares = dot_product(v, v)
+  end function
+
+  subroutine check(condition, what)
+    logical, intent(in) :: condition
+    character(len=*), intent(in) :: what
+    if (.not. condition) then
+      failures = failures + 1
+      write (*, "(a, i0, 2a)") "rank ", rank, ": failed: ", what
+    end if
+  end subroutine
+
+end program test_fortran_api
