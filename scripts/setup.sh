@@ -34,7 +34,8 @@ as_root() {
 # --- 1. Debian packages --------------------------------------------------------
 # libopenblas-openmp-dev: the BLAS behind KokkosBlas::gemm in the Kokkos Kernels
 # that build-kokkos.sh builds (OpenMP threads, so it follows OMP_NUM_THREADS).
-packages=(cmake make g++ libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
+# gfortran: the Fortran module and its test (skipped where no Fortran compiler is).
+packages=(cmake make g++ gfortran libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
           liblapack-dev libblas-dev libopenblas-openmp-dev python3-numpy python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
