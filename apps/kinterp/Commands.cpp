@@ -12,6 +12,9 @@
 #include <kinterp/io/Npy.hpp>
 
 #include "CommandLine.hpp"
+#include "LogView.hpp"
+#include "OptionsFile.hpp"
+#include "Progress.hpp"
 
 #include <Kokkos_Core.hpp>
 
@@ -49,6 +52,10 @@ std::vector<OptionSpec> kernel_options(bool solve) {
                          "rtol is met (the accuracy of double, the products of float);\n"
                          "the weights are written in float64"}
             : OptionSpec{"precision", "double|float", "arithmetic precision (default: double)"},
+      {"options-file", "FILE",
+       "more options from FILE, one per line: name value, name = value, or\n"
+       "YAML name: value (lists as '- item' lines); the command line wins"},
+      {"log-view", "", "print where the time went: a row per phase, min/max/avg over ranks"},
       {"help", "", "print this help"},
   };
 }
@@ -67,6 +74,9 @@ std::vector<OptionSpec> solve_options() {
        "iterations (default: 1000; 0: never)"},
       {"initial-guess", "FILE.npy", "start CG from these weights (default: 0)"},
       {"monitor", "", "print the residual norm at every iteration"},
+      {"progress", "SECONDS",
+       "every SECONDS, print the iteration, residual, elapsed time and an\n"
+       "estimate of the time left (from the rate of convergence so far)"},
       {"precond", "NAME",
        "preconditioner: none (default), or a Nystrom approximation of K of\n"
        "rank --rank with landmarks chosen by rpcholesky (randomly pivoted\n"
@@ -126,6 +136,10 @@ std::vector<OptionSpec> reduce_options() {
       {"out", "FILE.npy", "where to write the result, float64, one row per output index"},
       {"precision", "double|float",
        "arithmetic precision (default: double); the output is float64"},
+      {"options-file", "FILE",
+       "more options from FILE, one per line: name value, name = value, or\n"
+       "YAML name: value (lists as '- item' lines); the command line wins"},
+      {"log-view", "", "print where the time went: a row per phase, min/max/avg over ranks"},
       {"help", "", "print this help"},
   };
 }
@@ -273,6 +287,15 @@ struct Reporter {
   }
 };
 
+/// --log-view's rows for kernel products: their time, split into computing
+/// and waiting for the ring's messages.
+void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
+                      int depth) {
+  log.add(name, timings.total, depth);
+  log.add("computing", timings.compute, depth + 1);
+  log.add("waiting for messages", timings.wait, depth + 1);
+}
+
 std::string machine(MPI_Comm comm) {
   int size = 1;
   MPI_Comm_size(comm, &size);
@@ -385,11 +408,21 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
     Kokkos::deep_copy(weights, to_device(guess, "kinterp::initial_guess"));
     options.use_initial_guess = true;
   }
-  if (command.flag("monitor")) {
+  const bool monitor = command.flag("monitor");
+  std::optional<Progress> progress;
+  if (command.has("progress")) {
+    const double every = command.number("progress", 0);
+    if (every <= 0) throw UsageError{"--progress takes a positive number of seconds"};
+    progress.emplace(report.rank, every, options.rtol, options.atol);
+  }
+  if (monitor || progress) {
     options.monitor = [&](int iteration, const std::vector<double>& norms) {
-      double worst = 0;
-      for (double norm : norms) worst = std::max(worst, norm);
-      report.print("  iteration %5d  residual %.6e\n", iteration, worst);
+      if (monitor) {
+        double worst = 0;
+        for (double norm : norms) worst = std::max(worst, norm);
+        report.print("  iteration %5d  residual %.6e\n", iteration, worst);
+      }
+      if (progress) (*progress)(iteration, norms);
     };
   }
   const double read_seconds = MPI_Wtime() - start;
@@ -403,8 +436,10 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
       machine(comm).c_str());
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_values = to_device(values, "kinterp::values");
+  const double fit_start = MPI_Wtime();
   const KernelSolveResult result =
       kernel.fit<T>(comm, device_points, device_values, weights, alpha, options, settings.how);
+  const double fit_seconds = MPI_Wtime() - fit_start;
 
   const double write_start = MPI_Wtime();
   io::write_npy(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
@@ -460,6 +495,23 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   }
   report.print("\n");
   report.print("weights written to %s\n", out_path.c_str());
+  if (command.flag("log-view")) {
+    LogView log;
+    log.add("read input", read_seconds);
+    log.add("set-up (kernel, preconditioner)", fit_seconds - result.seconds);
+    log.add("conjugate gradient", result.seconds);
+    add_product_rows(log, "kernel products", result.product, 1);
+    if (result.preconditioned) log.add("preconditioner", result.preconditioner_seconds, 1);
+    if (result.checkpoints_written > 0 || result.resumed_from >= 0) {
+      log.add("checkpoints", result.checkpoint_seconds, 1);
+    }
+    log.add("vectors, dot products, allreduce",
+            result.seconds - result.product.total - result.preconditioner_seconds -
+                result.checkpoint_seconds,
+            1);
+    log.add("write output", write_seconds);
+    log.print(comm, MPI_Wtime() - start);
+  }
   return result.converged() ? exit_ok : exit_not_converged;
 }
 
@@ -484,6 +536,7 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                 " coordinates per point but --points has " + std::to_string(points.columns));
   }
 
+  const double read_seconds = MPI_Wtime() - start;
   report.print("kinterp predict: %lld targets from %lld points in %lldD, kernel %s, %s\n",
                static_cast<long long>(targets.global_rows),
                static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
@@ -492,13 +545,22 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const RingTimings timings = kernel.predict<T>(comm, to_device(points, "kinterp::points"),
                                                 to_device(weights, "kinterp::weights"),
                                                 to_device(targets, "kinterp::targets"), out);
+  const double write_start = MPI_Wtime();
   io::write_npy(comm, out_path,
                 io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
                 sizeof(T));
+  const double write_seconds = MPI_Wtime() - write_start;
   report.print("time: %.3f s in all; kernel product %.3f s, of which waiting for messages %.3f s\n",
                report.max(MPI_Wtime() - start), report.max(timings.total),
                report.max(timings.wait));
   report.print("predictions written to %s\n", out_path.c_str());
+  if (command.flag("log-view")) {
+    LogView log;
+    log.add("read input", read_seconds);
+    add_product_rows(log, "predict (kernel product)", timings, 0);
+    log.add("write output", write_seconds);
+    log.print(comm, MPI_Wtime() - start);
+  }
   return exit_ok;
 }
 
@@ -688,6 +750,13 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
       report.max(write_seconds), report.max(timings.wait));
   report.print("%lld x %d result written to %s\n", static_cast<long long>(targets.global_rows),
                genred.output_columns(), out_path.c_str());
+  if (command.flag("log-view")) {
+    LogView log;
+    log.add("read input", read_seconds);
+    add_product_rows(log, "reduction", timings, 0);
+    log.add("write output", write_seconds);
+    log.print(comm, MPI_Wtime() - start);
+  }
   return exit_ok;
 }
 
@@ -758,7 +827,7 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
     const auto specs = is_solve    ? solve_options()
                        : is_reduce ? reduce_options()
                                    : predict_options();
-    const CommandLine command(specs, rest);
+    const CommandLine command(specs, expand_options_files(comm, rest));
     if (command.flag("help")) {
       report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s", name.c_str(),
                    CommandLine::help(specs).c_str(), is_reduce ? reductions_help : kernels_help);

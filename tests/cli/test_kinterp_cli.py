@@ -1020,6 +1020,79 @@ class NewOptionUsageTest(CliTestCase):
         self.assertFails(run, EXIT_USAGE, "--precision", "'mixed'")
 
 
+class OptionsFileTest(CliTestCase):
+    """--options-file (the formats, the command line winning, the errors),
+    --log-view's table and --progress's argument."""
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+
+    def test_file_gives_the_command_line_answer(self):
+        n, d, alpha = 400, 2, 0.5
+        x, b = self.rng.random((n, d)), self.rng.standard_normal(n)
+        self.save("of_x.npy", x)
+        self.save("of_b.npy", b)
+        # Every form: YAML with a block list and quotes, name = value, name value,
+        # --name value, a flag, a switched-off flag, comments.
+        self.write("of.yaml", "\n".join([
+            "# a kinterp solve",
+            "points: of_x.npy",
+            "values: 'of_b.npy'   # quoted",
+            "formula: \"Exp(- G * SqDist(X,Y) ) * A\"",
+            "var:",
+            "  - X = Vi(2)",
+            "  - Y = Vj(2)",
+            "  - A = Vj(1)",
+            "  - G = Pm(1)",
+            "param = G=50",
+            "alpha 7",
+            "--rtol 1e-10",
+            "monitor: false",
+            "log-view: true",
+            ""]))
+        run = self.run_kinterp("solve", "--options-file", "of.yaml", "--alpha", alpha,
+                               "--out", "of_a.npy")
+        self.assertConverged(run)
+        self.assertIn("alpha = 0.5", run.stdout)  # the command line's, not the file's 7
+        self.assertNotIn("iteration ", run.stdout)  # monitor: false
+        reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
+        self.assertSolution("of_a.npy", reference, alpha, b, lambda_max)
+        # --log-view: one row per phase, min <= avg <= max, the total last.
+        rows = {}
+        for line in run.stdout.split("log view")[1].splitlines()[2:]:
+            fields = line.rsplit(None, 4)
+            if len(fields) == 5:
+                rows[fields[0].strip()] = [float(v.rstrip("%")) for v in fields[1:]]
+        for phase in ("read input", "conjugate gradient", "kernel products",
+                      "waiting for messages", "write output", "total"):
+            self.assertIn(phase, rows, run.describe())
+            low, high, average, _ = rows[phase]
+            self.assertLessEqual(low, average + 1e-4)
+            self.assertLessEqual(average, high + 1e-4)
+        self.assertGreaterEqual(rows["total"][1], rows["conjugate gradient"][1])
+
+    def test_errors(self):
+        self.assertFails(self.run_kinterp("solve", "--options-file", "of_missing.yaml"),
+                         EXIT_USAGE, "cannot read the options file of_missing.yaml")
+        self.write("of_nested.yaml", "options-file: other.yaml\n")
+        self.assertFails(self.run_kinterp("solve", "--options-file", "of_nested.yaml"),
+                         EXIT_USAGE, "of_nested.yaml, line 1", "cannot name another")
+        self.write("of_item.yaml", "# nothing above\n- X = Vi(2)\n")
+        self.assertFails(self.run_kinterp("solve", "--options-file", "of_item.yaml"),
+                         EXIT_USAGE, "of_item.yaml, line 2", "without a name")
+        self.write("of_typo.yaml", "alpah: 1\n")
+        self.assertFails(self.run_kinterp("solve", "--options-file", "of_typo.yaml"),
+                         EXIT_USAGE, "unknown option --alpah", "did you mean --alpha")
+        self.save("of_small_x.npy", self.rng.random((10, 1)))
+        self.save("of_small_b.npy", self.rng.random(10))
+        self.assertFails(self.run_kinterp("solve", "--points", "of_small_x.npy", "--values",
+                                          "of_small_b.npy", "--kernel", "gaussian",
+                                          "--length-scale", "0.1", "--out", "of_small_a.npy",
+                                          "--progress", "0"),
+                         EXIT_USAGE, "--progress takes a positive number")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kinterp", required=True, help="the kinterp executable")
