@@ -296,6 +296,16 @@ void add_product_rows(LogView& log, const std::string& name, const RingTimings& 
   log.add("waiting for messages", timings.wait, depth + 1);
 }
 
+/// --log-view of a command that reads, runs one product or reduction, writes.
+void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& name,
+                        const RingTimings& timings, double write_seconds, double total) {
+  LogView log;
+  log.add("read input", read_seconds);
+  add_product_rows(log, name, timings, 0);
+  log.add("write output", write_seconds);
+  log.print(comm, total);
+}
+
 std::string machine(MPI_Comm comm) {
   int size = 1;
   MPI_Comm_size(comm, &size);
@@ -555,11 +565,8 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                report.max(timings.wait));
   report.print("predictions written to %s\n", out_path.c_str());
   if (command.flag("log-view")) {
-    LogView log;
-    log.add("read input", read_seconds);
-    add_product_rows(log, "predict (kernel product)", timings, 0);
-    log.add("write output", write_seconds);
-    log.print(comm, MPI_Wtime() - start);
+    log_read_run_write(comm, read_seconds, "predict (kernel product)", timings, write_seconds,
+                       MPI_Wtime() - start);
   }
   return exit_ok;
 }
@@ -751,11 +758,8 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   report.print("%lld x %d result written to %s\n", static_cast<long long>(targets.global_rows),
                genred.output_columns(), out_path.c_str());
   if (command.flag("log-view")) {
-    LogView log;
-    log.add("read input", read_seconds);
-    add_product_rows(log, "reduction", timings, 0);
-    log.add("write output", write_seconds);
-    log.print(comm, MPI_Wtime() - start);
+    log_read_run_write(comm, read_seconds, "reduction", timings, write_seconds,
+                       MPI_Wtime() - start);
   }
   return exit_ok;
 }

@@ -64,8 +64,9 @@ const char* kinterp_version(void);
  *  yet initialised; the --kokkos-* arguments go to Kokkos. argc and argv may be
  *  NULL. */
 int kinterp_initialize(int* argc, char*** argv);
-/** Finalises what kinterp_initialize started, in reverse order. Fails with
- *  KINTERP_ERROR_STATE while models are alive. */
+/** Finalises what kinterp_initialize started, in reverse order, once per
+ *  process (neither can start again). Fails with KINTERP_ERROR_STATE while
+ *  models are alive. */
 int kinterp_finalize(void);
 
 /** Collective over comm (duplicated inside). On failure *model is NULL and

@@ -25,7 +25,11 @@ namespace {
 
 using kinterp::KernelModel;
 using Matrix = KernelModel::Matrix<double>;
-using ConstMatrix = KernelModel::ConstMatrix<double>;
+/// The caller's arrays, row-major.
+using HostRows =
+    Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+using ConstHostRows =
+    Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
 
 /// An error with its status code (kinterp::Error alone is bad input).
 struct CodedError : kinterp::Error {
@@ -51,6 +55,7 @@ std::string message_of(const std::exception& e) {
 thread_local std::string global_error;  // for calls without a model
 std::atomic<int> live_models{0};
 std::unique_ptr<kinterp::Environment> environment;
+bool finalized = false;  // MPI and Kokkos cannot start again in this process
 
 /// Runs `body`, turning what it throws into a status and a message in `error`.
 template <class Body>
@@ -98,9 +103,6 @@ std::string require_text(const char* text, const char* what) {
   return text;
 }
 
-using HostRows =
-    Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-
 /// Throws unless the caller's array is rows x columns like `rows_of`.
 void require_shape(const std::string& what, std::int64_t rows, int columns, const Matrix& rows_of) {
   if (rows != static_cast<std::int64_t>(rows_of.extent(0)) ||
@@ -121,8 +123,7 @@ Matrix to_device(const double* data, std::int64_t rows, int columns, const char*
   Matrix device(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("kinterp::") + label),
                 rows, columns);
   if (rows > 0) {
-    Kokkos::deep_copy(device, Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace,
-                                           Kokkos::MemoryUnmanaged>(data, rows, columns));
+    Kokkos::deep_copy(device, ConstHostRows(data, rows, columns));
   }
   return device;
 }
@@ -215,6 +216,10 @@ const char* kinterp_version(void) {
 
 int kinterp_initialize(int* argc, char*** argv) {
   return guarded(global_error, [&] {
+    if (finalized) {
+      throw state_error("kinterp_initialize after kinterp_finalize: MPI and Kokkos start once "
+                        "per process; finalize at the end of the program");
+    }
     if (!environment) {
       static int default_argc = 1;
       static char name[] = "kinterp";
@@ -233,6 +238,7 @@ int kinterp_finalize(void) {
       throw state_error(std::to_string(live_models) +
                         " model(s) are alive: kinterp_destroy them before kinterp_finalize");
     }
+    if (environment) finalized = true;
     environment.reset();
     return KINTERP_SUCCESS;
   });
