@@ -32,6 +32,18 @@ namespace {
 // ---- Options and help ------------------------------------------------------------
 
 std::vector<OptionSpec> kernel_options(bool solve) {
+  // Chosen here rather than with `solve ? OptionSpec{...} : OptionSpec{...}` inside the
+  // list below: that conditional crashes the CUDA 13.0 device front end (cicc, a
+  // segmentation fault), though this file has no device code of its own.
+  OptionSpec precision{"precision", "double|float", "arithmetic precision (default: double)"};
+  if (solve) {
+    precision.value_name = "double|float|mixed";
+    precision.help =
+        "arithmetic precision (default: double); mixed: kernel products\n"
+        "in float, CG in double, refined with double residuals until\n"
+        "rtol is met (the accuracy of double, the products of float);\n"
+        "the weights are written in float64";
+  }
   return {
       {"formula", "F",
        "the kernel as a KeOps formula F(X, Y, A), e.g. \"Exp(-G*SqDist(X,Y))*A\",\n"
@@ -46,12 +58,7 @@ std::vector<OptionSpec> kernel_options(bool solve) {
        "matern32, matern52 (g = sqrt(3)/s, sqrt(5)/s), cauchy 1/(1+r^2/s^2),\n"
        "imq 1/sqrt(1+r^2/s^2)"},
       {"length-scale", "S", "the length scale s of --kernel"},
-      solve ? OptionSpec{"precision", "double|float|mixed",
-                         "arithmetic precision (default: double); mixed: kernel products\n"
-                         "in float, CG in double, refined with double residuals until\n"
-                         "rtol is met (the accuracy of double, the products of float);\n"
-                         "the weights are written in float64"}
-            : OptionSpec{"precision", "double|float", "arithmetic precision (default: double)"},
+      precision,
       {"options-file", "FILE",
        "more options from FILE, one per line: name value, name = value, or\n"
        "YAML name: value (lists as '- item' lines); the command line wins"},
