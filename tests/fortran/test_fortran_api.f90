@@ -100,6 +100,7 @@ program test_fortran_api
   call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "a wrong target dimension is refused")
 
   call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
+  deallocate(weights, targets, predicted)  ! variables of the main program are never freed
   call MPI_Allreduce(failures, total, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
   if (rank == 0) print "(a, i0, a, i0, a)", "test_fortran_api: ", ranks, " ranks, ", total, &
                                            " failed checks"
