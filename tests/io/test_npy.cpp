@@ -7,7 +7,7 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/io/Npy.hpp>
 
-#include "../DistributedData.hpp"
+#include "IoTestSupport.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -34,29 +34,13 @@ using kinterp::io::write_npy;
 using kinterp::test::world_rank;
 using kinterp::test::world_size;
 
-// A directory for this run's files, unique per run (rank 0's pid) and rank count.
-class ScratchDirectory : public ::testing::Environment {
- public:
-  void SetUp() override {
-    long pid = static_cast<long>(getpid());
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    path_ = fs::temp_directory_path() /
-            ("kinterp_test_npy_" + std::to_string(pid) + "_np" + std::to_string(world_size()));
-    if (world_rank() == 0) fs::create_directories(path_);
-    MPI_Barrier(MPI_COMM_WORLD);
-  }
-  void TearDown() override {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0) fs::remove_all(path_);
-  }
-  static const fs::path& path() { return path_; }
-  static std::string file(const std::string& name) { return (path_ / name).string(); }
+using kinterp::test::expect_collective_error;
+using kinterp::test::file_contents;
+using kinterp::test::ScratchDirectory;
+using kinterp::test::write_file;
 
- private:
-  static inline fs::path path_;
-};
 [[maybe_unused]] ::testing::Environment* const scratch =
-    ::testing::AddGlobalTestEnvironment(new ScratchDirectory);
+    ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_npy"));
 
 // Exactly representable in float32, so every conversion must reproduce it exactly.
 double value(std::int64_t row, std::int64_t column) {
@@ -89,19 +73,6 @@ std::string npy_bytes(const std::string& dict, const std::string& data, int majo
     bytes += static_cast<char>((text.size() >> (8 * i)) & 0xff);
   }
   return bytes + text + data;
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  if (world_rank() == 0) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-}
-
-std::string file_contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Checks that `local` holds rows `block` of the array value(row, column).
@@ -389,30 +360,6 @@ TEST(WriteNpy, NumpyReadsOursAndWeReadNumpys) {
 }
 
 // ---- Errors ----
-
-// Checks that `call` throws kinterp::Error on every rank with the same message,
-// which starts with `path` and contains every fragment.
-void expect_collective_error(const std::function<void()>& call, const std::string& path,
-                             std::initializer_list<std::string> fragments) {
-  std::string message = "(no exception)";
-  try {
-    call();
-  } catch (const kinterp::Error& e) {
-    message = e.what();
-  } catch (const std::exception& e) {
-    message = std::string("(not a kinterp::Error) ") + e.what();
-  }
-  EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
-  for (const std::string& fragment : fragments) {
-    EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in\n"
-                                                         << message;
-  }
-  int length = static_cast<int>(message.size());
-  MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  std::string first = world_rank() == 0 ? message : std::string(length, '\0');
-  MPI_Bcast(first.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD);
-  EXPECT_EQ(message, first) << "ranks threw different messages";
-}
 
 void expect_read_error(const std::string& name, const std::string& bytes,
                        std::initializer_list<std::string> fragments) {

@@ -1,0 +1,89 @@
+#pragma once
+// What the file I/O tests share: a scratch directory per run, files written by
+// rank 0 alone, and the check that a collective call fails on every rank with
+// the same message.
+
+#include <kinterp/core/Error.hpp>
+
+#include "../DistributedData.hpp"
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <string>
+
+namespace kinterp::test {
+
+/// A directory for this run's files, unique per run (rank 0's pid) and rank
+/// count, removed at the end. Register one per test program:
+///   ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_x"));
+class ScratchDirectory : public ::testing::Environment {
+ public:
+  explicit ScratchDirectory(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override {
+    long pid = static_cast<long>(getpid());
+    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    path_ = std::filesystem::temp_directory_path() /
+            (prefix_ + "_" + std::to_string(pid) + "_np" + std::to_string(world_size()));
+    if (world_rank() == 0) std::filesystem::create_directories(path_);
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  void TearDown() override {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank() == 0) std::filesystem::remove_all(path_);
+  }
+  static const std::filesystem::path& path() { return path_; }
+  static std::string file(const std::string& name) { return (path_ / name).string(); }
+
+ private:
+  std::string prefix_;
+  static inline std::filesystem::path path_;
+};
+
+/// Rank 0 writes `bytes` to `path`; every rank returns once it is there.
+inline void write_file(const std::string& path, const std::string& bytes) {
+  if (world_rank() == 0) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+inline std::string file_contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Checks that `call` throws kinterp::Error on every rank with the same message,
+/// which starts with `prefix` followed by ": " or ", " and contains every fragment.
+inline void expect_collective_error(const std::function<void()>& call, const std::string& prefix,
+                                    std::initializer_list<std::string> fragments) {
+  std::string message = "(no exception)";
+  try {
+    call();
+  } catch (const kinterp::Error& e) {
+    message = e.what();
+  } catch (const std::exception& e) {
+    message = std::string("(not a kinterp::Error) ") + e.what();
+  }
+  EXPECT_TRUE(message.rfind(prefix + ": ", 0) == 0 || message.rfind(prefix + ", ", 0) == 0)
+      << "'" << prefix << "' does not start\n"
+      << message;
+  for (const std::string& fragment : fragments) {
+    EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' not in\n"
+                                                         << message;
+  }
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  std::string first = world_rank() == 0 ? message : std::string(length, '\0');
+  MPI_Bcast(first.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD);
+  EXPECT_EQ(message, first) << "ranks threw different messages";
+}
+
+}  // namespace kinterp::test
