@@ -51,3 +51,52 @@ kinterp_repair_include_dirs(${KINTERP_KOKKOSKERNELS_TARGET} "${KokkosKernels_INC
 
 message(STATUS "kinterp: Kokkos ${Kokkos_VERSION} (${Kokkos_DEVICES}) from ${Kokkos_DIR}")
 message(STATUS "kinterp: Kokkos Kernels ${KokkosKernels_VERSION} from ${KokkosKernels_DIR}")
+
+# Parallel HDF5, optional. KINTERP_ENABLE_HDF5 is AUTO (use it when found), ON
+# (required) or OFF; the installed config sets ON when kinterp was built with
+# it (the static library needs it at link time) and OFF otherwise. Sets
+# KINTERP_HAVE_HDF5 and, when ON, the imported target kinterp::hdf5 that the
+# library links privately (built from FindHDF5's variables: CMake 3.16's
+# FindHDF5 has no targets).
+if(NOT DEFINED KINTERP_ENABLE_HDF5)
+  set(KINTERP_ENABLE_HDF5 AUTO)
+endif()
+string(TOUPPER "${KINTERP_ENABLE_HDF5}" _kinterp_hdf5_mode)
+set(KINTERP_HAVE_HDF5 OFF)
+if(NOT _kinterp_hdf5_mode STREQUAL "OFF")
+  set(HDF5_PREFER_PARALLEL TRUE)
+  find_package(HDF5 QUIET COMPONENTS C)
+  if(HDF5_FOUND AND HDF5_IS_PARALLEL)
+    set(KINTERP_HAVE_HDF5 ON)
+    if(NOT TARGET kinterp::hdf5)
+      add_library(kinterp::hdf5 INTERFACE IMPORTED)
+      set_target_properties(kinterp::hdf5 PROPERTIES
+        INTERFACE_INCLUDE_DIRECTORIES "${HDF5_C_INCLUDE_DIRS}"
+        INTERFACE_LINK_LIBRARIES "${HDF5_C_LIBRARIES}")
+      set(_kinterp_hdf5_definitions "")
+      separate_arguments(_kinterp_hdf5_flags UNIX_COMMAND "${HDF5_C_DEFINITIONS}")
+      foreach(_kinterp_flag IN LISTS _kinterp_hdf5_flags)
+        string(REGEX REPLACE "^-D" "" _kinterp_flag "${_kinterp_flag}")
+        list(APPEND _kinterp_hdf5_definitions "${_kinterp_flag}")
+      endforeach()
+      if(_kinterp_hdf5_definitions)
+        set_target_properties(kinterp::hdf5 PROPERTIES
+          INTERFACE_COMPILE_DEFINITIONS "${_kinterp_hdf5_definitions}")
+      endif()
+    endif()
+    message(STATUS "kinterp: parallel HDF5 ${HDF5_VERSION} (${HDF5_C_INCLUDE_DIRS})")
+  else()
+    if(HDF5_FOUND)
+      set(_kinterp_hdf5_why "the HDF5 found (${HDF5_C_INCLUDE_DIRS}) is serial")
+    else()
+      set(_kinterp_hdf5_why "no HDF5 found")
+    endif()
+    if(_kinterp_hdf5_mode STREQUAL "ON")
+      message(FATAL_ERROR "kinterp: parallel HDF5 is required (KINTERP_ENABLE_HDF5=ON) but "
+        "${_kinterp_hdf5_why}; install libhdf5-openmpi-dev (Debian) or an HDF5 built with MPI, "
+        "or point HDF5_ROOT at one")
+    endif()
+    message(STATUS "kinterp: without HDF5 I/O: ${_kinterp_hdf5_why} (install "
+      "libhdf5-openmpi-dev for .h5 files)")
+  endif()
+endif()
