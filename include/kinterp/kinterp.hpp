@@ -1,6 +1,7 @@
 #pragma once
 /// \file kinterp.hpp
-/// Everything a C++ program needs: KernelSolve, KernelSum, KernelModel, formulas, .npy I/O.
+/// Everything a C++ program needs: KernelSolve, KernelSum, KernelModel, formulas, files of rows
+/// (.npy, HDF5, CSV).
 /// (C and Fortran: kinterp.h and the kinterp module.)
 
 #include <kinterp/FormulaSolve.hpp>
@@ -12,5 +13,8 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/Csv.hpp>
+#include <kinterp/io/Hdf5.hpp>
 #include <kinterp/io/LocalRowsView.hpp>
 #include <kinterp/io/Npy.hpp>
+#include <kinterp/io/RowFile.hpp>
