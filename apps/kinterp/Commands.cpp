@@ -8,8 +8,9 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/io/Hdf5.hpp>
 #include <kinterp/io/LocalRowsView.hpp>
-#include <kinterp/io/Npy.hpp>
+#include <kinterp/io/RowFile.hpp>
 
 #include "CommandLine.hpp"
 #include "LogView.hpp"
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -69,9 +71,13 @@ std::vector<OptionSpec> kernel_options(bool solve) {
 
 std::vector<OptionSpec> solve_options() {
   std::vector<OptionSpec> options = {
-      {"points", "FILE.npy", "the points x, shape (N, d), float64 or float32"},
-      {"values", "FILE.npy", "the values b, shape (N,) or (N, m): one column per right-hand side"},
-      {"out", "FILE.npy", "where to write the weights a, shaped like --values"},
+      {"points", "FILE", "the points x, shape (N, d), float64 or float32 (FILE: see below)"},
+      {"values", "FILE", "the values b, shape (N,) or (N, m): one column per right-hand side"},
+      {"out", "FILE",
+       "where to write the weights a, shaped like --values; as HDF5\n"
+       "(FILE.h5:/DATASET) with attributes recording the kernel, alpha,\n"
+       "precision, solver result and --points, so that `kinterp predict`\n"
+       "needs no kernel options"},
       {"alpha", "A", "the ridge alpha >= 0 in (alpha I + K) a = b (default: 1e-10, as KeOps)"},
       {"rtol", "R", "stop when ||r|| <= max(rtol ||b||, atol) in every column (default: 1e-6)"},
       {"atol", "A", "absolute residual tolerance (default: 0)"},
@@ -79,7 +85,7 @@ std::vector<OptionSpec> solve_options() {
       {"stagnation-window", "N",
        "stop when the smallest residual has not fallen by 10% over N\n"
        "iterations (default: 1000; 0: never)"},
-      {"initial-guess", "FILE.npy", "start CG from these weights (default: 0)"},
+      {"initial-guess", "FILE", "start CG from these weights (default: 0)"},
       {"monitor", "", "print the residual norm at every iteration"},
       {"progress", "SECONDS",
        "every SECONDS, print the iteration, residual, elapsed time and an\n"
@@ -114,10 +120,14 @@ std::vector<OptionSpec> solve_options() {
 
 std::vector<OptionSpec> predict_options() {
   std::vector<OptionSpec> options = {
-      {"points", "FILE.npy", "the points x the weights belong to, shape (N, d)"},
-      {"weights", "FILE.npy", "the weights a from `kinterp solve`, shape (N,) or (N, m)"},
-      {"targets", "FILE.npy", "where to evaluate, shape (M, d)"},
-      {"out", "FILE.npy", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
+      {"points", "FILE",
+       "the points x the weights belong to, shape (N, d) (default: those\n"
+       "HDF5 weights written by `kinterp solve` record)"},
+      {"weights", "FILE",
+       "the weights a from `kinterp solve`, shape (N,) or (N, m); HDF5\n"
+       "weights it wrote record the kernel: no kernel options are needed"},
+      {"targets", "FILE", "where to evaluate, shape (M, d)"},
+      {"out", "FILE", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
   };
   for (auto& option : kernel_options(false)) options.push_back(option);
   return options;
@@ -136,11 +146,11 @@ std::vector<OptionSpec> reduce_options() {
       {"k", "K", "K of KMin, ArgKMin and KMin_ArgKMin (required there)"},
       {"axis", "1|0",
        "1 (default): reduce over j, a row per i; 0: reduce over i, a row\nper j (as KeOps)"},
-      {"input", "NAME=FILE.npy",
+      {"input", "NAME=FILE",
        "the rows of the variable NAME, shape (N, dim), or (N,) for dim 1;\n"
        "one for each i- and j-variable (those of a category share N)",
        true},
-      {"out", "FILE.npy", "where to write the result, float64, one row per output index"},
+      {"out", "FILE", "where to write the result, float64, one row per output index"},
       {"precision", "double|float",
        "arithmetic precision (default: double); the output is float64"},
       {"options-file", "FILE",
@@ -174,6 +184,17 @@ const char* const kernels_help =
     "and constant factors. Any other formula runs through the generic evaluator (2-4x\n"
     "slower; solve: plain CG, the operator must be symmetric, which is checked).\n";
 
+const char* const files_help =
+    "Files (FILE). The format comes from the name:\n"
+    "  x.npy               NumPy, float64 or float32, C order (numpy.save)\n"
+    "  x.csv               text: a row per line, values separated by commas or spaces,\n"
+    "                      '#' comments, an optional header line of names; read on\n"
+    "                      rank 0 and sent to the others (small data); written %.17g\n"
+    "  x.h5:/group/name    the dataset /group/name of an HDF5 file (also .hdf5),\n"
+    "                      float64 or float32, read and written with parallel HDF5;\n"
+    "                      writing adds or replaces the dataset, keeping the others\n"
+    "Every rank reads and writes only its own block of rows (CSV: through rank 0).\n";
+
 const char* const usage =
     "kinterp: kernel interpolation and kernel ridge regression, matrix-free and\n"
     "distributed (MPI + Kokkos). KeOps' KernelSolve and Genred for clusters.\n"
@@ -182,6 +203,9 @@ const char* const usage =
     "  mpirun -np P kinterp solve   --points x.npy --values b.npy KERNEL --alpha A --out a.npy\n"
     "  mpirun -np P kinterp predict --points x.npy --weights a.npy --targets t.npy KERNEL --out "
     "y.npy\n"
+    "  mpirun -np P kinterp predict --weights a.h5:/a --targets t.npy --out y.h5:/y\n"
+    "                               (weights written to HDF5 by solve record the kernel and "
+    "points)\n"
     "  mpirun -np P kinterp reduce  --formula F --var ALIAS... [--param NAME=V...] --reduction R\n"
     "                               [--k K] [--axis 1|0] --input NAME=x.npy... --out r.npy\n"
     "  kinterp solve --help | kinterp predict --help | kinterp reduce --help | kinterp --version\n"
@@ -193,9 +217,10 @@ const char* const usage =
     "reduce   any KeOps formula and reduction (Sum, Min, ArgMin, KMin, LogSumExp, ...),\n"
     "         as Genred: out_i = Reduction_j F(x_i, y_j)\n"
     "\n"
-    "Files are NumPy .npy (float64 or float32, C order); every rank reads and\n"
-    "writes only its own block of rows. Threads per rank: OMP_NUM_THREADS or\n"
-    "--kokkos-threads=N (Kokkos 3) / --kokkos-num-threads=N (Kokkos 4).\n"
+    "Files are NumPy .npy (float64 or float32, C order), CSV (.csv) or HDF5\n"
+    "datasets (x.h5:/dataset); every rank reads and writes only its own block of\n"
+    "rows. Threads per rank: OMP_NUM_THREADS or --kokkos-threads=N (Kokkos 3) /\n"
+    "--kokkos-num-threads=N (Kokkos 4).\n"
     "\n"
     "Exit status: 0 success, 1 bad input or failed run, 2 wrong command line,\n"
     "3 the solve did not converge (the last iterate is still written).\n";
@@ -245,6 +270,145 @@ KernelModel resolve_kernel(const CommandLine& command) {
                                    command.optional("unknown").value_or(""));
 }
 
+// ---- The kernel and points recorded on HDF5 weights -------------------------------------
+
+/// The shortest of %.15g, %.16g and %.17g that reads back as the same double
+/// ("0.1", not "0.10000000000000001").
+std::string number_text(double x) {
+  char text[32];
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, x);
+    if (std::strtod(text, nullptr) == x) break;
+  }
+  return text;
+}
+
+/// The items of a "; "-separated list, trimmed, without empty ones.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ';');) {
+    const auto first = item.find_first_not_of(" \t"), last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) items.push_back(item.substr(first, last - first + 1));
+  }
+  return items;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : "; ") + item;
+  return text;
+}
+
+/// The kernel options (valid: resolve_kernel accepted them) as attributes that
+/// recorded_kernel turns back into the same kernel.
+io::Attributes kernel_attributes(const CommandLine& command) {
+  io::Attributes attributes;
+  if (command.has("kernel")) {
+    attributes["kernel"] = command.required("kernel");
+    attributes["length_scale"] = number_text(command.number("length-scale", 0));
+    return attributes;
+  }
+  attributes["formula"] = command.required("formula");
+  attributes["vars"] = join(command.all("var"));
+  std::vector<std::string> params;
+  for (const auto& [name, values] : parse_params(command.all("param"))) {
+    std::string text = name + "=";
+    for (std::size_t i = 0; i < values.size(); ++i) text += (i ? "," : "") + number_text(values[i]);
+    params.push_back(text);
+  }
+  attributes["params"] = join(params);
+  if (const auto unknown = command.optional("unknown")) attributes["unknown"] = *unknown;
+  return attributes;
+}
+
+/// The kernel that the attributes of --weights record, if they record one.
+std::optional<KernelModel> recorded_kernel(const io::Attributes& attributes,
+                                           const std::string& weights) {
+  const auto get = [&](const char* name) -> std::optional<std::string> {
+    const auto found = attributes.find(name);
+    if (found == attributes.end()) return std::nullopt;
+    return found->second;
+  };
+  const std::string failure = "--weights " + weights + " records a kernel kinterp cannot use (";
+  const std::string fix = "); give the kernel with --formula or --kernel";
+  try {
+    if (const auto name = get("kernel")) {
+      const std::string scale = get("length_scale").value_or("");
+      char* end = nullptr;
+      const double length_scale = std::strtod(scale.c_str(), &end);
+      if (scale.empty() || *end != '\0') {
+        throw Error("its 'length_scale' attribute is '" + scale + "', not a number");
+      }
+      return KernelModel::named(*name, length_scale);
+    }
+    if (const auto formula = get("formula")) {
+      return KernelModel::from_formula(*formula, split_list(get("vars").value_or("")),
+                                       parse_params(split_list(get("params").value_or(""))),
+                                       get("unknown").value_or(""));
+    }
+  } catch (const Error& e) {
+    throw Error(failure + e.what() + fix);
+  } catch (const UsageError& e) {
+    throw Error(failure + e.message + fix);
+  }
+  return std::nullopt;
+}
+
+/// What predict evaluates: the kernel and the points, from the options or else
+/// from the attributes of HDF5 weights written by solve.
+struct PredictInputs {
+  std::optional<KernelModel> kernel;
+  std::string points;
+  bool kernel_recorded = false, points_recorded = false;
+};
+
+PredictInputs predict_inputs(MPI_Comm comm, const CommandLine& command) {
+  const std::string weights = command.required("weights");
+  const bool hdf5 = io::FileSpec::parse(weights).format == io::FileFormat::Hdf5;
+  bool kernel_options = false;
+  for (const char* option : {"formula", "kernel", "var", "param", "unknown", "length-scale"}) {
+    kernel_options = kernel_options || command.has(option);
+  }
+  PredictInputs inputs;
+  io::Attributes recorded;
+  if (hdf5 && !(kernel_options && command.has("points"))) {
+    recorded = io::read_attributes(comm, weights);
+  }
+  if (kernel_options || !hdf5) {
+    inputs.kernel = resolve_kernel(command);
+  } else {
+    inputs.kernel = recorded_kernel(recorded, weights);
+    if (!inputs.kernel) {
+      throw UsageError{
+          "give either --formula (with --var and --param) or --kernel with --length-scale: "
+          "--weights " +
+          weights + " records no kernel (HDF5 weights written by kinterp solve do)"};
+    }
+    inputs.kernel_recorded = true;
+  }
+  if (const auto points = command.optional("points")) {
+    inputs.points = *points;
+  } else if (recorded.count("points") != 0) {
+    inputs.points = recorded.at("points");
+    inputs.points_recorded = true;
+  } else {
+    throw UsageError{"--points is required" +
+                     (hdf5 ? " (--weights " + weights + " records no points)" : std::string())};
+  }
+  return inputs;
+}
+
+/// Fails early (before a long solve) for an --out that cannot be written: an
+/// HDF5 file without a dataset, or HDF5 in a kinterp built without it.
+void check_output(const std::string& out) {
+  if (io::FileSpec::parse(out).format == io::FileFormat::Hdf5 && !io::hdf5_available()) {
+    throw Error(io::FileSpec::parse(out).path +
+                ": kinterp was built without parallel HDF5; install libhdf5-openmpi-dev and "
+                "rebuild (or write .npy)");
+  }
+}
+
 // ---- Data between files and the device -----------------------------------------------
 
 template <class T>
@@ -252,17 +416,18 @@ typename KernelSum<T>::Matrix to_device(const io::LocalRows<T>& rows, const std:
   return io::to_view<typename KernelSum<T>::Matrix>(rows, label);
 }
 
-/// Reads `path`, which must have the rows of `like` (same N, same block).
+/// Reads `path` (any io::read_rows spec), which must have the rows of `like`
+/// (same N, same block).
 template <class T>
 io::LocalRows<T> read_rows_like(MPI_Comm comm, const std::string& path, const std::string& option,
                                 const io::LocalRows<T>& like, const std::string& like_option) {
-  const io::NpyHeader header = io::read_npy_header(comm, path);
-  if (header.rows != like.global_rows) {
-    throw Error(option + " " + path + " has " + std::to_string(header.rows) + " rows but " +
+  const io::ArrayShape shape = io::read_shape(comm, path);
+  if (shape.rows != like.global_rows) {
+    throw Error(option + " " + path + " has " + std::to_string(shape.rows) + " rows but " +
                 like_option + " has " + std::to_string(like.global_rows) +
                 ": give one row per point");
   }
-  return io::read_npy<T>(comm, path, like.block);
+  return io::read_rows<T>(comm, path, like.block);
 }
 
 /// Copies the rows of `from` into columns [offset, offset + from.columns) of
@@ -405,8 +570,9 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   SolveSettings settings = solve_settings(command, mixed);
   SolveOptions& options = settings.options;
   const double alpha = settings.alpha;
+  check_output(out_path);
 
-  const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
+  const io::LocalRows<T> points = io::read_rows<T>(comm, points_path);
   kernel.check_point_columns("--points " + points_path, points.columns);
   const io::LocalRows<T> values =
       read_rows_like(comm, values_path, "--values", points, "--points " + points_path);
@@ -458,9 +624,23 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
       kernel.fit<T>(comm, device_points, device_values, weights, alpha, options, settings.how);
   const double fit_seconds = MPI_Wtime() - fit_start;
 
+  // On HDF5 weights: what `kinterp predict` needs to use them without options,
+  // and how they were computed.
+  io::Attributes attributes;
+  if (io::FileSpec::parse(out_path).format == io::FileFormat::Hdf5) {
+    attributes = kernel_attributes(command);
+    attributes["kinterp_version"] = KINTERP_VERSION;
+    attributes["points"] = points_path;
+    attributes["values"] = values_path;
+    attributes["alpha"] = number_text(alpha);
+    attributes["precision"] = mixed ? "mixed" : (sizeof(T) == 8 ? "double" : "float");
+    attributes["solver_reason"] = to_string(result.reason);
+    attributes["solver_iterations"] = std::to_string(result.iterations);
+    attributes["solver_relative_residual"] = number_text(result.relative_residual());
+  }
   const double write_start = MPI_Wtime();
-  io::write_npy(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
-                sizeof(T));
+  io::write_rows(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
+                 sizeof(T), attributes);
   const double write_seconds = MPI_Wtime() - write_start;
 
   if (result.preconditioned) {
@@ -536,18 +716,28 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
 
 template <class T>
 int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
-            const KernelModel& kernel) {
+            const PredictInputs& inputs) {
   const double start = MPI_Wtime();
-  const std::string points_path = command.required("points");
+  const KernelModel& kernel = *inputs.kernel;
+  const std::string& points_path = inputs.points;
   const std::string weights_path = command.required("weights");
   const std::string targets_path = command.required("targets"), out_path = command.required("out");
+  check_output(out_path);
 
-  const io::LocalRows<T> points = io::read_npy<T>(comm, points_path);
+  io::LocalRows<T> points;
+  try {
+    points = io::read_rows<T>(comm, points_path);
+  } catch (const Error& e) {
+    if (!inputs.points_recorded) throw;
+    // Thrown on every rank alike, so rethrown alike.
+    throw Error(std::string(e.what()) + " (the points recorded by --weights " + weights_path +
+                "; give --points to name them)");
+  }
   kernel.check_point_columns("--points " + points_path, points.columns);
   const io::LocalRows<T> weights =
       read_rows_like(comm, weights_path, "--weights", points, "--points " + points_path);
   kernel.check_weight_columns("--weights " + weights_path, weights.columns);
-  const io::LocalRows<T> targets = io::read_npy<T>(comm, targets_path);
+  const io::LocalRows<T> targets = io::read_rows<T>(comm, targets_path);
   if (targets.columns != points.columns) {
     throw Error("--targets " + targets_path + " has " + std::to_string(targets.columns) +
                 " coordinates per point but --points has " + std::to_string(points.columns));
@@ -558,14 +748,21 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                static_cast<long long>(targets.global_rows),
                static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
                kernel.description().c_str(), machine(comm).c_str());
+  if (inputs.kernel_recorded || inputs.points_recorded) {
+    report.print("  %s from the attributes of %s\n",
+                 inputs.kernel_recorded && inputs.points_recorded ? "kernel and points"
+                 : inputs.kernel_recorded                         ? "kernel"
+                                                                  : "points",
+                 weights_path.c_str());
+  }
   typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
   const RingTimings timings = kernel.predict<T>(comm, to_device(points, "kinterp::points"),
                                                 to_device(weights, "kinterp::weights"),
                                                 to_device(targets, "kinterp::targets"), out);
   const double write_start = MPI_Wtime();
-  io::write_npy(comm, out_path,
-                io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
-                sizeof(T));
+  io::write_rows(comm, out_path,
+                 io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
+                 sizeof(T));
   const double write_seconds = MPI_Wtime() - write_start;
   report.print("time: %.3f s in all; kernel product %.3f s, of which waiting for messages %.3f s\n",
                report.max(MPI_Wtime() - start), report.max(timings.total),
@@ -631,7 +828,7 @@ ReduceSettings reduce_settings(const CommandLine& command) {
   }
   const int axis = static_cast<int>(command.integer("axis", 1, 0, 1));
   auto params = parse_params(command.all("param"));
-  if (command.all("input").empty()) throw UsageError{"--input NAME=FILE.npy is required"};
+  if (command.all("input").empty()) throw UsageError{"--input NAME=FILE is required"};
 
   // Formula errors are bad input (exit 1), as for solve's --formula.
   Formula formula = reduce_formula(command, reduction.kind);
@@ -647,7 +844,7 @@ ReduceSettings reduce_settings(const CommandLine& command) {
   for (const auto& text : command.all("input")) {
     const auto equals = text.find('=');
     if (equals == std::string::npos || equals == 0 || equals + 1 == text.size()) {
-      throw UsageError{"--input takes NAME=FILE.npy, got '" + text + "'"};
+      throw UsageError{"--input takes NAME=FILE, got '" + text + "'"};
     }
     const std::string name = text.substr(0, equals), path = text.substr(equals + 1);
     const Variable* variable = s.formula.find(name);
@@ -698,7 +895,7 @@ io::LocalRows<T> read_packed(MPI_Comm comm, const ReduceSettings& s,
   std::string first;  // the file that fixed the row count
   for (const auto& v : variables) {
     const std::string& path = s.inputs.at(v.name);
-    const io::NpyHeader header = io::read_npy_header(comm, path);
+    const io::ArrayShape header = io::read_shape(comm, path);
     const std::string alias = alias_text(*s.formula.find(v.name));
     if (header.columns != v.dimension) {
       throw Error("--input " + v.name + ": " + alias + " needs a file with " +
@@ -716,7 +913,7 @@ io::LocalRows<T> read_packed(MPI_Comm comm, const ReduceSettings& s,
                   " rows but " + first + " has " + std::to_string(packed.global_rows) +
                   ": variables of the same category need one row per index");
     }
-    const io::LocalRows<T> rows = io::read_npy<T>(comm, path, packed.block);
+    const io::LocalRows<T> rows = io::read_rows<T>(comm, path, packed.block);
     place_columns(rows, packed, v.offset);
   }
   return packed;
@@ -727,6 +924,7 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const double start = MPI_Wtime();
   const std::string out_path = command.required("out");
   const ReduceSettings s = reduce_settings(command);
+  check_output(out_path);
   const Program& layout = s.layout;
   const io::LocalRows<T> targets = read_packed<T>(comm, s, layout.targets, layout.target_width);
   const io::LocalRows<T> sources = read_packed<T>(comm, s, layout.sources, layout.source_width);
@@ -755,8 +953,8 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const RingTimings timings = genred(io::to_view<Rows>(targets, "kinterp::targets"), out);
 
   const double write_start = MPI_Wtime();
-  io::write_npy(comm, out_path,
-                io::to_local_rows<double>(out, targets.global_rows, targets.block, 2), 8);
+  io::write_rows(comm, out_path,
+                 io::to_local_rows<double>(out, targets.global_rows, targets.block, 2), 8);
   const double write_seconds = MPI_Wtime() - write_start;
   report.print(
       "time: %.3f s in all (read %.3f, reduce %.3f, write %.3f); waiting for messages %.3f s\n",
@@ -780,15 +978,17 @@ int reduce_with_precision(const CommandLine& command, MPI_Comm comm, const Repor
 
 // ---- Dispatch ---------------------------------------------------------------------------
 
-template <template <class> class Command>
-int with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& report) {
-  const KernelModel kernel = resolve_kernel(command);
+/// Runs Command<T> for --precision; `input` is what it needs besides the
+/// command line (the kernel; predict: also the points).
+template <template <class> class Command, class Input>
+int with_precision(const CommandLine& command, MPI_Comm comm, const Reporter& report,
+                   const Input& input) {
   const std::string precision = command.optional("precision").value_or("double");
   constexpr bool mixes = Command<double>::mixed_precision;
-  if (precision == "double") return Command<double>::run(comm, report, command, kernel, false);
-  if (precision == "float") return Command<float>::run(comm, report, command, kernel, false);
+  if (precision == "double") return Command<double>::run(comm, report, command, input, false);
+  if (precision == "float") return Command<float>::run(comm, report, command, input, false);
   if (precision == "mixed" && mixes)
-    return Command<double>::run(comm, report, command, kernel, true);
+    return Command<double>::run(comm, report, command, input, true);
   throw UsageError{std::string("--precision is double") +
                    (mixes ? ", float or mixed" : " or float") + ", got '" + precision + "'"};
 }
@@ -804,8 +1004,9 @@ struct Solve {
 template <class T>
 struct Predict {
   static constexpr bool mixed_precision = false;
-  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const KernelModel& k, bool) {
-    return predict<T>(c, r, l, k);
+  static int run(MPI_Comm c, const Reporter& r, const CommandLine& l, const PredictInputs& in,
+                 bool) {
+    return predict<T>(c, r, l, in);
   }
 };
 
@@ -824,8 +1025,10 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
       return name.empty() ? exit_usage : exit_ok;
     }
     if (name == "--version") {
-      report.print("kinterp %s (Kokkos %d, %s)\n", KINTERP_VERSION, KOKKOS_VERSION,
-                   Kokkos::DefaultExecutionSpace::name());
+      const std::string hdf5 = io::hdf5_available() ? "parallel HDF5 " + io::hdf5_version()
+                                                    : std::string("without HDF5");
+      report.print("kinterp %s (Kokkos %d, %s, %s)\n", KINTERP_VERSION, KOKKOS_VERSION,
+                   Kokkos::DefaultExecutionSpace::name(), hdf5.c_str());
       return exit_ok;
     }
     const bool is_solve = name == "solve", is_reduce = name == "reduce";
@@ -840,13 +1043,14 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
                                    : predict_options();
     const CommandLine command(specs, expand_options_files(comm, rest));
     if (command.flag("help")) {
-      report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s", name.c_str(),
-                   CommandLine::help(specs).c_str(), is_reduce ? reductions_help : kernels_help);
+      report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s\n%s", name.c_str(),
+                   CommandLine::help(specs).c_str(), is_reduce ? reductions_help : kernels_help,
+                   files_help);
       return exit_ok;
     }
     if (is_reduce) return reduce_with_precision(command, comm, report);
-    return is_solve ? with_precision<Solve>(command, comm, report)
-                    : with_precision<Predict>(command, comm, report);
+    return is_solve ? with_precision<Solve>(command, comm, report, resolve_kernel(command))
+                    : with_precision<Predict>(command, comm, report, predict_inputs(comm, command));
   } catch (const UsageError& e) {
     report.print("kinterp %s: %s (see kinterp %s--help)\n", name.c_str(), e.message.c_str(),
                  std::find(commands.begin(), commands.end(), name) != commands.end()

@@ -11,7 +11,8 @@ that says what is wrong, and every run has a time limit, so a hang fails.
     python3 test_kinterp_cli.py --kinterp build/apps/kinterp --ranks 3 \
         --mpiexec mpiexec --numproc-flag=-n --preflag=--oversubscribe
 
-Only the standard library and numpy.
+Only the standard library and numpy; h5py, when /usr/bin/python3 has it, for the
+HDF5 files (FileFormatTest is skipped without it or a kinterp built with HDF5).
 """
 
 import argparse
@@ -24,6 +25,11 @@ import tempfile
 import unittest
 
 import numpy as np
+
+try:
+    import h5py
+except ImportError:  # the HDF5 tests are skipped
+    h5py = None
 
 # Filled in by main() from the command line.
 CONFIG = argparse.Namespace(kinterp=None, ranks=1, mpiexec="mpiexec", numproc_flag="-n",
@@ -1091,6 +1097,192 @@ class OptionsFileTest(CliTestCase):
                                           "--length-scale", "0.1", "--out", "of_small_a.npy",
                                           "--progress", "0"),
                          EXIT_USAGE, "--progress takes a positive number")
+
+
+class FileFormatTest(CliTestCase):
+    """HDF5 (FILE.h5:/DATASET) and CSV in the file options; weights solve writes to HDF5
+    record the kernel and points, so that predict needs neither. Checked against numpy's
+    dense solve and K(t, x) @ a, and against the same runs on .npy files."""
+
+    N, D, S, ALPHA = 400, 2, 0.2, 0.1
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if h5py is None:
+            raise unittest.SkipTest("h5py is not available (Debian: python3-h5py)")
+        version = kinterp("--version", cwd=cls.dir, ranks=1)
+        if version.returncode != EXIT_OK:
+            raise AssertionError("kinterp --version failed\n" + version.describe())
+        if "parallel HDF5" not in version.stdout:
+            raise unittest.SkipTest("kinterp was built without HDF5:\n" + version.describe())
+        cls.version = re.search(r"kinterp (\S+)", version.stdout).group(1)
+        n, d = cls.N, cls.D
+        cls.x, cls.t = cls.rng.random((n, d)), cls.rng.random((150, d))
+        cls.b = cls.rng.standard_normal((n, 2))
+        for name in ("x", "t", "b"):
+            np.save(os.path.join(cls.dir, name + ".npy"), getattr(cls, name))
+        # Exact in text: numpy prints each float64 with 17 significant digits.
+        np.savetxt(os.path.join(cls.dir, "x.csv"), cls.x, fmt="%.17g", delimiter=",",
+                   header="x0,x1", comments="")
+        np.savetxt(os.path.join(cls.dir, "b.csv"), cls.b, fmt="%.17g")
+        with h5py.File(os.path.join(cls.dir, "data.h5"), "w") as f:
+            f["inputs/x"] = cls.x
+            f["inputs/b"] = cls.b
+            f["t32"] = cls.t.astype(np.float32)
+            f["b_short"] = cls.b[:n - 10]
+            f["cube"] = np.zeros((2, 3, 4))
+            f["labels"] = np.arange(n)
+        with open(os.path.join(cls.dir, "text.h5"), "w") as f:
+            f.write("not HDF5\n")
+        with open(os.path.join(cls.dir, "bad.csv"), "w") as f:
+            f.write("1,2\n3,x\n")
+        with open(os.path.join(cls.dir, "ragged.csv"), "w") as f:
+            f.write("# two columns\n1 2\n3 4 5\n")
+
+    def dataset(self, spec):
+        """The dataset `file.h5:/name` as h5py reads it, and its attributes."""
+        name, dataset = spec.split(":", 1)
+        with h5py.File(self.path(name), "r") as f:
+            return f[dataset][...], dict(f[dataset].attrs)
+
+    def solve_named(self, out, *arguments, points="x.npy", values="b.npy"):
+        run = self.run_kinterp("solve", "--points", points, "--values", values, "--kernel",
+                               "gaussian", "--length-scale", self.S, "--alpha", self.ALPHA,
+                               "--rtol", RTOL, "--out", out, *arguments)
+        self.assertConverged(run)
+        return run
+
+    def test_solve_to_hdf5_then_predict_without_kernel_options(self):
+        self.solve_named("w.h5:/fit/weights")
+        a, attributes = self.dataset("w.h5:/fit/weights")
+        np.save(self.path("w_from_h5.npy"), a)
+        kernel = gaussian_length_scale(self.S)
+        reference, lambda_max = reference_solve(kernel, self.x, self.b, self.ALPHA)
+        self.assertSolution("w_from_h5.npy", reference, self.ALPHA, self.b, lambda_max)
+        self.assertEqual(attributes["kernel"], "gaussian")
+        self.assertEqual(float(attributes["length_scale"]), self.S)
+        self.assertEqual(float(attributes["alpha"]), self.ALPHA)
+        self.assertEqual(attributes["precision"], "double")
+        self.assertEqual(attributes["points"], "x.npy")
+        self.assertEqual(attributes["values"], "b.npy")
+        self.assertEqual(attributes["kinterp_version"], self.version)
+        self.assertTrue(attributes["solver_reason"].startswith("converged"), attributes)
+        self.assertGreater(int(attributes["solver_iterations"]), 0)
+        self.assertLessEqual(float(attributes["solver_relative_residual"]), SAFETY * RTOL)
+        self.assertNotIn("formula", attributes)
+
+        # No kernel options, no --points: both from the attributes.
+        run = self.run_kinterp("predict", "--weights", "w.h5:/fit/weights", "--targets", "t.npy",
+                               "--out", "y.h5:/y")
+        self.assertExit(run, EXIT_OK)
+        self.assertIn("kernel and points from the attributes of w.h5:/fit/weights", run.stdout)
+        y, _ = self.dataset("y.h5:/y")
+        np.save(self.path("y_from_h5.npy"), y)
+        self.assertPrediction("y_from_h5.npy", kernel(self.t, self.x), a)
+        # The same run on .npy files with the options gives the same numbers.
+        run = self.run_kinterp("predict", "--points", "x.npy", "--weights", "w_from_h5.npy",
+                               "--targets", "t.npy", "--kernel", "gaussian", "--length-scale",
+                               self.S, "--out", "y.npy")
+        self.assertExit(run, EXIT_OK)
+        np.testing.assert_array_equal(np.load(self.path("y.npy")), y)
+        # --points overrides the recorded ones (the same points, as CSV).
+        run = self.run_kinterp("predict", "--weights", "w.h5:/fit/weights", "--points", "x.csv",
+                               "--targets", "t.npy", "--out", "y_csv_points.npy")
+        self.assertExit(run, EXIT_OK)
+        self.assertIn("kernel from the attributes", run.stdout)
+        np.testing.assert_array_equal(np.load(self.path("y_csv_points.npy")), y)
+        # Specs with ':' in an options file, YAML style.
+        with open(self.path("predict.yaml"), "w") as f:
+            f.write("weights: w.h5:/fit/weights\ntargets: t.npy\nout: 'y_options.h5:/y'\n")
+        run = self.run_kinterp("predict", "--options-file", "predict.yaml")
+        self.assertExit(run, EXIT_OK)
+        np.testing.assert_array_equal(self.dataset("y_options.h5:/y")[0], y)
+
+    def test_formula_kernel_and_inputs_from_hdf5_and_csv(self):
+        args = formula_args(self.D, 2, 20)
+        run = self.run_kinterp("solve", "--points", "data.h5:/inputs/x", "--values", "b.csv",
+                               *args, "--alpha", self.ALPHA, "--rtol", RTOL, "--out",
+                               "w.h5:/formula")
+        self.assertConverged(run)
+        a, attributes = self.dataset("w.h5:/formula")
+        np.save(self.path("wf.npy"), a)
+        reference, lambda_max = reference_solve(gaussian(20), self.x, self.b, self.ALPHA)
+        self.assertSolution("wf.npy", reference, self.ALPHA, self.b, lambda_max)
+        self.assertEqual(attributes["formula"], GAUSSIAN)
+        self.assertEqual(attributes["vars"], "X = Vi(2); Y = Vj(2); A = Vj(2); G = Pm(1)")
+        self.assertEqual(attributes["params"], "G=20")
+        self.assertEqual(attributes["points"], "data.h5:/inputs/x")
+
+        run = self.run_kinterp("predict", "--weights", "w.h5:/formula", "--targets",
+                               "data.h5:/t32", "--out", "yf.csv")
+        self.assertExit(run, EXIT_OK)
+        y = np.loadtxt(self.path("yf.csv"), delimiter=",")
+        np.save(self.path("yf.npy"), y)
+        t32 = self.t.astype(np.float32).astype(np.float64)  # the targets the tool read
+        self.assertPrediction("yf.npy", gaussian(20)(t32, self.x), a)
+
+        # reduce takes them too: the nearest point's squared distance, to HDF5.
+        run = self.run_kinterp("reduce", "--formula", "SqDist(X,Y)", "--var", "X = Vi(2)",
+                               "--var", "Y = Vj(2)", "--reduction", "Min", "--input",
+                               "X=data.h5:/t32", "--input", "Y=x.csv", "--out", "r.h5:/min")
+        self.assertExit(run, EXIT_OK)
+        out, _ = self.dataset("r.h5:/min")
+        self.assertEqual(out.shape, (len(self.t), 1))
+        np.testing.assert_allclose(out[:, 0], squared_distances(t32, self.x).min(axis=1),
+                                   rtol=1e-13, atol=1e-15)
+
+    def test_bad_files(self):
+        cases = [
+            ("data.h5", ["data.h5:/DATASET"]),
+            ("data.h5:/inputs/nope", ["no dataset /inputs/nope", "group /inputs holds",
+                                      "x (dataset)", "b (dataset)"]),
+            ("data.h5:/cube", ["data.h5:/cube", "3 dimensions"]),
+            ("data.h5:/labels", ["data.h5:/labels", "int64", "float64 or float32"]),
+            ("text.h5:/x", ["text.h5", "not an HDF5 file"]),
+            ("missing.h5:/x", ["missing.h5", "no such file"]),
+            ("bad.csv", ["bad.csv, line 2, field 2", "'x' is not a number"]),
+            ("ragged.csv", ["ragged.csv, line 3", "same number of values"]),
+        ]
+        for points, fragments in cases:
+            with self.subTest(points=points):
+                run = self.run_kinterp("solve", "--points", points, "--values", "b.npy",
+                                       *laplacian_args(0.1), "--out", "o.npy")
+                self.assertFails(run, EXIT_ERROR, *fragments)
+        run = self.run_kinterp("solve", "--points", "x.npy", "--values", "data.h5:/b_short",
+                               *laplacian_args(0.1), "--out", "o.npy")
+        self.assertFails(run, EXIT_ERROR, "data.h5:/b_short has %d rows" % (self.N - 10))
+        # An output without a dataset fails before the solve.
+        run = self.run_kinterp("solve", "--points", "x.npy", "--values", "b.npy",
+                               *laplacian_args(0.1), "--out", "o.h5")
+        self.assertFails(run, EXIT_ERROR, "o.h5:/DATASET")
+        self.assertNotIn("iterations", run.stdout)
+
+    def test_weights_without_a_record(self):
+        # Weights not written by kinterp solve record no kernel and no points.
+        run = self.run_kinterp("predict", "--weights", "data.h5:/inputs/b", "--targets", "t.npy",
+                               "--out", "o.npy")
+        self.assertFails(run, EXIT_USAGE, "--formula", "--kernel",
+                         "data.h5:/inputs/b records no kernel")
+        run = self.run_kinterp("predict", "--weights", "data.h5:/inputs/b", "--targets", "t.npy",
+                               *laplacian_args(0.1), "--out", "o.npy")
+        self.assertFails(run, EXIT_USAGE, "--points is required", "records no points")
+        # Recorded points that are gone: the message says where the path came from.
+        with h5py.File(self.path("gone.h5"), "w") as f:
+            f["w"] = self.b
+            f["w"].attrs.update({"kernel": "laplacian", "length_scale": "0.1",
+                                 "points": "gone.npy"})
+            f["v"] = self.b
+            f["v"].attrs.update({"kernel": "laplacien", "length_scale": "0.1",
+                                 "points": "x.npy"})
+        run = self.run_kinterp("predict", "--weights", "gone.h5:/w", "--targets", "t.npy",
+                               "--out", "o.npy")
+        self.assertFails(run, EXIT_ERROR, "gone.npy", "recorded by --weights gone.h5:/w",
+                         "give --points")
+        run = self.run_kinterp("predict", "--weights", "gone.h5:/v", "--targets", "t.npy",
+                               "--out", "o.npy")
+        self.assertFails(run, EXIT_ERROR, "gone.h5:/v records a kernel kinterp cannot use",
+                         "laplacien")
 
 
 def main():
