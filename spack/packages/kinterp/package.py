@@ -38,12 +38,19 @@ class Kinterp(CMakePackage, CudaPackage):
         "over many features (d >= 48 on CPUs, 16 on GPUs) then run through GEMM",
     )
     variant("fortran", default=False, description="The Fortran 2008 module over the C API")
+    variant(
+        "hdf5",
+        default=True,
+        description="FILE.h5:/DATASET files through parallel HDF5 (weights that record their "
+        "kernel for `kinterp predict`)",
+    )
 
     depends_on("c", type="build")  # the C API
     depends_on("cxx", type="build")
     depends_on("fortran", type="build", when="+fortran")
     depends_on("cmake@3.16:", type="build")
     depends_on("mpi")
+    depends_on("hdf5+mpi", when="+hdf5")
 
     # Kokkos 3.4 (Debian 12's) through 4.x; Kokkos 5 (C++20) has not been tried.
     depends_on("kokkos@3.4:4")
@@ -74,6 +81,7 @@ class Kinterp(CMakePackage, CudaPackage):
     depends_on("googletest", type="test")
     depends_on("python@3:", type="test")
     depends_on("py-numpy", type="test")
+    depends_on("py-h5py", type="test", when="+hdf5")
 
     sanity_check_is_file = [join_path("bin", "kinterp")]
 
@@ -91,9 +99,13 @@ class Kinterp(CMakePackage, CudaPackage):
             # Explicit: CMake would otherwise build the module whenever it finds
             # some Fortran compiler, Spack's or not.
             self.define_from_variant("KINTERP_ENABLE_FORTRAN", "fortran"),
+            # ON or OFF, never AUTO: not whatever HDF5 happens to be found.
+            self.define("KINTERP_ENABLE_HDF5", "ON" if spec.satisfies("+hdf5") else "OFF"),
             # Spack's compiler wrappers already target spec.target.
             self.define("KINTERP_ARCH_NATIVE", False),
         ]
+        if spec.satisfies("+hdf5"):
+            args.append(self.define("HDF5_ROOT", spec["hdf5"].prefix))
         if spec.satisfies("+fortran"):
             args.append(self.define("MPI_Fortran_COMPILER", spec["mpi"].mpifc))
         if spec.satisfies("+cuda"):
