@@ -402,11 +402,8 @@ PredictInputs predict_inputs(MPI_Comm comm, const CommandLine& command) {
 /// Fails early (before a long solve) for an --out that cannot be written: an
 /// HDF5 file without a dataset, or HDF5 in a kinterp built without it.
 void check_output(const std::string& out) {
-  if (io::FileSpec::parse(out).format == io::FileFormat::Hdf5 && !io::hdf5_available()) {
-    throw Error(io::FileSpec::parse(out).path +
-                ": kinterp was built without parallel HDF5; install libhdf5-openmpi-dev and "
-                "rebuild (or write .npy)");
-  }
+  const io::FileSpec spec = io::FileSpec::parse(out);
+  if (spec.format == io::FileFormat::Hdf5) io::require_hdf5(spec.path);
 }
 
 // ---- Data between files and the device -----------------------------------------------

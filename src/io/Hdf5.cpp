@@ -647,6 +647,7 @@ Id open_dataset(MPI_Comm comm, hid_t file, const std::string& where, const std::
 bool hdf5_available() {
   return true;
 }
+void require_hdf5(const std::string&) {}
 
 std::string hdf5_version() {
   unsigned major = 0, minor = 0, release = 0;
@@ -825,7 +826,7 @@ namespace {
 [[noreturn]] void unavailable(const std::string& path) {
   throw Error(path +
               ": kinterp was built without parallel HDF5; install libhdf5-openmpi-dev and "
-              "rebuild (or save the array as .npy)");
+              "rebuild (or use .npy files)");
 }
 
 }  // namespace
@@ -835,6 +836,9 @@ bool hdf5_available() {
 }
 std::string hdf5_version() {
   return "";
+}
+void require_hdf5(const std::string& path) {
+  unavailable(path);
 }
 
 ArrayShape read_hdf5_shape(MPI_Comm, const std::string& path, const std::string&) {

@@ -27,6 +27,9 @@ using Attributes = std::map<std::string, std::string>;
 bool hdf5_available();
 /// The HDF5 library's version, e.g. "1.10.8"; empty without HDF5.
 std::string hdf5_version();
+/// Throws kinterp::Error ("path: kinterp was built without parallel HDF5; ...")
+/// unless hdf5_available(): for a front end to fail before long work.
+void require_hdf5(const std::string& path);
 
 /// Collective. The shape and element size of the dataset `dataset` (a path
 /// in the file, e.g. "/group/points") of the HDF5 file `path`. Throws
