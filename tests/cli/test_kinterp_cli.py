@@ -1127,8 +1127,9 @@ class FileFormatTest(CliTestCase):
                    header="x0,x1", comments="")
         np.savetxt(os.path.join(cls.dir, "b.csv"), cls.b, fmt="%.17g")
         with h5py.File(os.path.join(cls.dir, "data.h5"), "w") as f:
-            f["inputs/x"] = cls.x
-            f["inputs/b"] = cls.b
+            # Chunked and compressed; big-endian: parallel HDF5 reads any layout and order.
+            f.create_dataset("inputs/x", data=cls.x, chunks=(64, 1), compression="gzip")
+            f["inputs/b"] = cls.b.astype(">f8")
             f["t32"] = cls.t.astype(np.float32)
             f["b_short"] = cls.b[:n - 10]
             f["cube"] = np.zeros((2, 3, 4))
@@ -1146,7 +1147,7 @@ class FileFormatTest(CliTestCase):
         with h5py.File(self.path(name), "r") as f:
             return f[dataset][...], dict(f[dataset].attrs)
 
-    def solve_named(self, out, *arguments, points="x.npy", values="b.npy"):
+    def solve_named(self, out, *arguments, points="x.npy", values="b.csv"):
         run = self.run_kinterp("solve", "--points", points, "--values", values, "--kernel",
                                "gaussian", "--length-scale", self.S, "--alpha", self.ALPHA,
                                "--rtol", RTOL, "--out", out, *arguments)
@@ -1165,7 +1166,7 @@ class FileFormatTest(CliTestCase):
         self.assertEqual(float(attributes["alpha"]), self.ALPHA)
         self.assertEqual(attributes["precision"], "double")
         self.assertEqual(attributes["points"], "x.npy")
-        self.assertEqual(attributes["values"], "b.npy")
+        self.assertEqual(attributes["values"], "b.csv")
         self.assertEqual(attributes["kinterp_version"], self.version)
         self.assertTrue(attributes["solver_reason"].startswith("converged"), attributes)
         self.assertGreater(int(attributes["solver_iterations"]), 0)
@@ -1201,9 +1202,9 @@ class FileFormatTest(CliTestCase):
 
     def test_formula_kernel_and_inputs_from_hdf5_and_csv(self):
         args = formula_args(self.D, 2, 20)
-        run = self.run_kinterp("solve", "--points", "data.h5:/inputs/x", "--values", "b.csv",
-                               *args, "--alpha", self.ALPHA, "--rtol", RTOL, "--out",
-                               "w.h5:/formula")
+        run = self.run_kinterp("solve", "--points", "data.h5:/inputs/x", "--values",
+                               "data.h5:/inputs/b", *args, "--alpha", self.ALPHA, "--rtol", RTOL,
+                               "--out", "w.h5:/formula")
         self.assertConverged(run)
         a, attributes = self.dataset("w.h5:/formula")
         np.save(self.path("wf.npy"), a)
