@@ -4,6 +4,7 @@
 // the same message.
 
 #include <kinterp/core/Error.hpp>
+#include <kinterp/io/Npy.hpp>
 
 #include "../DistributedData.hpp"
 
@@ -84,6 +85,29 @@ inline void expect_collective_error(const std::function<void()>& call, const std
   std::string first = world_rank() == 0 ? message : std::string(length, '\0');
   MPI_Bcast(first.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD);
   EXPECT_EQ(message, first) << "ranks threw different messages";
+}
+
+/// The arrays the HDF5, CSV and row-file tests write and read: row + column / 10.
+inline double value(std::int64_t row, std::int64_t column) {
+  return row + column / 10.0;
+}
+
+/// Checks that `local` holds rows `block` of value(row, column) as T.
+template <class T>
+void expect_rows(const io::LocalRows<T>& local, RowBlock block, std::int64_t rows,
+                 std::int64_t columns, int ndim) {
+  EXPECT_EQ(local.global_rows, rows);
+  EXPECT_EQ(local.columns, columns);
+  EXPECT_EQ(local.ndim, ndim);
+  EXPECT_EQ(local.block.begin, block.begin);
+  EXPECT_EQ(local.block.count, block.count);
+  ASSERT_EQ(local.values.size(), static_cast<std::size_t>(block.count * columns));
+  for (std::int64_t k = 0; k < block.count; ++k) {
+    for (std::int64_t j = 0; j < columns; ++j) {
+      EXPECT_EQ(local.values[k * columns + j], static_cast<T>(value(block.begin + k, j)))
+          << "row " << block.begin + k << ", column " << j;
+    }
+  }
 }
 
 }  // namespace kinterp::test

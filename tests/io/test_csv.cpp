@@ -26,16 +26,13 @@ using kinterp::io::write_csv;
 using kinterp::test::expect_collective_error;
 using kinterp::test::file_contents;
 using kinterp::test::ScratchDirectory;
+using kinterp::test::value;
 using kinterp::test::world_rank;
 using kinterp::test::world_size;
 using kinterp::test::write_file;
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_csv"));
-
-double value(std::int64_t row, std::int64_t column) {
-  return row + column / 10.0;
-}
 
 std::string g17(double x) {
   char text[32];

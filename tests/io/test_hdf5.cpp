@@ -32,16 +32,14 @@ using kinterp::io::read_hdf5_shape;
 using kinterp::io::write_hdf5;
 using kinterp::io::write_hdf5_attributes;
 using kinterp::test::expect_collective_error;
+using kinterp::test::expect_rows;
 using kinterp::test::ScratchDirectory;
+using kinterp::test::value;
 using kinterp::test::world_rank;
 using kinterp::test::world_size;
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_hdf5"));
-
-double value(std::int64_t row, std::int64_t column) {
-  return row + column / 10.0;
-}
 
 // ---- The reference: the serial HDF5 library, on rank 0 ----
 
@@ -135,24 +133,6 @@ std::string reference_attribute(const std::string& path, const std::string& data
 }
 
 // ---- Checks ----
-
-// Checks that `local` holds rows `block` of value(i, j) as T.
-template <class T>
-void expect_rows(const LocalRows<T>& local, RowBlock block, std::int64_t rows, std::int64_t columns,
-                 int ndim) {
-  EXPECT_EQ(local.global_rows, rows);
-  EXPECT_EQ(local.columns, columns);
-  EXPECT_EQ(local.ndim, ndim);
-  EXPECT_EQ(local.block.begin, block.begin);
-  EXPECT_EQ(local.block.count, block.count);
-  ASSERT_EQ(local.values.size(), static_cast<std::size_t>(block.count * columns));
-  for (std::int64_t k = 0; k < block.count; ++k) {
-    for (std::int64_t j = 0; j < columns; ++j) {
-      EXPECT_EQ(local.values[k * columns + j], static_cast<T>(value(block.begin + k, j)))
-          << "row " << block.begin + k << ", column " << j;
-    }
-  }
-}
 
 RowBlock default_block(std::int64_t rows, MPI_Comm comm = MPI_COMM_WORLD) {
   return block_partition(rows, comm);

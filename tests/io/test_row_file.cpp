@@ -27,15 +27,13 @@ using kinterp::io::read_rows;
 using kinterp::io::read_shape;
 using kinterp::io::write_rows;
 using kinterp::test::expect_collective_error;
+using kinterp::test::expect_rows;
 using kinterp::test::ScratchDirectory;
+using kinterp::test::value;
 using kinterp::test::world_rank;
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_row_file"));
-
-double value(std::int64_t row, std::int64_t column) {
-  return row + column / 10.0;
-}
 
 LocalRows<double> make_rows(std::int64_t rows, std::int64_t columns, int ndim) {
   LocalRows<double> local;
@@ -47,23 +45,6 @@ LocalRows<double> make_rows(std::int64_t rows, std::int64_t columns, int ndim) {
     for (std::int64_t j = 0; j < columns; ++j) local.values.push_back(value(i, j));
   }
   return local;
-}
-
-template <class T>
-void expect_rows(const LocalRows<T>& local, RowBlock block, std::int64_t rows, std::int64_t columns,
-                 int ndim) {
-  EXPECT_EQ(local.global_rows, rows);
-  EXPECT_EQ(local.columns, columns);
-  EXPECT_EQ(local.ndim, ndim);
-  EXPECT_EQ(local.block.begin, block.begin);
-  EXPECT_EQ(local.block.count, block.count);
-  ASSERT_EQ(local.values.size(), static_cast<std::size_t>(block.count * columns));
-  for (std::int64_t k = 0; k < block.count; ++k) {
-    for (std::int64_t j = 0; j < columns; ++j) {
-      EXPECT_EQ(local.values[k * columns + j], static_cast<T>(value(block.begin + k, j)))
-          << "row " << block.begin + k << ", column " << j;
-    }
-  }
 }
 
 void expect_spec(const std::string& text, FileFormat format, const std::string& path,
