@@ -33,6 +33,16 @@ namespace {
 
 // ---- Options and help ------------------------------------------------------------
 
+/// What every command takes besides its own options.
+void add_run_options(std::vector<OptionSpec>& options) {
+  options.push_back({"options-file", "FILE",
+                     "more options from FILE, one per line: name value, name = value, or\n"
+                     "YAML name: value (lists as '- item' lines); the command line wins"});
+  options.push_back(
+      {"log-view", "", "print where the time went: a row per phase, min/max/avg over ranks"});
+  options.push_back({"help", "", "print this help"});
+}
+
 std::vector<OptionSpec> kernel_options(bool solve) {
   // Chosen here rather than with `solve ? OptionSpec{...} : OptionSpec{...}` inside the
   // list below: that conditional crashes the CUDA 13.0 device front end (cicc, a
@@ -61,11 +71,6 @@ std::vector<OptionSpec> kernel_options(bool solve) {
        "imq 1/sqrt(1+r^2/s^2)"},
       {"length-scale", "S", "the length scale s of --kernel"},
       precision,
-      {"options-file", "FILE",
-       "more options from FILE, one per line: name value, name = value, or\n"
-       "YAML name: value (lists as '- item' lines); the command line wins"},
-      {"log-view", "", "print where the time went: a row per phase, min/max/avg over ranks"},
-      {"help", "", "print this help"},
   };
 }
 
@@ -115,6 +120,7 @@ std::vector<OptionSpec> solve_options() {
        "it was written with"},
   };
   for (auto& option : kernel_options(true)) options.push_back(option);
+  add_run_options(options);
   return options;
 }
 
@@ -130,11 +136,12 @@ std::vector<OptionSpec> predict_options() {
       {"out", "FILE", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
   };
   for (auto& option : kernel_options(false)) options.push_back(option);
+  add_run_options(options);
   return options;
 }
 
 std::vector<OptionSpec> reduce_options() {
-  return {
+  std::vector<OptionSpec> options = {
       {"formula", "F", "the formula F to reduce, as in KeOps, e.g. \"SqDist(X,Y)\""},
       {"formula2", "G",
        "SumSoftMaxWeight's weights G (KeOps' formula2): Concat(F, G) is\n"
@@ -153,12 +160,9 @@ std::vector<OptionSpec> reduce_options() {
       {"out", "FILE", "where to write the result, float64, one row per output index"},
       {"precision", "double|float",
        "arithmetic precision (default: double); the output is float64"},
-      {"options-file", "FILE",
-       "more options from FILE, one per line: name value, name = value, or\n"
-       "YAML name: value (lists as '- item' lines); the command line wins"},
-      {"log-view", "", "print where the time went: a row per phase, min/max/avg over ranks"},
-      {"help", "", "print this help"},
   };
+  add_run_options(options);
+  return options;
 }
 
 const char* const reductions_help =
