@@ -77,10 +77,22 @@ class KernelSolve {
     return solve(b, a, alpha, options, KernelSolveOptions{});
   }
 
+  /// The same with a preconditioner built once for many solves (kriging's
+  /// batches of variance columns, refits with new values): it must have been
+  /// built for this kernel and these points; its own alpha is used in it, and
+  /// the result reports its set-up as built.
+  KernelSolveResult solve(const ConstMatrix& b, const Matrix& a, double alpha,
+                          const SolveOptions& options,
+                          const NystromPreconditioner<T>& preconditioner) const;
+
   /// The fitted model's evaluator: sum_j k(t, x_j) a_j (sources = the points).
   const KernelSum<T>& kernel_sum() const { return sum_; }
 
  private:
+  KernelSolveResult solve_with(const ConstMatrix& b, const Matrix& a, double alpha,
+                               const SolveOptions& options, const KernelSolveOptions& how,
+                               const NystromPreconditioner<T>* prebuilt) const;
+
   KernelSum<T> sum_;
 };
 

@@ -227,6 +227,23 @@ template <class T>
 KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
                                         const SolveOptions& options,
                                         const KernelSolveOptions& how) const {
+  return solve_with(b, a, alpha, options, how, nullptr);
+}
+
+template <class T>
+KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
+                                        const SolveOptions& options,
+                                        const NystromPreconditioner<T>& preconditioner) const {
+  KernelSolveOptions how;
+  how.preconditioner.rank = preconditioner.info().rank;
+  return solve_with(b, a, alpha, options, how, &preconditioner);
+}
+
+template <class T>
+KernelSolveResult KernelSolve<T>::solve_with(const ConstMatrix& b, const Matrix& a, double alpha,
+                                             const SolveOptions& options,
+                                             const KernelSolveOptions& how,
+                                             const NystromPreconditioner<T>* prebuilt) const {
   const detail::ScopedRegion region("kinterp::KernelSolve");
   const auto& product = sum_.product();
   const MPI_Comm comm = product.communicator().get();
@@ -249,13 +266,17 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
 
   KernelSolveResult result;
   ProductCounter counter;
-  std::optional<NystromPreconditioner<T>> preconditioner;
-  if (how.preconditioned()) {
+  std::optional<NystromPreconditioner<T>> built;
+  if (how.preconditioned() && !prebuilt) {
     // The preconditioner inverts F F^T + alpha I: at alpha = 0 it takes a ridge
     // just above the rounding level instead.
     const double ridge =
         alpha > 0 ? alpha : std::sqrt(std::numeric_limits<T>::epsilon()) * spec.variance;
-    preconditioner.emplace(comm, spec, product.sources(), ridge, how.preconditioner);
+    built.emplace(comm, spec, product.sources(), ridge, how.preconditioner);
+  }
+  const NystromPreconditioner<T>* preconditioner =
+      prebuilt ? prebuilt : (built ? &*built : nullptr);
+  if (preconditioner) {
     result.preconditioned = true;
     result.preconditioner = preconditioner->info();
   }
