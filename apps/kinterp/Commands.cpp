@@ -13,6 +13,8 @@
 #include <kinterp/io/RowFile.hpp>
 
 #include "CommandLine.hpp"
+#include "CommandSupport.hpp"
+#include "Krige.hpp"
 #include "LogView.hpp"
 #include "OptionsFile.hpp"
 #include "Progress.hpp"
@@ -212,7 +214,10 @@ const char* const usage =
     "points)\n"
     "  mpirun -np P kinterp reduce  --formula F --var ALIAS... [--param NAME=V...] --reduction R\n"
     "                               [--k K] [--axis 1|0] --input NAME=x.npy... --out r.npy\n"
-    "  kinterp solve --help | kinterp predict --help | kinterp reduce --help | kinterp --version\n"
+    "  mpirun -np P kinterp krige   --points x.npy --values z.npy --model NAME --length-scale L\n"
+    "                               [--variance V --nugget N --kriging ordinary] --targets t.npy\n"
+    "                               --out mean.npy [--variance-out var.npy]\n"
+    "  kinterp COMMAND --help (solve, predict, reduce, krige) | kinterp --version\n"
     "where KERNEL is --formula F --var ALIAS... --param NAME=V... or --kernel NAME --length-scale "
     "S.\n"
     "\n"
@@ -220,6 +225,9 @@ const char* const usage =
     "predict  evaluates the fitted model y_i = sum_j k(t_i, x_j) a_j\n"
     "reduce   any KeOps formula and reduction (Sum, Min, ArgMin, KMin, LogSumExp, ...),\n"
     "         as Genred: out_i = Reduction_j F(x_i, y_j)\n"
+    "krige    kriging (Gaussian process regression): the mean and variance at targets\n"
+    "         for a covariance model (Matern, spherical, ...), simple, ordinary or\n"
+    "         universal\n"
     "\n"
     "Files are NumPy .npy (float64 or float32, C order), CSV (.csv) or HDF5\n"
     "datasets (x.h5:/dataset); every rank reads and writes only its own block of\n"
@@ -403,34 +411,6 @@ PredictInputs predict_inputs(MPI_Comm comm, const CommandLine& command) {
   return inputs;
 }
 
-/// Fails early (before a long solve) for an --out that cannot be written: an
-/// HDF5 file without a dataset, or HDF5 in a kinterp built without it.
-void check_output(const std::string& out) {
-  const io::FileSpec spec = io::FileSpec::parse(out);
-  if (spec.format == io::FileFormat::Hdf5) io::require_hdf5(spec.path);
-}
-
-// ---- Data between files and the device -----------------------------------------------
-
-template <class T>
-typename KernelSum<T>::Matrix to_device(const io::LocalRows<T>& rows, const std::string& label) {
-  return io::to_view<typename KernelSum<T>::Matrix>(rows, label);
-}
-
-/// Reads `path` (any io::read_rows spec), which must have the rows of `like`
-/// (same N, same block).
-template <class T>
-io::LocalRows<T> read_rows_like(MPI_Comm comm, const std::string& path, const std::string& option,
-                                const io::LocalRows<T>& like, const std::string& like_option) {
-  const io::ArrayShape shape = io::read_shape(comm, path);
-  if (shape.rows != like.global_rows) {
-    throw Error(option + " " + path + " has " + std::to_string(shape.rows) + " rows but " +
-                like_option + " has " + std::to_string(like.global_rows) +
-                ": give one row per point");
-  }
-  return io::read_rows<T>(comm, path, like.block);
-}
-
 /// Copies the rows of `from` into columns [offset, offset + from.columns) of
 /// `packed` (the same rows): one variable of the rows a formula reads.
 template <class T>
@@ -439,34 +419,6 @@ void place_columns(const io::LocalRows<T>& from, io::LocalRows<T>& packed, std::
     std::copy_n(from.values.data() + r * from.columns, from.columns,
                 packed.values.data() + r * packed.columns + offset);
   }
-}
-
-// ---- Reporting ----------------------------------------------------------------------
-
-struct Reporter {
-  MPI_Comm comm;
-  int rank = 0;
-
-  template <class... Args>
-  void print(const char* format, Args... args) const {
-    if (rank != 0) return;
-    std::printf(format, args...);
-    std::fflush(stdout);
-  }
-  /// The largest value over the ranks (for times).
-  double max(double value) const {
-    MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
-    return value;
-  }
-};
-
-/// --log-view's rows for kernel products: their time, split into computing
-/// and waiting for the ring's messages.
-void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
-                      int depth) {
-  log.add(name, timings.total, depth);
-  log.add("computing", timings.compute, depth + 1);
-  log.add("waiting for messages", timings.wait, depth + 1);
 }
 
 /// --log-view of a command that reads, runs one product or reduction, writes.
@@ -479,25 +431,12 @@ void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& n
   log.print(comm, total);
 }
 
-std::string machine(MPI_Comm comm) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  return std::to_string(size) + (size == 1 ? " rank" : " ranks") + " x " +
-         std::to_string(Kokkos::DefaultExecutionSpace().concurrency()) + " " +
-         Kokkos::DefaultExecutionSpace::name() + " threads";
-}
-
 // ---- solve ----------------------------------------------------------------------------
 
-/// What `solve` does, from the command line alone (before any file is read).
-struct SolveSettings {
-  double alpha = 1e-10;
-  SolveOptions options;
-  KernelSolveOptions how;
-  std::string precond = "none";
-};
+}  // namespace
 
-SolveSettings solve_settings(const CommandLine& command, bool mixed) {
+SolveSettings solve_settings(const CommandLine& command, bool mixed,
+                             const std::string& default_precond) {
   SolveSettings s;
   s.alpha = command.number("alpha", s.alpha);
   s.options.rtol = command.number("rtol", s.options.rtol);
@@ -507,7 +446,7 @@ SolveSettings solve_settings(const CommandLine& command, bool mixed) {
   s.options.stagnation_window = static_cast<int>(
       command.integer("stagnation-window", s.options.stagnation_window, 0, INT_MAX));
 
-  s.precond = command.optional("precond").value_or("none");
+  s.precond = command.optional("precond").value_or(default_precond);
   const std::vector<std::string> preconds = {"none", "rpcholesky", "greedy", "uniform"};
   if (std::find(preconds.begin(), preconds.end(), s.precond) == preconds.end()) {
     std::string message =
@@ -560,6 +499,28 @@ SolveSettings solve_settings(const CommandLine& command, bool mixed) {
   check_solve_parameters(s.alpha, s.options);
   return s;
 }
+
+void check_output(const std::string& out) {
+  const io::FileSpec spec = io::FileSpec::parse(out);
+  if (spec.format == io::FileFormat::Hdf5) io::require_hdf5(spec.path);
+}
+
+std::string machine(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  return std::to_string(size) + (size == 1 ? " rank" : " ranks") + " x " +
+         std::to_string(Kokkos::DefaultExecutionSpace().concurrency()) + " " +
+         Kokkos::DefaultExecutionSpace::name() + " threads";
+}
+
+void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
+                      int depth) {
+  log.add(name, timings.total, depth);
+  log.add("computing", timings.compute, depth + 1);
+  log.add("waiting for messages", timings.wait, depth + 1);
+}
+
+namespace {
 
 template <class T>
 int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
@@ -1019,7 +980,7 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
   const std::string name = arguments.empty() ? "" : arguments[0];
   const std::vector<std::string> rest(arguments.begin() + (arguments.empty() ? 0 : 1),
                                       arguments.end());
-  const std::vector<std::string> commands = {"solve", "predict", "reduce"};
+  const std::vector<std::string> commands = {"solve", "predict", "reduce", "krige"};
   try {
     if (name.empty() || name == "--help" || name == "-h" || name == "help") {
       report.print("%s\n%s", usage, kernels_help);
@@ -1032,7 +993,7 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
                    Kokkos::DefaultExecutionSpace::name(), hdf5.c_str());
       return exit_ok;
     }
-    const bool is_solve = name == "solve", is_reduce = name == "reduce";
+    const bool is_solve = name == "solve", is_reduce = name == "reduce", is_krige = name == "krige";
     if (std::find(commands.begin(), commands.end(), name) == commands.end()) {
       std::string message = "unknown command '" + name + "'";
       const std::string guess = detail::closest(name, commands);
@@ -1041,15 +1002,18 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
     }
     const auto specs = is_solve    ? solve_options()
                        : is_reduce ? reduce_options()
+                       : is_krige  ? krige_options()
                                    : predict_options();
     const CommandLine command(specs, expand_options_files(comm, rest));
     if (command.flag("help")) {
       report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s\n%s", name.c_str(),
-                   CommandLine::help(specs).c_str(), is_reduce ? reductions_help : kernels_help,
+                   CommandLine::help(specs).c_str(),
+                   is_reduce ? reductions_help : (is_krige ? krige_help : kernels_help),
                    files_help);
       return exit_ok;
     }
     if (is_reduce) return reduce_with_precision(command, comm, report);
+    if (is_krige) return krige(comm, report, command);
     return is_solve ? with_precision<Solve>(command, comm, report, resolve_kernel(command))
                     : with_precision<Predict>(command, comm, report, predict_inputs(comm, command));
   } catch (const UsageError& e) {

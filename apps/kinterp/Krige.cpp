@@ -1,0 +1,254 @@
+#include "Krige.hpp"
+
+#include <kinterp/core/Error.hpp>
+#include <kinterp/kriging/Kriging.hpp>
+
+#include "Commands.hpp"
+
+#include <climits>
+#include <cmath>
+#include <sstream>
+
+namespace kinterp::cli {
+
+namespace {
+
+constexpr double degrees = 3.14159265358979323846 / 180;
+
+/// A comma-separated list of numbers.
+std::vector<double> number_list(const CommandLine& command, const std::string& name) {
+  std::vector<double> numbers;
+  std::stringstream list(command.required(name));
+  for (std::string item; std::getline(list, item, ',');) {
+    char* end = nullptr;
+    const double value = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !std::isfinite(value)) {
+      throw UsageError{"--" + name + " takes finite numbers separated by commas, got '" +
+                       command.required(name) + "'"};
+    }
+    numbers.push_back(value);
+  }
+  return numbers;
+}
+
+CovarianceModel covariance_model(const CommandLine& command) {
+  CovarianceModel model;
+  model.family = command.required("model");
+  model.variance = command.number("variance", model.variance);
+  model.nugget = command.number("nugget", model.nugget);
+  if (!command.has("length-scale")) throw UsageError{"--model needs --length-scale"};
+  model.length_scales = number_list(command, "length-scale");
+  if (command.has("angles")) {
+    model.angles = number_list(command, "angles");
+    for (double& angle : model.angles) angle *= degrees;
+  }
+  const bool matern = model.family == "matern", rq = model.family == "rq";
+  if (command.has("nu") && !matern) throw UsageError{"--nu belongs to --model matern"};
+  if (command.has("rq-alpha") && !rq) throw UsageError{"--rq-alpha belongs to --model rq"};
+  if (matern && !command.has("nu")) {
+    throw UsageError{
+        "--model matern needs --nu (0.5, 1.5, 2.5 are closed forms; any nu > 0 works)"};
+  }
+  if (rq && !command.has("rq-alpha")) throw UsageError{"--model rq needs --rq-alpha"};
+  model.shape = matern ? command.number("nu", 0) : rq ? command.number("rq-alpha", 0) : 0;
+  return model;
+}
+
+KrigingOptions kriging_options(const CommandLine& command) {
+  KrigingOptions options;
+  options.kind = kriging_kind_from_name(command.optional("kriging").value_or("ordinary"));
+  if (command.has("mean") && options.kind != KrigingKind::Simple) {
+    throw UsageError{"--mean is simple kriging's known mean: add --kriging simple"};
+  }
+  if (command.has("drift-degree") && options.kind != KrigingKind::Universal) {
+    throw UsageError{"--drift-degree belongs to --kriging universal"};
+  }
+  options.mean = command.number("mean", 0);
+  options.drift_degree = static_cast<int>(command.integer("drift-degree", 1, 0, 10));
+  options.variance_batch =
+      static_cast<int>(command.integer("variance-batch", options.variance_batch, 1, INT_MAX));
+  SolveSettings settings = solve_settings(command, false, "rpcholesky");
+  options.solve = settings.options;
+  if (!command.has("rtol")) options.solve.rtol = KrigingOptions::default_solve().rtol;
+  if (!command.has("max-it")) {
+    options.solve.max_iterations = KrigingOptions::default_solve().max_iterations;
+  }
+  options.preconditioner = settings.how.preconditioner;
+  return options;
+}
+
+}  // namespace
+
+std::vector<OptionSpec> krige_options() {
+  std::vector<OptionSpec> options = {
+      {"points", "FILE", "the data locations, shape (N, d)"},
+      {"values", "FILE", "the observed values z, shape (N,) or (N, 1)"},
+      {"targets", "FILE", "where to predict, shape (M, d)"},
+      {"out", "FILE", "where to write the kriging mean at the targets, shape (M,)"},
+      {"variance-out", "FILE",
+       "where to write the kriging variance of the latent field at the\n"
+       "targets, shape (M,) (one CG column per target, in batches)"},
+      {"model", "NAME", "the covariance model (see below)"},
+      {"variance", "V", "its variance (sill) (default: 1)"},
+      {"length-scale", "L[,L...]",
+       "its length scale (range), or one per axis of the rotated frame"},
+      {"angles", "DEG[,DEG,DEG]",
+       "rotation of the anisotropy axes in degrees: 1 in 2D (first axis\n"
+       "counterclockwise from x), 3 in 3D (yaw, pitch, roll: R_z R_y R_x)"},
+      {"nu", "NU", "Matern's smoothness nu > 0 (--model matern)"},
+      {"rq-alpha", "A", "the rational quadratic's alpha > 0 (--model rq)"},
+      {"nugget", "N",
+       "added to the training covariance's diagonal only (measurement\n"
+       "noise; scikit-learn's alpha) (default: 0)"},
+      {"kriging", "KIND", "simple, ordinary (default) or universal"},
+      {"mean", "M", "the known mean of --kriging simple (default: 0)"},
+      {"drift-degree", "P", "universal kriging's polynomial drift degree (default: 1)"},
+      {"approximate-variance", "",
+       "variance from the Nystrom preconditioner instead of CG solves:\n"
+       "much cheaper, never above the exact one; the bound on the gap is printed"},
+      {"variance-batch", "B",
+       "targets per variance solve (default: 64); memory ~6 N/P x B doubles per rank"},
+      {"rtol", "R", "CG's relative tolerance, fit and variance (default: 1e-8)"},
+      {"atol", "A", "absolute residual tolerance (default: 0)"},
+      {"max-it", "N", "CG iterations at most per solve (default: 10000)"},
+      {"stagnation-window", "N", "as in kinterp solve (default: 1000; 0: never)"},
+      {"precond", "NAME",
+       "rpcholesky (default), greedy, uniform: a Nystrom preconditioner of\n"
+       "--rank landmarks built once for the fit and every variance batch; none"},
+      {"rank", "K", "landmarks of the preconditioner (default: 500, at most N)"},
+      {"precond-memory", "MB", "at most MB megabytes per rank for the preconditioner"},
+      {"precond-seed", "S", "seed of the preconditioner's random landmarks (default: 0)"},
+  };
+  options.push_back({"options-file", "FILE", "more options from FILE (see kinterp solve --help)"});
+  options.push_back({"log-view", "", "print where the time went, min/max/avg over ranks"});
+  options.push_back({"help", "", "print this help"});
+  return options;
+}
+
+const char* const krige_help =
+    "Covariance models (--model), r the distance in units of --length-scale, times\n"
+    "--variance; scikit-learn's definitions:\n"
+    "  gaussian     exp(-r^2/2)                   exponential  exp(-r) (= matern12)\n"
+    "  matern32     (1+sqrt3 r) exp(-sqrt3 r)     matern52     (1+sqrt5 r+5r^2/3) exp(-sqrt5 r)\n"
+    "  matern       any --nu: 2^(1-nu)/Gamma(nu) (sqrt(2nu) r)^nu K_nu(sqrt(2nu) r)\n"
+    "  spherical    1 - 1.5r + 0.5r^3 for r < 1, else 0 (the length scale is the range)\n"
+    "  rq           (1 + r^2/(2 alpha))^-alpha with --rq-alpha\n"
+    "  cauchy       1/(1+r^2)                     imq          1/sqrt(1+r^2)\n"
+    "Kriging (--kriging): simple (known --mean), ordinary (constant mean estimated by\n"
+    "generalised least squares), universal (polynomial drift of --drift-degree).\n"
+    "The fit is one CG solve with 1 + q right-hand sides; each variance batch one\n"
+    "more; memory stays linear in N.\n";
+
+int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
+  const double start = MPI_Wtime();
+  const CovarianceModel model = covariance_model(command);
+  const KrigingOptions options = kriging_options(command);
+  const bool approximate = command.flag("approximate-variance");
+  const std::string out_path = command.required("out");
+  const std::optional<std::string> variance_path = command.optional("variance-out");
+  if (approximate && !variance_path) {
+    throw UsageError{"--approximate-variance needs --variance-out FILE"};
+  }
+  if (approximate && options.preconditioner.rank == 0 &&
+      options.preconditioner.memory_budget_bytes == 0) {
+    throw UsageError{"--approximate-variance comes from the preconditioner: drop --precond none"};
+  }
+  check_output(out_path);
+  if (variance_path) check_output(*variance_path);
+
+  const std::string points_path = command.required("points");
+  const io::LocalRows<double> points = io::read_rows<double>(comm, points_path);
+  const io::LocalRows<double> values = read_rows_like(comm, command.required("values"), "--values",
+                                                      points, "--points " + points_path);
+  if (values.columns != 1) {
+    throw Error("--values " + command.required("values") + " has " +
+                std::to_string(values.columns) +
+                " columns: kriging takes one value per point, shape (N,) or (N, 1)");
+  }
+  const io::LocalRows<double> targets = io::read_rows<double>(comm, command.required("targets"));
+  if (targets.columns != points.columns) {
+    throw Error("--targets " + command.required("targets") + " has " +
+                std::to_string(targets.columns) + " coordinates but --points has " +
+                std::to_string(points.columns));
+  }
+  const double read_seconds = MPI_Wtime() - start;
+  report.print("kinterp krige: %lld points in %lldD, %lld targets, %s kriging, model %s, %s\n",
+               static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
+               static_cast<long long>(targets.global_rows), to_string(options.kind).c_str(),
+               model.description().c_str(), machine(comm).c_str());
+
+  const auto device_points = to_device(points, "kinterp::points");
+  const auto device_values = to_device(values, "kinterp::values");
+  const auto device_targets = to_device(targets, "kinterp::targets");
+  const double fit_start = MPI_Wtime();
+  const Kriging kriging(comm, model, device_points, device_values, options);
+  const double fit_seconds = MPI_Wtime() - fit_start;
+  const KernelSolveResult& fit = kriging.fit_result();
+  if (fit.preconditioned) {
+    const NystromInfo& info = fit.preconditioner;
+    report.print(
+        "preconditioner: Nystrom, %d landmarks, set-up %.3f s, tr(K - F F^T) / tr(K) = %.2e\n",
+        info.rank, report.max(info.setup_seconds),
+        info.trace > 0 ? info.residual_trace / info.trace : 0.0);
+  }
+  report.print("fit: %s after %d iterations, relative residual %.3e\n",
+               to_string(fit.reason).c_str(), fit.iterations, fit.relative_residual());
+  if (!fit.detail.empty()) report.print("  %s\n", fit.detail.c_str());
+  const std::vector<double>& beta = kriging.drift_coefficients();
+  if (options.kind == KrigingKind::Ordinary) report.print("estimated mean: %.10g\n", beta[0]);
+  if (options.kind == KrigingKind::Universal) {
+    report.print("drift coefficients (coordinates scaled to [-1, 1]):");
+    for (double b : beta) report.print(" %.6g", b);
+    report.print("\n");
+  }
+
+  const double mean_start = MPI_Wtime();
+  Kriging::Matrix mean("kinterp::mean", targets.block.count, 1);
+  kriging.mean(device_targets, mean);
+  io::write_rows(comm, out_path,
+                 io::to_local_rows<double>(mean, targets.global_rows, targets.block, 1),
+                 sizeof(double));
+  const double mean_seconds = MPI_Wtime() - mean_start;
+  report.print("mean written to %s\n", out_path.c_str());
+
+  bool converged = fit.converged();
+  KrigingVarianceInfo variance_info;
+  if (variance_path) {
+    Kriging::Matrix variance("kinterp::variance", targets.block.count, 1);
+    variance_info = kriging.variance(device_targets, variance, approximate);
+    io::write_rows(comm, *variance_path,
+                   io::to_local_rows<double>(variance, targets.global_rows, targets.block, 1),
+                   sizeof(double));
+    if (approximate) {
+      report.print(
+          "approximate variance (Nystrom): below the exact one by at most %.3e (%.2e of the "
+          "variance)\n",
+          variance_info.error_bound, variance_info.error_bound / model.variance);
+    } else {
+      report.print("variance: %d batch%s, at most %d iterations, worst relative residual %.3e\n",
+                   variance_info.batches, variance_info.batches == 1 ? "" : "es",
+                   variance_info.max_iterations, variance_info.worst_residual);
+    }
+    if (!variance_info.converged) report.print("  %s\n", variance_info.detail.c_str());
+    if (variance_info.clamped > 0) {
+      report.print("  %lld variances below 0 by rounding were set to 0\n",
+                   static_cast<long long>(variance_info.clamped));
+    }
+    report.print("variance written to %s\n", variance_path->c_str());
+    converged = converged && variance_info.converged;
+  }
+  report.print("time: %.3f s in all (read %.3f, fit %.3f, mean %.3f, variance %.3f)\n",
+               report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(fit_seconds),
+               report.max(mean_seconds), report.max(variance_info.seconds));
+  if (command.flag("log-view")) {
+    LogView log;
+    log.add("read input", read_seconds);
+    log.add("fit (preconditioner, CG)", fit_seconds);
+    log.add("mean (kernel sum, write)", mean_seconds);
+    log.add("variance (batched CG, write)", variance_info.seconds);
+    log.print(comm, MPI_Wtime() - start);
+  }
+  return converged ? exit_ok : exit_not_converged;
+}
+
+}  // namespace kinterp::cli
