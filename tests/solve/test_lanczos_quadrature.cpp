@@ -3,7 +3,8 @@
 // Jacobi eigen-decomposition of T; z^T log(A) z, z^T A^-1 z and log det A from
 // plain and Jacobi-preconditioned CG on a dense distributed SPD operator
 // against the Jacobi eigen-decomposition of A (or of M^-1/2 A M^-1/2), at any
-// number of ranks, with the same numbers on every rank.
+// number of ranks, with the same numbers on every rank; the record ends before
+// a reliable-update residual replacement.
 
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Error.hpp>
@@ -393,6 +394,40 @@ TEST(LanczosQuadrature, PlainCGGivesLogAndInverseQuadraticForms) {
     expect_same_on_every_rank(log_estimate, what + " log");
     expect_same_on_every_rank(inverse_estimate, what + " inverse");
   }
+}
+
+/// DenseOperator that declares its `apply` approximate: CG then replaces its
+/// residual by b - A x (reliable updates), which ends the Lanczos record.
+struct ReplacingDenseOperator : DenseOperator {
+  void apply_accurately(const ConstMatrix& x, const Matrix& y) const { apply(x, y); }
+};
+
+TEST(LanczosQuadrature, RecordEndsBeforeTheFirstResidualReplacement) {
+  const int n = 120;
+  const Dense a = spread_spd(n, 70);
+  const Eigen reference = jacobi_eigen(a);
+  const auto block = my_block(n);
+  const ReplacingDenseOperator A{{a, block}};
+  const HostMatrix<double> b = global_matrix<double>(n, 1, 71, -1, 1);
+  Matrix x("x", block.count, 1);
+  LanczosRecorder recorder(1);
+  auto options = tight();
+  options.residual_replacement = 0.01;
+  options.lanczos_coefficients = recorder.callback();
+  const auto result = kinterp::conjugate_gradient(A, rows_on_device(b, block), x, options);
+  ASSERT_TRUE(result.converged()) << result.detail;
+  ASSERT_GT(result.replacements, 0);
+  EXPECT_GT(recorder.iterations(), 0);
+  EXPECT_LT(recorder.iterations(), result.iterations);
+  // What was recorded is still a Gauss rule of A from b: for 1/x (completely
+  // monotone) it bounds b^T A^-1 b from below.
+  const std::vector<LD> z = column(b, 0);
+  const double zz = static_cast<double>(dot(z, z));
+  const auto [inverse_form, inverse_scale] =
+      spectral_form(reference, z, [](LD t) { return 1 / t; });
+  const double inverse_estimate = zz * recorder.quadrature(0, [](double t) { return 1 / t; });
+  EXPECT_GT(inverse_estimate, 0);
+  EXPECT_LE(inverse_estimate, static_cast<double>(inverse_form) * (1 + 1e-12));
 }
 
 /// A = D B D with B = spread_spd and D in [1, 4]: Jacobi preconditioning pays.
