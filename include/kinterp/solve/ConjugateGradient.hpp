@@ -299,10 +299,20 @@ class ConjugateGradientRun {
     rz_ = std::move(rz);
     norms_ = square_roots(std::move(rr));
     record();
+    // active_ still says which columns iterated in this iteration: check_residuals retires.
+    if (options_.lanczos_coefficients && lanczos_intact()) {
+      options_.lanczos_coefficients(iteration_, alpha, beta, active_);
+    }
     if (check_residuals() || check_preconditioner()) return true;
     // p = z + beta p
     KokkosBlas::axpby(ones_.device, z_, step_.set([&](int c) { return beta[c]; }), p_);
     return false;
+  }
+
+  /// Whether the recurrence is still the Lanczos process started from the
+  /// first residual (see SolveOptions::lanczos_coefficients).
+  bool lanczos_intact() const {
+    return restarts_ == 0 && replacements_ == 0 && result_.resumed_from < 0;
   }
 
   /// Reliable updates: whether some active column's ||r|| (squared in rr) has

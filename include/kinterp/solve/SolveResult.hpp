@@ -79,6 +79,29 @@ struct SolveOptions {
   /// Called on every rank after each iteration with the residual norm of each
   /// column (iteration 0: the initial residual). Rank 0 prints, typically.
   std::function<void(int iteration, const std::vector<double>& residual_norms)> monitor;
+  /// The CG coefficients, for Lanczos quadrature (see LanczosQuadrature.hpp,
+  /// whose LanczosRecorder::callback() fits here). Called on every rank, with
+  /// the same values on all, after CG iteration j = 1, 2, ... of the first
+  /// pass, with per column c:
+  ///   step[c]   alpha_j = r_{j-1}^T z_{j-1} / p_j^T A p_j  (x_j = x_{j-1} + alpha_j p_j),
+  ///   beta[c]   beta_j = r_j^T z_j / r_{j-1}^T z_{j-1}  (z = M^-1 r, or r without M),
+  ///   active[c] whether column c was still iterating at the START of iteration j.
+  /// Both step[c] and beta[c] are valid exactly when active[c] is true, also
+  /// in the iteration in which the column converges (beta_j then comes from
+  /// its final residual; it is not needed for the Lanczos matrix, whose size is
+  /// the number of active iterations). For a column retired earlier they are
+  /// 0 and meaningless. The recurrence of the first pass, started from r_0 =
+  /// b - A x_0 (r_0 = b without use_initial_guess), is the Lanczos process on
+  /// M^-1/2 A M^-1/2 from M^-1/2 r_0: the coefficients describe it only while
+  /// the residual comes from that recurrence, so the callback is not called
+  /// after a restart from the recomputed residual (SolveResult::restarts),
+  /// nor from the iteration in which a reliable update replaced the residual
+  /// (SolveResult::replacements; mixed-precision operators) onwards, nor in a
+  /// solve resumed from a checkpoint. Nor is it called for an iteration that
+  /// stops at a breakdown (p^T A p not positive). Unset: no cost.
+  std::function<void(int iteration, const std::vector<double>& step,
+                     const std::vector<double>& beta, const std::vector<bool>& active)>
+      lanczos_coefficients;
   CheckpointOptions checkpoint;
 };
 
