@@ -8,7 +8,8 @@
 #include <KokkosBlas1_dot.hpp>
 
 #include "../precond/DenseCholesky.hpp"
-#include "Drift.hpp"
+#include "KrigingSystem.hpp"
+#include "Reductions.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -23,39 +24,12 @@ namespace {
 using execution_space = Kokkos::DefaultExecutionSpace;
 using Matrix = Kriging::Matrix;
 using ConstMatrix = Kriging::ConstMatrix;
+using detail::column_dots;
+using detail::cross_products;
+using detail::RowBlocks;
 
 Matrix uninitialised(const std::string& label, std::size_t rows, std::size_t cols) {
   return Matrix(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), rows, cols);
-}
-
-/// Global column-wise dot products x(:, c) . y(:, c).
-std::vector<double> column_dots(MPI_Comm comm, const ConstMatrix& x, const ConstMatrix& y) {
-  Kokkos::View<double*, execution_space::memory_space> local("kinterp::kriging::dots", x.extent(1));
-  if (x.extent(1) > 0) KokkosBlas::dot(local, x, y);
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local);
-  std::vector<double> sums(host.data(), host.data() + host.extent(0));
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
-  return sums;
-}
-
-/// Global a^T b (a: n x p, b: n x r), row-major p x r, on the host.
-std::vector<double> cross_products(MPI_Comm comm, const ConstMatrix& a, const ConstMatrix& b) {
-  const int p = static_cast<int>(a.extent(1)), r = static_cast<int>(b.extent(1));
-  Kokkos::View<double**, Kokkos::LayoutRight, execution_space::memory_space> local(
-      "kinterp::kriging::cross", p, r);
-  Kokkos::parallel_for(
-      "kinterp::kriging::cross_products",
-      Kokkos::MDRangePolicy<execution_space, Kokkos::Rank<2>>({0, 0}, {p, r}),
-      KOKKOS_LAMBDA(const int k, const int l) {
-        double sum = 0;
-        for (std::size_t i = 0; i < a.extent(0); ++i) sum += a(i, k) * b(i, l);
-        local(k, l) = sum;
-      });
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local);
-  std::vector<double> sums(host.data(), host.data() + p * r);
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), p * r, MPI_DOUBLE, MPI_SUM, comm);
-  return sums;
 }
 
 /// out(i, j) = C(u_i, t_j): the covariance columns of a batch of targets.
@@ -97,20 +71,6 @@ void subtract_combination(const Matrix& rows, int column, const ConstMatrix& col
       });
 }
 
-/// The rows a rank holds, as [offset, offset + count) of the global order.
-struct RowBlocks {
-  std::vector<std::int64_t> offsets;  // size ranks + 1
-  RowBlocks(MPI_Comm comm, std::int64_t count) {
-    int ranks = 1;
-    MPI_Comm_size(comm, &ranks);
-    std::vector<std::int64_t> counts(ranks);
-    MPI_Allgather(&count, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, comm);
-    offsets.assign(ranks + 1, 0);
-    for (int r = 0; r < ranks; ++r) offsets[r + 1] = offsets[r] + counts[r];
-  }
-  std::int64_t total() const { return offsets.back(); }
-};
-
 }  // namespace
 
 std::string to_string(KrigingKind kind) {
@@ -135,41 +95,15 @@ KrigingKind kriging_kind_from_name(const std::string& name) {
               " (known: simple, ordinary, universal)");
 }
 
-struct Kriging::State {
-  Communicator comm;
-  CovarianceModel model;
-  KrigingOptions options;
-  KernelSpec spec;
-  std::optional<detail::Drift> drift;  // none for simple kriging
-  Matrix coordinates;                  // the points in the model's frame
-  std::optional<KernelSolve<double>> solver;
-  std::optional<NystromPreconditioner<double>> preconditioner;
-  KernelSolveResult fit;
-  std::vector<double> beta;
-  Matrix weights;                   // n_r x 1
-  Matrix basis;                     // P, the drift terms at the points, n_r x q
-  std::vector<double> gram_factor;  // Cholesky factor of P^T K^-1 P, q x q
+namespace detail {
 
-  explicit State(MPI_Comm c) : comm(c) {}
-
-  int q() const { return drift ? drift->terms() : 0; }
-
-  KernelSolveResult solve(const ConstMatrix& b, const Matrix& x) const {
-    if (preconditioner) return solver->solve(b, x, model.nugget, options.solve, *preconditioner);
-    return solver->solve(b, x, model.nugget, options.solve);
-  }
-};
-
-Kriging::Kriging(MPI_Comm comm, const CovarianceModel& model, const ConstMatrix& points,
-                 const ConstMatrix& values, const KrigingOptions& options)
-    : state_(std::make_unique<State>(comm)) {
-  State& s = *state_;
-  const MPI_Comm c = s.comm.get();
-  s.model = model;
-  s.options = options;
+KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
+                             const ConstKrigingMatrix& points, const ConstKrigingMatrix& values,
+                             const KrigingOptions& options)
+    : comm_(comm), model_(model), options_(options) {
   int d = static_cast<int>(points.extent(1));
-  MPI_Allreduce(MPI_IN_PLACE, &d, 1, MPI_INT, MPI_MAX, c);
-  agree_on_errors(c, [&] {
+  MPI_Allreduce(MPI_IN_PLACE, &d, 1, MPI_INT, MPI_MAX, comm);
+  agree_on_errors(comm, [&] {
     model.check(d);
     if (values.extent(1) != 1 || values.extent(0) != points.extent(0)) {
       std::ostringstream problem;
@@ -189,126 +123,158 @@ Kriging::Kriging(MPI_Comm comm, const CovarianceModel& model, const ConstMatrix&
       throw Error("the mean of simple kriging must be finite");
     }
   });
-  s.spec = model.kernel();
+  spec_ = model.kernel();
   if (options.kind != KrigingKind::Simple) {
-    const int degree = options.kind == KrigingKind::Ordinary ? 0 : options.drift_degree;
-    s.drift.emplace(c, points, degree);
+    drift_.emplace(comm, points, options.kind == KrigingKind::Ordinary ? 0 : options.drift_degree);
   }
-  const std::int64_t n = RowBlocks(c, points.extent(0)).total();
-  const int q = s.q();
-  throw_if_any(c, q > n,
+  global_rows_ = RowBlocks(comm, points.extent(0)).total();
+  const int q = drift_terms();
+  throw_if_any(comm, q > global_rows_,
                "the drift has " + std::to_string(q) + " terms but there are only " +
-                   std::to_string(n) + " points: lower the drift degree");
+                   std::to_string(global_rows_) + " points: lower the drift degree");
 
-  s.coordinates = model.transform(points);
-  s.solver.emplace(c, s.spec, s.coordinates);
-  const bool preconditioned =
-      options.preconditioner.rank > 0 || options.preconditioner.memory_budget_bytes > 0;
-  if (preconditioned) {
+  coordinates_ = model.transform(points);
+  solver_.emplace(comm, spec_, coordinates_);
+  if (options.preconditioner.rank > 0 || options.preconditioner.memory_budget_bytes > 0) {
     const double ridge = model.nugget > 0
                              ? model.nugget
                              : std::sqrt(std::numeric_limits<double>::epsilon()) * model.variance;
-    s.preconditioner.emplace(c, s.spec, s.coordinates, ridge, options.preconditioner);
+    preconditioner_.emplace(comm, spec_, coordinates_, ridge, options.preconditioner);
   }
-
-  // One solve for [z - mean, P].
   const std::size_t rows = points.extent(0);
-  const Matrix rhs = uninitialised("kinterp::kriging::rhs", rows, 1 + q);
+  centred_values_ = uninitialised("kinterp::kriging::values", rows, 1);
   const double mean = options.kind == KrigingKind::Simple ? options.mean : 0.0;
+  const KrigingMatrix centred = centred_values_;
   Kokkos::parallel_for(
-      "kinterp::kriging::values", Kokkos::RangePolicy<execution_space>(0, rows),
-      KOKKOS_LAMBDA(const std::int64_t i) { rhs(i, 0) = values(i, 0) - mean; });
-  if (q > 0) {
-    s.basis = s.drift->evaluate(points);
-    Kokkos::deep_copy(Kokkos::subview(rhs, Kokkos::ALL, std::make_pair(1, 1 + q)), s.basis);
-  }
-  const Matrix solution("kinterp::kriging::solution", rows, 1 + q);
-  s.fit = s.solve(rhs, solution);
+      "kinterp::kriging::centre_values", Kokkos::RangePolicy<execution_space>(0, rows),
+      KOKKOS_LAMBDA(const std::int64_t i) { centred(i, 0) = values(i, 0) - mean; });
+  if (q > 0) basis_ = drift_->evaluate(points);
+}
 
-  if (q == 0) {
-    s.beta = {mean};
-    s.weights = solution;
-    return;
+KernelSolveResult KrigingSystem::solve_columns(const ConstKrigingMatrix& b, const KrigingMatrix& x,
+                                               const LanczosCallback& lanczos) const {
+  SolveOptions options = options_.solve;
+  if (lanczos) options.lanczos_coefficients = lanczos;
+  if (preconditioner_) return solver_->solve(b, x, model_.nugget, options, *preconditioner_);
+  return solver_->solve(b, x, model_.nugget, options);
+}
+
+GlsSolution KrigingSystem::solve(const ConstKrigingMatrix& extra,
+                                 const LanczosCallback& lanczos) const {
+  const int q = drift_terms(), s = static_cast<int>(extra.extent(1));
+  const std::size_t rows = coordinates_.extent(0);
+  const auto columns = [](int first, int count) { return std::make_pair(first, first + count); };
+  const Matrix rhs = uninitialised("kinterp::kriging::rhs", rows, 1 + q + s);
+  Kokkos::deep_copy(Kokkos::subview(rhs, Kokkos::ALL, columns(0, 1)), centred_values_);
+  if (q > 0) Kokkos::deep_copy(Kokkos::subview(rhs, Kokkos::ALL, columns(1, q)), basis_);
+  if (s > 0) Kokkos::deep_copy(Kokkos::subview(rhs, Kokkos::ALL, columns(1 + q, s)), extra);
+  const Matrix solution("kinterp::kriging::solution", rows, 1 + q + s);
+  GlsSolution out;
+  out.solve = solve_columns(rhs, solution, lanczos);
+  if (s > 0) {
+    out.extra = uninitialised("kinterp::kriging::extra", rows, s);
+    Kokkos::deep_copy(out.extra, Kokkos::subview(solution, Kokkos::ALL, columns(1 + q, s)));
   }
-  const std::vector<double> cross = cross_products(c, s.basis, solution);  // q x (1 + q)
-  s.gram_factor.assign(q * q, 0.0);
-  std::vector<double> beta(q);
+  out.weights = uninitialised("kinterp::kriging::weights", rows, 1);
+  Kokkos::deep_copy(out.weights, Kokkos::subview(solution, Kokkos::ALL, columns(0, 1)));
+  if (q == 0) {
+    out.beta = {options_.kind == KrigingKind::Simple ? options_.mean : 0.0};
+    return out;
+  }
+  const auto solved = Kokkos::subview(solution, Kokkos::ALL, columns(0, 1 + q));
+  const std::vector<double> cross = cross_products(comm_, basis_, solved);  // q x (1 + q)
+  out.gram_factor.assign(q * q, 0.0);
+  out.beta.resize(q);
   for (int k = 0; k < q; ++k) {
-    beta[k] = cross[k * (1 + q)];
+    out.beta[k] = cross[k * (1 + q)];
     for (int l = 0; l < q; ++l) {
       // Symmetrised: P^T K^-1 P is symmetric up to CG's tolerance.
-      s.gram_factor[k * q + l] = 0.5 * (cross[k * (1 + q) + 1 + l] + cross[l * (1 + q) + 1 + k]);
+      out.gram_factor[k * q + l] = 0.5 * (cross[k * (1 + q) + 1 + l] + cross[l * (1 + q) + 1 + k]);
     }
   }
-  const int bad = detail::cholesky_lower(s.gram_factor.data(), q, q);
+  const int bad = cholesky_lower(out.gram_factor.data(), q, q);
   if (bad >= 0) {
     throw Error(
         "the drift is singular at these points (P^T K^-1 P is not positive definite at term " +
         std::to_string(bad) + " of " + std::to_string(q) +
         "): the points do not determine a polynomial of degree " +
-        std::to_string(options.kind == KrigingKind::Ordinary ? 0 : options.drift_degree) +
+        std::to_string(options_.kind == KrigingKind::Ordinary ? 0 : options_.drift_degree) +
         " (e.g. collinear points in 2D for a linear drift); lower the degree");
   }
-  detail::cholesky_solve(s.gram_factor.data(), q, q, beta.data(), 1);
-  s.beta = beta;
-  s.weights = uninitialised("kinterp::kriging::weights", rows, 1);
-  Kokkos::deep_copy(s.weights, Kokkos::subview(solution, Kokkos::ALL, std::make_pair(0, 1)));
-  subtract_combination(s.weights, 0,
-                       Kokkos::subview(solution, Kokkos::ALL, std::make_pair(1, 1 + q)), beta);
+  cholesky_solve(out.gram_factor.data(), q, q, out.beta.data(), 1);
+  subtract_combination(out.weights, 0, Kokkos::subview(solution, Kokkos::ALL, columns(1, q)),
+                       out.beta);
+  return out;
 }
+
+}  // namespace detail
+
+struct Kriging::State {
+  detail::KrigingSystem system;
+  detail::GlsSolution fit;
+  State(MPI_Comm comm, const CovarianceModel& model, const ConstMatrix& points,
+        const ConstMatrix& values, const KrigingOptions& options)
+      : system(comm, model, points, values, options), fit(system.solve()) {}
+};
+
+Kriging::Kriging(MPI_Comm comm, const CovarianceModel& model, const ConstMatrix& points,
+                 const ConstMatrix& values, const KrigingOptions& options)
+    : state_(std::make_unique<State>(comm, model, points, values, options)) {}
 
 Kriging::~Kriging() = default;
 Kriging::Kriging(Kriging&&) noexcept = default;
 
 const KernelSolveResult& Kriging::fit_result() const {
-  return state_->fit;
+  return state_->fit.solve;
 }
 const std::vector<double>& Kriging::drift_coefficients() const {
-  return state_->beta;
+  return state_->fit.beta;
 }
 Kriging::Matrix Kriging::weights() const {
-  return state_->weights;
+  return state_->fit.weights;
 }
 
 void Kriging::mean(const ConstMatrix& targets, const Matrix& out) const {
-  const State& s = *state_;
-  const Matrix u = s.model.transform(targets);
-  s.solver->kernel_sum()(u, s.weights, out);
-  if (!s.drift) {
-    const double mean = s.beta[0];
+  const detail::KrigingSystem& system = state_->system;
+  const detail::GlsSolution& fit = state_->fit;
+  system.solver().kernel_sum()(system.model().transform(targets), fit.weights, out);
+  if (!system.drift()) {
+    const double mean = fit.beta[0];
     Kokkos::parallel_for(
         "kinterp::kriging::add_mean", Kokkos::RangePolicy<execution_space>(0, out.extent(0)),
         KOKKOS_LAMBDA(const std::int64_t i) { out(i, 0) += mean; });
     return;
   }
-  const Matrix basis = s.drift->evaluate(targets);
-  std::vector<double> minus_beta(s.beta);
+  const Matrix basis = system.drift()->evaluate(targets);
+  std::vector<double> minus_beta(fit.beta);
   for (double& b : minus_beta) b = -b;
   subtract_combination(out, 0, basis, minus_beta);
 }
 
 KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& out,
                                       bool approximate) const {
-  const State& s = *state_;
-  const MPI_Comm c = s.comm.get();
+  const detail::KrigingSystem& system = state_->system;
+  const detail::GlsSolution& fit = state_->fit;
+  const MPI_Comm c = system.comm();
+  const auto* preconditioner = system.preconditioner();
   const double start = MPI_Wtime();
-  throw_if_any(c, approximate && !s.preconditioner,
+  throw_if_any(c, approximate && !preconditioner,
                "approximate variances come from the Nystrom preconditioner: build the model "
                "with one (KrigingOptions::preconditioner, --precond rpcholesky)");
-  const int d = static_cast<int>(s.coordinates.extent(1));
+  const int d = static_cast<int>(system.coordinates().extent(1));
   throw_if_any(
       c, targets.extent(1) != static_cast<std::size_t>(d) || out.extent(0) != targets.extent(0),
       "the targets must have the points' " + std::to_string(d) +
           " coordinates, and the output a row per target");
-  const int q = s.q();
+  const int q = system.drift_terms();
   // Each target's model coordinates and drift terms, one row of d + q.
   const std::size_t local = targets.extent(0);
   const Matrix rows = uninitialised("kinterp::kriging::target_rows", local, d + q);
   Kokkos::deep_copy(Kokkos::subview(rows, Kokkos::ALL, std::make_pair(0, d)),
-                    s.model.transform(targets));
+                    system.model().transform(targets));
   if (q > 0) {
     Kokkos::deep_copy(Kokkos::subview(rows, Kokkos::ALL, std::make_pair(d, d + q)),
-                      s.drift->evaluate(targets));
+                      system.drift()->evaluate(targets));
   }
   const auto host_rows = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), rows);
   const auto host_out = Kokkos::create_mirror_view(out);
@@ -318,11 +284,12 @@ KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& 
   const std::int64_t mine = blocks.offsets[rank];
 
   KrigingVarianceInfo info;
-  const double ridge = s.preconditioner ? s.preconditioner->alpha() : 0.0;
-  const double residual_trace = s.preconditioner ? s.preconditioner->info().residual_trace : 0.0;
+  const double ridge = preconditioner ? preconditioner->alpha() : 0.0;
+  const double residual_trace = preconditioner ? preconditioner->info().residual_trace : 0.0;
+  const std::int64_t batch_size = system.options().variance_batch;
   const int width = d + q;
-  for (std::int64_t first = 0; first < blocks.total(); first += s.options.variance_batch) {
-    const std::int64_t last = std::min(blocks.total(), first + s.options.variance_batch);
+  for (std::int64_t first = 0; first < blocks.total(); first += batch_size) {
+    const std::int64_t last = std::min(blocks.total(), first + batch_size);
     const int b = static_cast<int>(last - first);
     // Gather the batch's rows from the ranks that hold them.
     std::vector<int> counts(blocks.offsets.size() - 1), displacements(counts.size());
@@ -346,13 +313,13 @@ KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& 
         Kokkos::create_mirror_view_and_copy(execution_space::memory_space(), batch_host);
 
     const Matrix columns =
-        uninitialised("kinterp::kriging::covariance", s.coordinates.extent(0), b);
-    covariance_columns(s.spec, s.coordinates, batch_targets, columns);
-    const Matrix solved("kinterp::kriging::solved", s.coordinates.extent(0), b);
+        uninitialised("kinterp::kriging::covariance", system.coordinates().extent(0), b);
+    covariance_columns(system.spec(), system.coordinates(), batch_targets, columns);
+    const Matrix solved("kinterp::kriging::solved", system.coordinates().extent(0), b);
     if (approximate) {
-      s.preconditioner->apply(columns, solved);
+      preconditioner->apply(columns, solved);
     } else {
-      const KernelSolveResult result = s.solve(columns, solved);
+      const KernelSolveResult result = system.solve_columns(columns, solved);
       info.max_iterations = std::max(info.max_iterations, result.iterations);
       info.worst_residual = std::max(info.worst_residual, result.relative_residual());
       if (!result.converged() && info.converged) {
@@ -363,16 +330,16 @@ KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& 
     }
     const std::vector<double> explained = column_dots(c, columns, solved);
     std::vector<double> drift_part;
-    if (q > 0) drift_part = cross_products(c, s.basis, solved);  // P^T K^-1 k_t, q x b
+    if (q > 0) drift_part = cross_products(c, system.basis(), solved);  // P^T K^-1 k_t, q x b
     std::vector<double> norms;
     if (approximate) norms = column_dots(c, columns, columns);
     for (int j = 0; j < b; ++j) {
-      double variance = s.model.variance - explained[j];
+      double variance = system.model().variance - explained[j];
       if (q > 0) {
         std::vector<double> u(q);
         for (int k = 0; k < q; ++k) u[k] = batch[j * width + d + k] - drift_part[k * b + j];
         std::vector<double> g(u);
-        detail::cholesky_solve(s.gram_factor.data(), q, q, g.data(), 1);
+        detail::cholesky_solve(fit.gram_factor.data(), q, q, g.data(), 1);
         for (int k = 0; k < q; ++k) variance += u[k] * g[k];
       }
       if (approximate) {

@@ -108,6 +108,7 @@ NystromPreconditioner<T>::NystromPreconditioner(MPI_Comm comm, const KernelSpec&
     }
   }
   detail::require_finite(c, points, "points");
+  global_rows_ = global_rows;
 
   // k: the rank asked for, at most N, at most what the budget holds.
   int k = static_cast<int>(std::min<std::int64_t>(
@@ -238,6 +239,15 @@ struct UnpackFactor {
 };
 
 }  // namespace
+
+template <class T>
+double NystromPreconditioner<T>::log_determinant() const {
+  // det(alpha I_N + F F^T) = alpha^(N - k) det(alpha I_k + F^T F), the core.
+  const int k = info_.rank;
+  double sum = static_cast<double>(global_rows_ - k) * std::log(alpha_);
+  for (int p = 0; p < k; ++p) sum += 2 * std::log(core_(p, p));
+  return sum;
+}
 
 template <class T>
 typename NystromPreconditioner<T>::Matrix NystromPreconditioner<T>::factor() const {

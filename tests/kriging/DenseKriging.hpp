@@ -3,6 +3,8 @@
 // Cholesky in long double, with the covariance typed from its definition and
 // the drift as raw monomials (mean and variance do not depend on the basis).
 
+#include <kinterp/kriging/CovarianceModel.hpp>
+
 #include "../KernelReference.hpp"
 
 #include <cmath>
@@ -125,6 +127,29 @@ inline DenseKrigingResult dense_kriging(
     out.variance.push_back(variance);
   }
   return out;
+}
+
+/// The anisotropic distance |S^-1 R^T (x - y)| in 2D, from its definition.
+inline long double distance(const CovarianceModel& model, const double* x, const double* y) {
+  const long double dx = x[0] - y[0], dy = x[1] - y[1];
+  const long double a = model.angles.empty() ? 0 : model.angles[0];
+  const long double along = std::cos(a) * dx + std::sin(a) * dy;
+  const long double across = -std::sin(a) * dx + std::cos(a) * dy;
+  const long double l0 = model.length_scales[0];
+  const long double l1 = model.length_scales.size() > 1 ? model.length_scales[1] : l0;
+  return std::sqrt((along / l0) * (along / l0) + (across / l1) * (across / l1));
+}
+
+inline std::function<long double(const double*, const double*)> covariance(
+    const CovarianceModel& model) {
+  return [model](const double* x, const double* y) -> long double {
+    const long double r = distance(model, x, y), s3 = std::sqrt(3.0L) * r, s5 = std::sqrt(5.0L) * r;
+    long double phi = 0;
+    if (model.family == "gaussian") phi = std::exp(-r * r / 2);
+    if (model.family == "matern32") phi = (1 + s3) * std::exp(-s3);
+    if (model.family == "matern52") phi = (1 + s5 + s5 * s5 / 3) * std::exp(-s5);
+    return model.variance * phi;
+  };
 }
 
 }  // namespace kinterp::test

@@ -111,6 +111,11 @@ class NystromPreconditioner {
   /// rank for mismatched shapes.
   void apply(const ConstMatrix& r, const Matrix& z) const;
 
+  /// log det(F F^T + alpha I), from the Woodbury core. Not collective. (The
+  /// base of stochastic log-determinant estimates: log det A = log det P +
+  /// tr log(P^-1/2 A P^-1/2).)
+  double log_determinant() const;
+
   const NystromInfo& info() const { return info_; }
   double alpha() const { return alpha_; }
   MPI_Comm comm() const { return comm_.get(); }
@@ -127,6 +132,7 @@ class NystromPreconditioner {
   Communicator comm_;
   double alpha_;
   std::int64_t local_rows_;
+  std::int64_t global_rows_ = 0;
   NystromInfo info_;
   FactorStorage factor_;
   /// Lower Cholesky factor of the Woodbury core alpha I + F^T F (k x k).
