@@ -1,6 +1,7 @@
 // Kriging against the dense kriging equations in long double, at 1-4 ranks.
 
 #include <kinterp/core/Error.hpp>
+#include <kinterp/kriging/CrossValidation.hpp>
 #include <kinterp/kriging/Kriging.hpp>
 
 #include "../DistributedData.hpp"
@@ -158,6 +159,45 @@ TEST(Kriging, ApproximateVarianceIsALowerBoundWithinItsStatedError) {
   MPI_Allreduce(MPI_IN_PLACE, &gap, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   EXPECT_GT(gap, 0);
   EXPECT_LT(gap, model.variance);
+}
+
+TEST(Kriging, CrossValidationMatchesDenseRefits) {
+  CovarianceModel model;
+  model.family = "gaussian";
+  model.length_scales = {0.2};
+  model.nugget = 1e-2;
+  const KrigingOptions options = tight(KrigingKind::Ordinary);
+  const HostMatrix<double> x = points();
+  const std::vector<double> z = values(x);
+  constexpr int folds = 4;
+  long double squares = 0, absolutes = 0;
+  for (int f = 0; f < folds; ++f) {
+    HostMatrix<double> train(0, 2), test(0, 2);
+    std::vector<double> z_train, z_test;
+    for (std::int64_t i = 0; i < n_points; ++i) {
+      HostMatrix<double>& to = i % folds == f ? test : train;
+      to.values.push_back(x(i, 0));
+      to.values.push_back(x(i, 1));
+      ++to.rows;
+      (i % folds == f ? z_test : z_train).push_back(z[i]);
+    }
+    const auto dense =
+        dense_kriging(train, z_train, test, covariance(model), model.nugget, constant_drift, 0);
+    for (std::size_t j = 0; j < z_test.size(); ++j) {
+      const long double e = z_test[j] - dense.mean[j];
+      squares += e * e;
+      absolutes += std::abs(e);
+    }
+  }
+  HostMatrix<double> zm(n_points, 1);
+  zm.values = z;
+  const RowBlock mine = my_block(n_points);
+  const CrossValidationResult cv = cross_validate(MPI_COMM_WORLD, model, rows_on_device(x, mine),
+                                                  rows_on_device(zm, mine), options, folds);
+  EXPECT_TRUE(cv.converged);
+  EXPECT_EQ(cv.fold_rmse.size(), static_cast<std::size_t>(folds));
+  EXPECT_NEAR(cv.rmse, static_cast<double>(std::sqrt(squares / n_points)), 1e-8);
+  EXPECT_NEAR(cv.mae, static_cast<double>(absolutes / n_points), 1e-8);
 }
 
 TEST(Kriging, BadInputIsReportedOnEveryRank) {
