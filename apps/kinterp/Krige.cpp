@@ -1,12 +1,15 @@
 #include "Krige.hpp"
 
 #include <kinterp/core/Error.hpp>
+#include <kinterp/kriging/CrossValidation.hpp>
 #include <kinterp/kriging/Kriging.hpp>
+#include <kinterp/kriging/Likelihood.hpp>
 
 #include "Commands.hpp"
 
 #include <climits>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 namespace kinterp::cli {
@@ -77,6 +80,56 @@ KrigingOptions kriging_options(const CommandLine& command) {
   return options;
 }
 
+/// --fit's list: variance, length-scale, nugget, nu / rq-alpha, angles; all = the first three.
+std::optional<HyperparameterFitOptions> fit_options(const CommandLine& command,
+                                                    const CovarianceModel& model) {
+  for (const char* option : {"probes", "fit-max-it", "fit-seed"}) {
+    if (command.has(option) && !command.has("fit")) {
+      throw UsageError{std::string("--") + option + " belongs to --fit"};
+    }
+  }
+  if (!command.has("fit")) return std::nullopt;
+  HyperparameterFitOptions options;
+  FitParameters& which = options.which;
+  which = FitParameters{false, false, false, false, false};
+  std::stringstream list(command.required("fit"));
+  for (std::string item; std::getline(list, item, ',');) {
+    if (item == "all") {
+      which.variance = which.length_scales = which.nugget = true;
+    } else if (item == "variance") {
+      which.variance = true;
+    } else if (item == "length-scale") {
+      which.length_scales = true;
+    } else if (item == "nugget") {
+      which.nugget = true;
+    } else if (item == "nu" || item == "rq-alpha") {
+      if (!(model.family == (item == "nu" ? "matern" : "rq"))) {
+        throw UsageError{"--fit " + item + " needs --model " + (item == "nu" ? "matern" : "rq")};
+      }
+      which.shape = true;
+    } else if (item == "angles") {
+      if (model.angles.empty()) throw UsageError{"--fit angles needs --angles to start from"};
+      which.angles = true;
+    } else {
+      throw UsageError{
+          "--fit takes a list of variance, length-scale, nugget, nu, rq-alpha, "
+          "angles, or all; got '" +
+          item + "'"};
+    }
+  }
+  options.likelihood.probes = static_cast<int>(command.integer("probes", 16, 1, 100000));
+  options.likelihood.seed = static_cast<std::uint64_t>(command.integer("fit-seed", 0, 0, LONG_MAX));
+  options.max_iterations = static_cast<int>(command.integer("fit-max-it", 50, 0, INT_MAX));
+  return options;
+}
+
+std::string list_text(const std::vector<double>& values, double scale = 1) {
+  std::ostringstream text;
+  text.precision(6);
+  for (std::size_t i = 0; i < values.size(); ++i) text << (i ? "," : "") << values[i] * scale;
+  return text.str();
+}
+
 }  // namespace
 
 std::vector<OptionSpec> krige_options() {
@@ -119,6 +172,18 @@ std::vector<OptionSpec> krige_options() {
       {"precond-memory", "MB", "at most MB megabytes per rank for the preconditioner"},
       {"precond-seed", "S", "seed of the preconditioner's random landmarks (default: 0)"},
   };
+  options.push_back({"fit", "LIST",
+                     "first fit these parameters by maximising the Gaussian log marginal\n"
+                     "likelihood (stochastic Lanczos quadrature, L-BFGS in a box), from\n"
+                     "the values given: variance, length-scale, nugget, nu, rq-alpha,\n"
+                     "angles, comma-separated, or all (= variance,length-scale,nugget)"});
+  options.push_back(
+      {"probes", "S", "random probes of --fit's log-determinant estimate (default: 16)"});
+  options.push_back({"fit-max-it", "N", "L-BFGS iterations of --fit at most (default: 50)"});
+  options.push_back({"fit-seed", "S", "seed of --fit's probes (default: 0)"});
+  options.push_back({"cv", "K",
+                     "k-fold cross-validation (refits, K from 2 to N) of the model (after\n"
+                     "--fit): prints the RMSE and mean absolute error"});
   options.push_back({"options-file", "FILE", "more options from FILE (see kinterp solve --help)"});
   options.push_back({"log-view", "", "print where the time went, min/max/avg over ranks"});
   options.push_back({"help", "", "print this help"});
@@ -141,8 +206,10 @@ const char* const krige_help =
 
 int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const double start = MPI_Wtime();
-  const CovarianceModel model = covariance_model(command);
+  CovarianceModel model = covariance_model(command);
   const KrigingOptions options = kriging_options(command);
+  const std::optional<HyperparameterFitOptions> fit_settings = fit_options(command, model);
+  const int folds = static_cast<int>(command.integer("cv", 0, 2, INT_MAX));
   const bool approximate = command.flag("approximate-variance");
   const std::string out_path = command.required("out");
   const std::optional<std::string> variance_path = command.optional("variance-out");
@@ -180,6 +247,38 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_values = to_device(values, "kinterp::values");
   const auto device_targets = to_device(targets, "kinterp::targets");
+  double hyperparameter_seconds = 0, cv_seconds = 0;
+  if (fit_settings) {
+    const HyperparameterFitResult fitted =
+        fit_hyperparameters(comm, model, device_points, device_values, options, *fit_settings);
+    hyperparameter_seconds = fitted.seconds;
+    model = fitted.model;
+    report.print(
+        "hyperparameters: %s after %d iterations (%d likelihood evaluations, %d probes), %.3f s\n"
+        "  log likelihood %.6g (start %.6g), log det K %.6g\n"
+        "  fitted: variance %.6g, length scale%s %s, nugget %.6g",
+        fitted.reason.c_str(), fitted.iterations, fitted.evaluations,
+        fit_settings->likelihood.probes, report.max(fitted.seconds), fitted.at_fit.log_likelihood,
+        fitted.initial_log_likelihood, fitted.at_fit.log_determinant, model.variance,
+        model.length_scales.size() > 1 ? "s" : "", list_text(model.length_scales).c_str(),
+        model.nugget);
+    if (model.shape > 0)
+      report.print(", %s %.6g", model.family == "rq" ? "rq-alpha" : "nu", model.shape);
+    if (!model.angles.empty()) {
+      report.print(", angles %s deg", list_text(model.angles, 1 / degrees).c_str());
+    }
+    report.print("\n");
+    if (!fitted.converged) {
+      throw Error("the hyperparameter fit failed: " + fitted.reason);
+    }
+  }
+  if (folds > 0) {
+    const CrossValidationResult cv =
+        cross_validate(comm, model, device_points, device_values, options, folds);
+    cv_seconds = cv.seconds;
+    report.print("cross-validation, %d folds: RMSE %.6g, mean absolute error %.6g%s\n", cv.folds,
+                 cv.rmse, cv.mae, cv.converged ? "" : " (some refits did not converge)");
+  }
   const double fit_start = MPI_Wtime();
   const Kriging kriging(comm, model, device_points, device_values, options);
   const double fit_seconds = MPI_Wtime() - fit_start;
@@ -237,12 +336,17 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
     report.print("variance written to %s\n", variance_path->c_str());
     converged = converged && variance_info.converged;
   }
-  report.print("time: %.3f s in all (read %.3f, fit %.3f, mean %.3f, variance %.3f)\n",
-               report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(fit_seconds),
-               report.max(mean_seconds), report.max(variance_info.seconds));
+  report.print(
+      "time: %.3f s in all (read %.3f, hyperparameters %.3f, cross-validation %.3f, fit %.3f, "
+      "mean %.3f, variance %.3f)\n",
+      report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(hyperparameter_seconds),
+      report.max(cv_seconds), report.max(fit_seconds), report.max(mean_seconds),
+      report.max(variance_info.seconds));
   if (command.flag("log-view")) {
     LogView log;
     log.add("read input", read_seconds);
+    if (fit_settings) log.add("hyperparameters (likelihood, L-BFGS)", hyperparameter_seconds);
+    if (folds > 0) log.add("cross-validation (refits)", cv_seconds);
     log.add("fit (preconditioner, CG)", fit_seconds);
     log.add("mean (kernel sum, write)", mean_seconds);
     log.add("variance (batched CG, write)", variance_info.seconds);
