@@ -16,8 +16,10 @@ enum class KernelFamily {
   Matern52,             ///< (1 + g r + g^2 r^2 / 3) exp(-g r)
   Cauchy,               ///< 1 / (1 + g r^2)
   InverseMultiquadric,  ///< 1 / sqrt(1 + g r^2)
-  Spherical,            ///< 1 - 3/2 s + 1/2 s^3, s = min(g r, 1): 0 beyond the range 1/g
-  RationalQuadratic,    ///< (1 + g r^2)^(-shape), shape = alpha > 0
+  /// 1 - 3/2 s + 1/2 s^3, s = min(g r, 1): 0 beyond the range 1/g. Positive
+  /// definite in at most 3 dimensions only.
+  Spherical,
+  RationalQuadratic,  ///< (1 + g r^2)^(-shape), shape = alpha > 0
   /// 2^(1-nu)/Gamma(nu) (g r)^nu K_nu(g r), nu = shape > 0 (K_nu the modified
   /// Bessel function of the second kind); 1 at r = 0.
   Matern,
