@@ -149,6 +149,8 @@ std::uint64_t problem_fingerprint(MPI_Comm comm, const ConstMatrix& points, cons
   std::uint64_t h = fingerprint_rows(comm, points);
   h = fold(h, static_cast<std::uint64_t>(spec.family));
   h = fold(fold(fold(h, spec.g), spec.variance), alpha);
+  // Only where used, so that checkpoints of the shape-less families stay valid.
+  if (spec.shape != 0) h = fold(h, spec.shape);
   h = fold(h, std::uint64_t(how.mixed_precision));
   h = fold(h, std::uint64_t(how.preconditioned()));
   if (how.preconditioned()) {

@@ -89,6 +89,17 @@ inline void require_valid_kernel(const KernelSpec& kernel) {
     throw Error("the kernel's constant factor must be positive and finite, got " +
                 std::to_string(kernel.variance));
   }
+  const bool shaped =
+      kernel.family == KernelFamily::RationalQuadratic || kernel.family == KernelFamily::Matern;
+  if (shaped && !(kernel.shape > 0 && std::isfinite(kernel.shape))) {
+    throw Error("the " + to_string(kernel.family) + " kernel's shape (alpha of rq, nu of matern) " +
+                "must be positive and finite, got " + std::to_string(kernel.shape));
+  }
+  if (kernel.family == KernelFamily::Matern && kernel.shape > KernelSpec::max_matern_nu) {
+    throw Error("the matern kernel's order nu must be at most " +
+                std::to_string(int(KernelSpec::max_matern_nu)) + ", got " +
+                std::to_string(kernel.shape) + " (use the gaussian kernel for so smooth a one)");
+  }
 }
 
 }  // namespace kinterp::detail

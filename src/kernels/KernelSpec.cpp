@@ -15,9 +15,13 @@ struct NamedFamily {
 };
 
 constexpr NamedFamily named_families[] = {
-    {"gaussian", KernelFamily::Gaussian}, {"laplacian", KernelFamily::Laplacian},
-    {"matern32", KernelFamily::Matern32}, {"matern52", KernelFamily::Matern52},
-    {"cauchy", KernelFamily::Cauchy},     {"imq", KernelFamily::InverseMultiquadric},
+    // The first name of a family is its to_string.
+    {"gaussian", KernelFamily::Gaussian},     {"laplacian", KernelFamily::Laplacian},
+    {"exponential", KernelFamily::Laplacian}, {"matern12", KernelFamily::Laplacian},
+    {"matern32", KernelFamily::Matern32},     {"matern52", KernelFamily::Matern52},
+    {"cauchy", KernelFamily::Cauchy},         {"imq", KernelFamily::InverseMultiquadric},
+    {"spherical", KernelFamily::Spherical},   {"rq", KernelFamily::RationalQuadratic},
+    {"matern", KernelFamily::Matern},
 };
 
 std::string number(double value) {
@@ -25,6 +29,14 @@ std::string number(double value) {
   out.precision(17);
   out << value;
   return out.str();
+}
+
+/// The shape of `name` (rq's alpha, matern's nu): positive and finite.
+void require_shape(const std::string& name, const char* what, const std::string& how,
+                   double shape) {
+  if (shape > 0 && std::isfinite(shape)) return;
+  throw Error("the " + name + " kernel needs its " + what + " > 0, got " + number(shape) + " (" +
+              how + ")");
 }
 
 }  // namespace
@@ -42,7 +54,7 @@ std::vector<std::string> KernelSpec::names() {
   return names;
 }
 
-KernelSpec KernelSpec::from_name(const std::string& name, double length_scale) {
+KernelSpec KernelSpec::from_name(const std::string& name, double length_scale, double shape) {
   if (!(length_scale > 0) || !std::isfinite(length_scale)) {
     throw Error("the length scale must be a positive finite number, got " + number(length_scale) +
                 " (set it with --length-scale)");
@@ -51,7 +63,7 @@ KernelSpec KernelSpec::from_name(const std::string& name, double length_scale) {
   KernelSpec spec;
   if (name == "gaussian") {
     spec = {KernelFamily::Gaussian, 1 / (2 * s * s)};
-  } else if (name == "laplacian") {
+  } else if (name == "laplacian" || name == "exponential" || name == "matern12") {
     spec = {KernelFamily::Laplacian, 1 / s};
   } else if (name == "matern32") {
     spec = {KernelFamily::Matern32, std::sqrt(3.0) / s};
@@ -61,6 +73,22 @@ KernelSpec KernelSpec::from_name(const std::string& name, double length_scale) {
     spec = {KernelFamily::Cauchy, 1 / (s * s)};
   } else if (name == "imq") {
     spec = {KernelFamily::InverseMultiquadric, 1 / (s * s)};
+  } else if (name == "spherical") {
+    spec = {KernelFamily::Spherical, 1 / s};
+  } else if (name == "rq") {
+    require_shape(name, "alpha", "set it with --rq-alpha", shape);
+    spec = {KernelFamily::RationalQuadratic, 1 / (2 * shape * s * s), 1, shape};
+  } else if (name == "matern") {
+    require_shape(name, "order nu", "set it with --nu, or use matern12, matern32 or matern52",
+                  shape);
+    if (shape > max_matern_nu) {
+      throw Error("the matern kernel's order nu must be at most " + number(max_matern_nu) +
+                  ", got " + number(shape) + " (use the gaussian kernel for so smooth a one)");
+    }
+    if (shape == 0.5) return from_name("laplacian", s);
+    if (shape == 1.5) return from_name("matern32", s);
+    if (shape == 2.5) return from_name("matern52", s);
+    spec = {KernelFamily::Matern, std::sqrt(2 * shape) / s, 1, shape};
   } else {
     std::string known;
     for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
@@ -95,8 +123,23 @@ std::string KernelSpec::formula() const {
     case KernelFamily::InverseMultiquadric:
       phi = "Rsqrt(1+" + g_ + "*SqDist(X,Y))";
       break;
+    case KernelFamily::Spherical:
+      // (1 - s)^2 (1 + s/2), s = g r; ReLU makes it 0 beyond the range.
+      phi = "Square(ReLU(1-" + g_ + "*Norm2(X-Y)))*(1+" + number(g / 2) + "*Norm2(X-Y))";
+      break;
+    case KernelFamily::RationalQuadratic:
+      phi = "Powf(1+" + g_ + "*SqDist(X,Y)," + number(-shape) + ")";
+      break;
+    case KernelFamily::Matern:
+      // No Bessel function in the formula language: a description, not a formula.
+      phi = "Matern(nu=" + number(shape) + ",g=" + g_ + ")";
+      break;
   }
-  return (variance == 1 ? "" : number(variance) + "*") + phi + "*A";
+  std::string text = (variance == 1 ? "" : number(variance) + "*") + phi + "*A";
+  if (family == KernelFamily::Matern) {
+    text += " with Matern(nu,g) = 2^(1-nu)/Gamma(nu) (g r)^nu K_nu(g r), r = Norm2(X-Y)";
+  }
+  return text;
 }
 
 }  // namespace kinterp

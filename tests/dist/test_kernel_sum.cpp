@@ -54,9 +54,11 @@ void check(const KernelSpec& spec, std::int64_t n_sources, std::int64_t n_target
 
 TEST(KernelSum, EveryFamilyMatchesTheLongDoubleLoop) {
   const KernelSpec specs[] = {
-      {KernelFamily::Gaussian, 50.0, 1.0}, {KernelFamily::Laplacian, 10.0, 1.0},
-      {KernelFamily::Matern32, 7.0, 2.0},  {KernelFamily::Matern52, 3.0, 1.0},
-      {KernelFamily::Cauchy, 20.0, 1.0},   {KernelFamily::InverseMultiquadric, 5.0, 0.5}};
+      {KernelFamily::Gaussian, 50.0, 1.0},  {KernelFamily::Laplacian, 10.0, 1.0},
+      {KernelFamily::Matern32, 7.0, 2.0},   {KernelFamily::Matern52, 3.0, 1.0},
+      {KernelFamily::Cauchy, 20.0, 1.0},    {KernelFamily::InverseMultiquadric, 5.0, 0.5},
+      {KernelFamily::Spherical, 1.6, 1.0},  {KernelFamily::RationalQuadratic, 5.0, 1.0, 1.7},
+      {KernelFamily::Matern, 6.0, 1.0, 1.2}};
   for (const auto& spec : specs) {
     check<double>(spec, 700, 301, 2, 1, 1e-13);
     check<double>(spec, 333, 100, 3, 3, 1e-13);

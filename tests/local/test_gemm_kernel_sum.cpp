@@ -81,6 +81,14 @@ long double sensitivity(const KernelSpec& spec, long double r) {
       return g * r2 / (1 + g * r2);
     case KernelFamily::InverseMultiquadric:
       return g * r2 / (2 * (1 + g * r2));
+    case KernelFamily::Spherical:  // 0 where phi is 0
+      return gr < 1 ? 0.75L * gr * (1 + gr) / ((1 - gr) * (1 + gr / 2)) : 0;
+    case KernelFamily::RationalQuadratic:
+      return spec.shape * g * r2 / (1 + g * r2);
+    case KernelFamily::Matern:  // x K_nu-1(x) / (2 K_nu(x)), x = g r
+      return gr == 0 ? 0
+                     : gr * kinterp::test::bessel_k_quadrature(std::fabs(spec.shape - 1), gr) /
+                           (2 * kinterp::test::bessel_k_quadrature(spec.shape, gr));
   }
   return 0;
 }
@@ -167,13 +175,21 @@ KernelSpec spread_out_kernel(KernelFamily family, int dim) {
     case KernelFamily::Matern32:
     case KernelFamily::Matern52:
       return {family, 1.0 / std::sqrt(r2), 0.5};
+    case KernelFamily::Spherical:  // range at the typical distance
+      return {family, 1.0 / std::sqrt(r2), 1.0};
+    case KernelFamily::RationalQuadratic:
+      return {family, 1.0 / r2, 1.5, 1.7};
+    case KernelFamily::Matern:
+      return {family, 1.0 / std::sqrt(r2), 0.5, 1.2};
   }
   return {};
 }
 
-constexpr KernelFamily all_families[] = {KernelFamily::Gaussian, KernelFamily::Laplacian,
-                                         KernelFamily::Matern32, KernelFamily::Matern52,
-                                         KernelFamily::Cauchy,   KernelFamily::InverseMultiquadric};
+constexpr KernelFamily all_families[] = {KernelFamily::Gaussian,  KernelFamily::Laplacian,
+                                         KernelFamily::Matern32,  KernelFamily::Matern52,
+                                         KernelFamily::Cauchy,    KernelFamily::InverseMultiquadric,
+                                         KernelFamily::Spherical, KernelFamily::RationalQuadratic,
+                                         KernelFamily::Matern};
 
 template <class T>
 void spread_out_cases() {

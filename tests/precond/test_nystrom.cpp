@@ -220,9 +220,12 @@ TEST(Nystrom, WoodburyMatchesDenseSolveForEveryPivotRule) {
 }
 
 TEST(Nystrom, OtherKernelFamilies) {
-  for (auto family : {KernelFamily::Laplacian, KernelFamily::Matern32, KernelFamily::Matern52,
-                      KernelFamily::Cauchy, KernelFamily::InverseMultiquadric}) {
-    const Problem p = make_problem({family, 8.0, 1.0}, 120, 3, 1);
+  for (auto family :
+       {KernelFamily::Laplacian, KernelFamily::Matern32, KernelFamily::Matern52,
+        KernelFamily::Cauchy, KernelFamily::InverseMultiquadric, KernelFamily::Spherical,
+        KernelFamily::RationalQuadratic, KernelFamily::Matern}) {
+    // shape: alpha of rq, nu of matern (ignored by the others).
+    const Problem p = make_problem({family, 8.0, 1.0, 1.2}, 120, 3, 1);
     expect_matches_dense_woodbury(p, 1e-2, options_for(PivotRule::RandomlyPivotedCholesky, 25, 16));
   }
 }

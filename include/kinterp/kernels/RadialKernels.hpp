@@ -6,11 +6,14 @@
 /// Each functor takes r2 as a scalar (device code, the reference form) or as
 /// a SIMD pack (host code: detail::simd::Pack, the host kernel sum), where the
 /// exponential is 2^(-(g log2 e) t) with the rate folded into its range
-/// reduction (detail::exp2_negative).
+/// reduction (detail::exp2_negative). The rational quadratic and the general
+/// Matern kernel have no closed SIMD form: their packs are evaluated lane by
+/// lane in double (several times slower than the closed forms).
 
 #include <kinterp/core/detail/KokkosCompat.hpp>
 #include <kinterp/core/detail/SimdPack.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
+#include <kinterp/kernels/detail/BesselK.hpp>
 #include <kinterp/kernels/detail/Exp2Negative.hpp>
 #include <kinterp/kernels/detail/ExpNonPositive.hpp>
 
@@ -122,6 +125,74 @@ struct InverseMultiquadricKernel {
   }
 };
 
+/// (1 - s)^2 (1 + s / 2) = 1 - 3/2 s + 1/2 s^3 with s = min(g r, 1): the
+/// factored form keeps its relative accuracy towards the range 1/g.
+template <class T>
+struct SphericalKernel {
+  T g;
+  KOKKOS_INLINE_FUNCTION T operator()(T r2) const {
+    const T gr = g * detail::math::sqrt(r2);
+    const T s = gr < T(1) ? gr : T(1);
+    const T t = 1 - s;
+    return t * t * (1 + T(0.5) * s);
+  }
+  template <int W>
+  detail::simd::Pack<T, W> operator()(const detail::simd::Pack<T, W>& r2) const {
+    using P = detail::simd::Pack<T, W>;
+    using detail::simd::broadcast;
+    const P one = broadcast<P>(T(1));
+    // +inf (r2 overflowed) gives s = 1, phi = 0.
+    const P s = detail::simd::min(broadcast<P>(g) * detail::simd::sqrt_of_distance(r2), one);
+    const P t = one - s;
+    return t * t * detail::simd::fma(broadcast<P>(T(0.5)), s, one);
+  }
+};
+
+namespace detail {
+/// kernel(Pack) as kernel(scalar) on each lane: for kernels without a SIMD form.
+template <class T, int W, class Kernel>
+simd::Pack<T, W> lane_by_lane(const Kernel& kernel, const simd::Pack<T, W>& r2) {
+  T lanes[W];
+  simd::store(lanes, r2);
+  for (int i = 0; i < W; ++i) lanes[i] = kernel(lanes[i]);
+  return simd::load<simd::Pack<T, W>>(lanes);
+}
+}  // namespace detail
+
+/// (1 + g r^2)^(-alpha), in double.
+template <class T>
+struct RationalQuadraticKernel {
+  double g, alpha;
+  KOKKOS_INLINE_FUNCTION T operator()(T r2) const {
+    return static_cast<T>(detail::math::pow(1 + g * static_cast<double>(r2), -alpha));
+  }
+  /// Lane by lane (no SIMD log in SimdPack).
+  template <int W>
+  detail::simd::Pack<T, W> operator()(const detail::simd::Pack<T, W>& r2) const {
+    return detail::lane_by_lane(*this, r2);
+  }
+};
+
+/// 2^(1-nu)/Gamma(nu) (g r)^nu K_nu(g r) for any order nu > 0, in double
+/// (detail::matern_correlation). Use the closed forms for nu = 1/2, 3/2, 5/2.
+template <class T>
+struct MaternKernel {
+  double g;
+  detail::BesselKOrder order;
+  /// Host only: the Gamma values of order nu.
+  static MaternKernel make(double g, double nu) { return {g, detail::BesselKOrder::make(nu)}; }
+  KOKKOS_INLINE_FUNCTION T operator()(T r2) const {
+    return static_cast<T>(
+        detail::matern_correlation(order, g * detail::math::sqrt(static_cast<double>(r2))));
+  }
+  /// Lane by lane: Temme's series or Steed's continued fraction per lane,
+  /// tens of times slower than the closed-form Matern kernels.
+  template <int W>
+  detail::simd::Pack<T, W> operator()(const detail::simd::Pack<T, W>& r2) const {
+    return detail::lane_by_lane(*this, r2);
+  }
+};
+
 /// Calls `visitor(kernel)` with the functor of `spec.family` in precision T
 /// (spec.variance is not part of the functor: callers scale the sum by it).
 template <class T, class Visitor>
@@ -138,6 +209,12 @@ decltype(auto) visit_kernel(const KernelSpec& spec, Visitor&& visitor) {
       return visitor(CauchyKernel<T>{g});
     case KernelFamily::InverseMultiquadric:
       return visitor(InverseMultiquadricKernel<T>{g});
+    case KernelFamily::Spherical:
+      return visitor(SphericalKernel<T>{g});
+    case KernelFamily::RationalQuadratic:
+      return visitor(RationalQuadraticKernel<T>{spec.g, spec.shape});
+    case KernelFamily::Matern:
+      return visitor(MaternKernel<T>::make(spec.g, spec.shape));
     case KernelFamily::Gaussian:
       break;
   }
