@@ -36,10 +36,12 @@ as_root() {
 # that build-kokkos.sh builds (OpenMP threads, so it follows OMP_NUM_THREADS).
 # gfortran: the Fortran module and its test (skipped where no Fortran compiler is).
 # libhdf5-openmpi-dev: parallel HDF5 for FILE.h5:/DATASET files (kinterp builds
-# without it, refusing such files); python3-h5py: the CLI tests' HDF5 reference.
+# without it, refusing such files); python3-h5py: the CLI tests' HDF5 reference;
+# python3-sklearn (with scipy): the kriging tests' peer reference and the README's
+# comparison with scikit-learn's GaussianProcessRegressor.
 packages=(cmake make g++ gfortran libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
           liblapack-dev libblas-dev libopenblas-openmp-dev libhdf5-openmpi-dev
-          python3-numpy python3-matplotlib python3-h5py)
+          python3-numpy python3-matplotlib python3-h5py python3-scipy python3-sklearn)
 missing=()
 for p in "${packages[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")

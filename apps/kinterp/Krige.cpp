@@ -70,6 +70,7 @@ KrigingOptions kriging_options(const CommandLine& command) {
   options.drift_degree = static_cast<int>(command.integer("drift-degree", 1, 0, 10));
   options.variance_batch =
       static_cast<int>(command.integer("variance-batch", options.variance_batch, 1, INT_MAX));
+  options.variance_tolerance = command.number("variance-tolerance", options.variance_tolerance);
   SolveSettings settings = solve_settings(command, false, "rpcholesky");
   options.solve = settings.options;
   if (!command.has("rtol")) options.solve.rtol = KrigingOptions::default_solve().rtol;
@@ -161,6 +162,9 @@ std::vector<OptionSpec> krige_options() {
        "much cheaper, never above the exact one; the bound on the gap is printed"},
       {"variance-batch", "B",
        "targets per variance solve (default: 64); memory ~6 N/P x B doubles per rank"},
+      {"variance-tolerance", "E",
+       "with a nugget, stop each variance's CG once its error is provably\n"
+       "below E x variance (default: 1e-6), or at --rtol"},
       {"rtol", "R", "CG's relative tolerance, fit and variance (default: 1e-8)"},
       {"atol", "A", "absolute residual tolerance (default: 0)"},
       {"max-it", "N", "CG iterations at most per solve (default: 10000)"},
@@ -324,9 +328,14 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
           "variance)\n",
           variance_info.error_bound, variance_info.error_bound / model.variance);
     } else {
-      report.print("variance: %d batch%s, at most %d iterations, worst relative residual %.3e\n",
+      report.print("variance: %d batch%s, at most %d iterations, worst relative residual %.3e",
                    variance_info.batches, variance_info.batches == 1 ? "" : "es",
                    variance_info.max_iterations, variance_info.worst_residual);
+      if (variance_info.error_bound > 0) {
+        report.print("; above the exact one by at most %.3e (%.2e of the variance)",
+                     variance_info.error_bound, variance_info.error_bound / model.variance);
+      }
+      report.print("\n");
     }
     if (!variance_info.converged) report.print("  %s\n", variance_info.detail.c_str());
     if (variance_info.clamped > 0) {

@@ -82,7 +82,7 @@ bool CovarianceModel::anisotropic() const {
 }
 
 KernelSpec CovarianceModel::kernel() const {
-  KernelSpec spec = KernelSpec::from_name(family, 1.0);
+  KernelSpec spec = KernelSpec::from_name(family, 1.0, shape);
   spec.variance = variance;
   return spec;
 }

@@ -119,6 +119,10 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
       throw Error("the variance batch must be a positive number of targets, got " +
                   std::to_string(options.variance_batch));
     }
+    if (!(options.variance_tolerance >= 0) || !std::isfinite(options.variance_tolerance)) {
+      throw Error("the variance tolerance must be a finite number >= 0, got " +
+                  std::to_string(options.variance_tolerance));
+    }
     if (options.kind == KrigingKind::Simple && !std::isfinite(options.mean)) {
       throw Error("the mean of simple kriging must be finite");
     }
@@ -152,9 +156,7 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
 }
 
 KernelSolveResult KrigingSystem::solve_columns(const ConstKrigingMatrix& b, const KrigingMatrix& x,
-                                               const LanczosCallback& lanczos) const {
-  SolveOptions options = options_.solve;
-  if (lanczos) options.lanczos_coefficients = lanczos;
+                                               const SolveOptions& options) const {
   if (preconditioner_) return solver_->solve(b, x, model_.nugget, options, *preconditioner_);
   return solver_->solve(b, x, model_.nugget, options);
 }
@@ -170,7 +172,9 @@ GlsSolution KrigingSystem::solve(const ConstKrigingMatrix& extra,
   if (s > 0) Kokkos::deep_copy(Kokkos::subview(rhs, Kokkos::ALL, columns(1 + q, s)), extra);
   const Matrix solution("kinterp::kriging::solution", rows, 1 + q + s);
   GlsSolution out;
-  out.solve = solve_columns(rhs, solution, lanczos);
+  SolveOptions options = options_.solve;
+  if (lanczos) options.lanczos_coefficients = lanczos;
+  out.solve = solve_columns(rhs, solution, options);
   if (s > 0) {
     out.extra = uninitialised("kinterp::kriging::extra", rows, s);
     Kokkos::deep_copy(out.extra, Kokkos::subview(solution, Kokkos::ALL, columns(1 + q, s)));
@@ -287,6 +291,15 @@ KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& 
   const double ridge = preconditioner ? preconditioner->alpha() : 0.0;
   const double residual_trace = preconditioner ? preconditioner->info().residual_trace : 0.0;
   const std::int64_t batch_size = system.options().variance_batch;
+  // CG's k^T x_j approaches k^T K^-1 k from below with error r^T K^-1 r <=
+  // |r|^2 / nugget: stopping at |r| <= sqrt(tolerance * variance * nugget)
+  // bounds the variance's error by tolerance * variance.
+  SolveOptions solve = system.options().solve;
+  const CovarianceModel& model = system.model();
+  if (model.nugget > 0) {
+    solve.atol = std::max(
+        solve.atol, std::sqrt(system.options().variance_tolerance * model.variance * model.nugget));
+  }
   const int width = d + q;
   for (std::int64_t first = 0; first < blocks.total(); first += batch_size) {
     const std::int64_t last = std::min(blocks.total(), first + batch_size);
@@ -319,7 +332,7 @@ KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& 
     if (approximate) {
       preconditioner->apply(columns, solved);
     } else {
-      const KernelSolveResult result = system.solve_columns(columns, solved);
+      const KernelSolveResult result = system.solve_columns(columns, solved, solve);
       info.max_iterations = std::max(info.max_iterations, result.iterations);
       info.worst_residual = std::max(info.worst_residual, result.relative_residual());
       if (!result.converged() && info.converged) {
@@ -328,7 +341,29 @@ KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& 
                       ": " + to_string(result.reason) + ", " + result.detail;
       }
     }
-    const std::vector<double> explained = column_dots(c, columns, solved);
+    std::vector<double> explained = column_dots(c, columns, solved);
+    if (!approximate) {
+      // k^T K^-1 k = 2 k^T x - x^T A x + r^T A^-1 r for any x (A = K + nugget I,
+      // r = k - A x): the first two terms from below, the gap at most
+      // |r|^2 / nugget, however CG's rounding went.
+      const Matrix product("kinterp::kriging::product", columns.extent(0), b);
+      system.solver().kernel_sum()(system.coordinates(), solved, product);
+      const double nugget = model.nugget;
+      Kokkos::parallel_for(
+          "kinterp::kriging::residual",
+          Kokkos::MDRangePolicy<execution_space, Kokkos::Rank<2>>(
+              {0, 0}, {static_cast<std::int64_t>(columns.extent(0)), std::int64_t(b)}),
+          KOKKOS_LAMBDA(const std::int64_t i, const std::int64_t j) {
+            product(i, j) += nugget * solved(i, j);  // A x
+            columns(i, j) -= product(i, j);          // r = k - A x (k is not needed again)
+          });
+      const std::vector<double> curvature = column_dots(c, solved, product);
+      const std::vector<double> residual = column_dots(c, columns, columns);
+      for (int j = 0; j < b; ++j) {
+        explained[j] = 2 * explained[j] - curvature[j];
+        if (nugget > 0) info.error_bound = std::max(info.error_bound, residual[j] / nugget);
+      }
+    }
     std::vector<double> drift_part;
     if (q > 0) drift_part = cross_products(c, system.basis(), solved);  // P^T K^-1 k_t, q x b
     std::vector<double> norms;

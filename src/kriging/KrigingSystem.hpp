@@ -42,7 +42,7 @@ class KrigingSystem {
 
   /// Collective: (nugget I + K) x = b for other right-hand sides.
   KernelSolveResult solve_columns(const ConstKrigingMatrix& b, const KrigingMatrix& x,
-                                  const LanczosCallback& lanczos = {}) const;
+                                  const SolveOptions& options) const;
 
   MPI_Comm comm() const { return comm_; }
   const CovarianceModel& model() const { return model_; }

@@ -98,7 +98,8 @@ KrigingOptions tight(KrigingKind kind) {
   KrigingOptions options;
   options.kind = kind;
   options.solve.rtol = 1e-11;
-  options.variance_batch = 8;  // several batches, some spanning ranks
+  options.variance_tolerance = 0;  // CG to rtol
+  options.variance_batch = 8;      // several batches, some spanning ranks
   return options;
 }
 
@@ -139,6 +140,30 @@ TEST(Kriging, UniversalKrigingWithALinearDriftMatchesDenseKriging) {
   const auto dense = dense_kriging(points(), values(points()), targets(), covariance(model),
                                    model.nugget, linear_drift, 0);
   expect_matches_dense(model, options, dense, 1e-7);
+}
+
+TEST(Kriging, VarianceToleranceBoundsTheErrorFromAbove) {
+  // CG approaches k^T K^-1 k from below, so the variance from above, within
+  // variance_tolerance * variance.
+  const CovarianceModel model = anisotropic_matern();
+  KrigingOptions options = tight(KrigingKind::Simple);
+  options.variance_tolerance = 1e-4;
+  const auto dense = dense_kriging(points(), values(points()), targets(), covariance(model),
+                                   model.nugget, nullptr, 0);
+  const Fitted fitted = krige(model, options);
+  const RowBlock my_targets = my_block(n_targets);
+  double largest = 0;
+  for (std::int64_t j = 0; j < my_targets.count; ++j) {
+    const double error =
+        fitted.variance[j] - static_cast<double>(dense.variance[my_targets.begin + j]);
+    EXPECT_GE(error, -1e-12) << "target " << my_targets.begin + j;
+    EXPECT_LE(error, options.variance_tolerance * model.variance)
+        << "target " << my_targets.begin + j;
+    largest = std::max(largest, error);
+  }
+  // Looser than rtol = 1e-11: the tolerance is what stopped CG.
+  MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_GT(largest, 1e-9);
 }
 
 TEST(Kriging, ApproximateVarianceIsALowerBoundWithinItsStatedError) {

@@ -44,6 +44,11 @@ struct KrigingOptions {
   /// The Nystrom preconditioner, built once (rank 0 and no budget: plain CG).
   NystromOptions preconditioner;
   int variance_batch = 64;  ///< targets per variance solve (memory: ~6 n_r x batch doubles)
+  /// With a nugget > 0, each variance's CG stops once the error of k_t^T
+  /// K^-1 k_t is provably below variance_tolerance * variance (|r|^2 / nugget,
+  /// see Kriging::variance), or at solve's rtol, whichever comes first;
+  /// without a nugget, at solve's rtol.
+  double variance_tolerance = 1e-6;
 
   static SolveOptions default_solve() {
     SolveOptions options;
@@ -61,8 +66,8 @@ struct KrigingVarianceInfo {
   bool converged = true;      ///< every batch's CG converged
   std::string detail;         ///< why a batch did not converge
   std::int64_t clamped = 0;   ///< negative variances (rounding) set to 0, over all ranks
-  /// Approximate variances only: the bound on exact - approximate, max over
-  /// targets (see Kriging::variance).
+  /// The bound on |computed - exact| of the k_t^T K^-1 k_t term, max over
+  /// targets (see Kriging::variance); 0 when unknown (no nugget).
   double error_bound = 0;
   double seconds = 0;
 };
@@ -98,7 +103,12 @@ class Kriging {
 
   /// Collective: out (n_t x 1) = the kriging variance of the latent field at
   /// this rank's targets (>= 0: rounding below 0 is clamped and counted).
-  /// approximate = false: batched CG solves to the fit's tolerance.
+  /// approximate = false: batched CG solves to the fit's tolerance (see
+  /// KrigingOptions::variance_tolerance); from the solution x and one more
+  /// kernel product, k^T K^-1 k is taken as 2 k^T x - x^T K x, which is below
+  /// it by r^T K^-1 r <= |r|^2 / nugget (r = k - K x) whatever CG's rounding:
+  /// so for simple kriging the variance is from above, within that bound
+  /// (reported as error_bound).
   /// approximate = true (needs the preconditioner): K^-1 replaced by
   /// (F F^T + nugget I)^-1, no CG. Since F F^T <= K - nugget I (Nystrom), the
   /// approximate k_t^T K^-1 k_t is at least the exact one: for simple kriging
