@@ -68,9 +68,10 @@ std::vector<OptionSpec> kernel_options(bool solve) {
        "formula is linear in), as KeOps' KernelSolve(formula, aliases, \"A\")"},
       {"param", "NAME=V[,V...]", "a formula parameter's value, e.g. G=50; repeat for each", true},
       {"kernel", "NAME",
-       "instead of --formula: gaussian exp(-r^2/(2s^2)), laplacian exp(-r/s),\n"
-       "matern32, matern52 (g = sqrt(3)/s, sqrt(5)/s), cauchy 1/(1+r^2/s^2),\n"
-       "imq 1/sqrt(1+r^2/s^2)"},
+       "instead of --formula: gaussian exp(-r^2/(2s^2)), laplacian (=\n"
+       "exponential, matern12) exp(-r/s), matern32, matern52 (g = sqrt(3)/s,\n"
+       "sqrt(5)/s), cauchy 1/(1+r^2/s^2), imq 1/sqrt(1+r^2/s^2), spherical\n"
+       "(s: the range); rq and matern of any nu: kinterp krige"},
       {"length-scale", "S", "the length scale s of --kernel"},
       precision,
   };
@@ -274,6 +275,12 @@ KernelModel resolve_kernel(const CommandLine& command) {
       throw UsageError{"--var, --param and --unknown belong to --formula, not --kernel"};
     }
     if (!command.has("length-scale")) throw UsageError{"--kernel needs --length-scale"};
+    const std::string name = command.required("kernel");
+    if (name == "rq" || name == "matern") {
+      throw UsageError{"--kernel " + name +
+                       " has a shape parameter that solve and predict do not take: use kinterp "
+                       "krige (--nu, --rq-alpha), or matern32/matern52/exponential"};
+    }
     return KernelModel::named(command.required("kernel"), command.number("length-scale", 0));
   }
   if (command.has("length-scale")) throw UsageError{"--length-scale belongs to --kernel"};

@@ -1,0 +1,190 @@
+// Kriging at scale: ordinary kriging of N points in 2D with the mean and the
+// kriging variance at M targets, for a list of N: the time of each phase and
+// the peak memory per rank, next to what a dense covariance matrix would
+// need. One JSON object per line on stdout, a table on stderr. It reports; it
+// never passes or fails on time.
+//
+//   kinterp-bench-kriging [--n 2500,5000,10000,20000] [--targets 1000] [--rank 500]
+//                         [--model matern32] [--length-scale 0.1] [--nugget 1e-3]
+//                         [--batch 64] [--variance-tolerance 1e-6] [--approximate]
+
+#include <kinterp/core/Environment.hpp>
+#include <kinterp/core/Partition.hpp>
+#include <kinterp/kriging/Kriging.hpp>
+
+#include <mpi.h>
+#include <sys/resource.h>
+#include <Kokkos_Core.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Settings {
+  std::vector<long> n = {2500, 5000, 10000, 20000};
+  long targets = 1000;
+  int rank = 500;
+  std::string model = "matern32";
+  double length_scale = 0.1, nugget = 1e-3, variance_tolerance = 1e-6;
+  int batch = 64;
+  bool approximate = false;
+};
+
+Settings parse(int argc, char** argv) {
+  Settings s;
+  for (int k = 1; k < argc; ++k) {
+    const std::string option = argv[k];
+    if (option == "--approximate") {
+      s.approximate = true;
+      continue;
+    }
+    if (k + 1 >= argc) throw std::runtime_error(option + " needs a value (see the file comment)");
+    const std::string value = argv[++k];
+    if (option == "--n") {
+      s.n.clear();
+      std::stringstream list(value);
+      for (std::string item; std::getline(list, item, ',');) s.n.push_back(std::stol(item));
+    } else if (option == "--targets") {
+      s.targets = std::stol(value);
+    } else if (option == "--rank") {
+      s.rank = std::stoi(value);
+    } else if (option == "--model") {
+      s.model = value;
+    } else if (option == "--length-scale") {
+      s.length_scale = std::stod(value);
+    } else if (option == "--nugget") {
+      s.nugget = std::stod(value);
+    } else if (option == "--batch") {
+      s.batch = std::stoi(value);
+    } else if (option == "--variance-tolerance") {
+      s.variance_tolerance = std::stod(value);
+    } else {
+      throw std::runtime_error("unknown option " + option + " (see the file comment)");
+    }
+  }
+  return s;
+}
+
+/// A number in [0, 1) from (stream, index) alone: the same data for any rank count.
+double uniform(std::uint64_t stream, std::uint64_t index) {
+  std::uint64_t x = stream * 0x9e3779b97f4a7c15ULL + index + 1;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return static_cast<double>((x ^ (x >> 31)) >> 11) * 0x1.0p-53;
+}
+
+using Matrix = kinterp::Kriging::Matrix;
+
+/// This rank's rows of `rows` uniform points in the unit square (and their values).
+Matrix points(std::uint64_t stream, kinterp::RowBlock block, Matrix* values) {
+  Matrix x("bench::points", block.count, 2);
+  auto host = Kokkos::create_mirror_view(x);
+  Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> z("bench::values", block.count, 1);
+  for (std::int64_t i = 0; i < block.count; ++i) {
+    const std::uint64_t g = block.begin + i;
+    host(i, 0) = uniform(stream, 2 * g);
+    host(i, 1) = uniform(stream, 2 * g + 1);
+    z(i, 0) =
+        std::sin(6 * host(i, 0)) * std::cos(4 * host(i, 1)) + 0.03 * (uniform(stream + 7, g) - 0.5);
+  }
+  Kokkos::deep_copy(x, host);
+  if (values) {
+    *values = Matrix("bench::values", block.count, 1);
+    Kokkos::deep_copy(*values, z);
+  }
+  return x;
+}
+
+double peak_megabytes(MPI_Comm comm) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  double mb = static_cast<double>(usage.ru_maxrss) / 1024;  // Linux: kilobytes
+  MPI_Allreduce(MPI_IN_PLACE, &mb, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return mb;
+}
+
+double max_over_ranks(MPI_Comm comm, double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::unique_ptr<kinterp::Environment> environment;
+  try {
+    environment = std::make_unique<kinterp::Environment>(argc, argv);
+    const Settings s = parse(argc, argv);
+    const MPI_Comm comm = MPI_COMM_WORLD;
+    const bool root = kinterp::rank_of(comm) == 0;
+    kinterp::CovarianceModel model;
+    model.family = s.model;
+    model.length_scales = {s.length_scale};
+    model.nugget = s.nugget;
+    kinterp::KrigingOptions options;
+    options.kind = kinterp::KrigingKind::Ordinary;
+    options.preconditioner.rank = s.rank;
+    options.variance_batch = s.batch;
+    options.variance_tolerance = s.variance_tolerance;
+    if (root) {
+      std::fprintf(stderr,
+                   "bench_kriging: %d rank(s) x %d thread(s), ordinary kriging in 2D, %s, length "
+                   "scale %g, nugget %g, Nystrom rank %d, %ld targets, %s variance\n"
+                   "      N  fit it  fit s  mean s  var it   var s  total s  peak MB/rank  dense "
+                   "K MB\n",
+                   kinterp::size_of(comm), Kokkos::DefaultExecutionSpace().concurrency(),
+                   model.description().c_str(), s.length_scale, s.nugget, s.rank, s.targets,
+                   s.approximate ? "approximate (Nystrom)" : "exact (batched CG)");
+    }
+    const kinterp::RowBlock target_block = kinterp::block_partition(s.targets, comm);
+    const Matrix targets = points(1, target_block, nullptr);
+    for (long n : s.n) {
+      const kinterp::RowBlock block = kinterp::block_partition(n, comm);
+      Matrix values;
+      const Matrix x = points(2, block, &values);
+      const double start = MPI_Wtime();
+      const kinterp::Kriging kriging(comm, model, x, values, options);
+      const double fitted = MPI_Wtime();
+      Matrix mean("bench::mean", target_block.count, 1),
+          variance("bench::variance", target_block.count, 1);
+      kriging.mean(targets, mean);
+      const double meaned = MPI_Wtime();
+      const kinterp::KrigingVarianceInfo info = kriging.variance(targets, variance, s.approximate);
+      const double done = MPI_Wtime();
+      const double fit_s = max_over_ranks(comm, fitted - start),
+                   mean_s = max_over_ranks(comm, meaned - fitted),
+                   variance_s = max_over_ranks(comm, done - meaned),
+                   total_s = max_over_ranks(comm, done - start);
+      const double peak = peak_megabytes(comm);
+      const double dense_mb = 8.0 * n * n / 1e6;
+      if (root) {
+        std::printf(
+            "{\"record\": \"kriging\", \"n\": %ld, \"targets\": %ld, \"ranks\": %d, \"threads\": "
+            "%d, \"model\": \"%s\", \"nystrom_rank\": %d, \"approximate\": %s, "
+            "\"fit_iterations\": %d, \"fit_seconds\": %.4f, \"mean_seconds\": %.4f, "
+            "\"variance_batches\": %d, \"variance_max_iterations\": %d, \"variance_seconds\": "
+            "%.4f, \"variance_error_bound\": %.3e, \"total_seconds\": %.4f, "
+            "\"peak_rss_mb_per_rank\": %.1f, \"dense_covariance_mb\": %.1f}\n",
+            n, s.targets, kinterp::size_of(comm), Kokkos::DefaultExecutionSpace().concurrency(),
+            s.model.c_str(), s.rank, s.approximate ? "true" : "false",
+            kriging.fit_result().iterations, fit_s, mean_s, info.batches, info.max_iterations,
+            variance_s, info.error_bound, total_s, peak, dense_mb);
+        std::fflush(stdout);
+        std::fprintf(stderr, "%7ld  %6d  %5.2f  %6.3f  %6d  %6.1f  %7.1f  %12.1f  %10.1f\n", n,
+                     kriging.fit_result().iterations, fit_s, mean_s, info.max_iterations,
+                     variance_s, total_s, peak, dense_mb);
+      }
+    }
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "bench_kriging: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}
