@@ -118,7 +118,7 @@ std::optional<HyperparameterFitOptions> fit_options(const CommandLine& command,
           item + "'"};
     }
   }
-  options.likelihood.probes = static_cast<int>(command.integer("probes", 16, 1, 100000));
+  options.likelihood.probes = static_cast<int>(command.integer("probes", 32, 1, 100000));
   options.likelihood.seed = static_cast<std::uint64_t>(command.integer("fit-seed", 0, 0, LONG_MAX));
   options.max_iterations = static_cast<int>(command.integer("fit-max-it", 50, 0, INT_MAX));
   return options;
@@ -182,7 +182,7 @@ std::vector<OptionSpec> krige_options() {
                      "the values given: variance, length-scale, nugget, nu, rq-alpha,\n"
                      "angles, comma-separated, or all (= variance,length-scale,nugget)"});
   options.push_back(
-      {"probes", "S", "random probes of --fit's log-determinant estimate (default: 16)"});
+      {"probes", "S", "random probes of --fit's log-determinant estimate (default: 32)"});
   options.push_back({"fit-max-it", "N", "L-BFGS iterations of --fit at most (default: 50)"});
   options.push_back({"fit-seed", "S", "seed of --fit's probes (default: 0)"});
   options.push_back({"cv", "K",

@@ -33,7 +33,7 @@ struct FitParameters {
 };
 
 struct LikelihoodOptions {
-  int probes = 16;         ///< Hutchinson / Lanczos probes
+  int probes = 32;         ///< Hutchinson / Lanczos probes
   std::uint64_t seed = 0;  ///< the probes depend on it and on the global rows only
   /// The central difference step, in the log of length scales and shape
   /// (and in radians for angles).
@@ -68,7 +68,7 @@ struct HyperparameterFitOptions {
   LikelihoodOptions likelihood;
   int max_iterations = 50;  ///< L-BFGS iterations
   /// Stop when an iteration raises log L by less than ftol * max(|log L|, 1).
-  double ftol = 1e-7;
+  double ftol = 1e-9;
   /// Box constraints, as multiples of the starting value (variance, length
   /// scales, shape) or of the starting variance (nugget); angles are free.
   double lower_factor = 1e-5, upper_factor = 1e5;
