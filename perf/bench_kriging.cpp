@@ -135,12 +135,12 @@ int main(int argc, char** argv) {
     options.variance_tolerance = s.variance_tolerance;
     if (root) {
       std::fprintf(stderr,
-                   "bench_kriging: %d rank(s) x %d thread(s), ordinary kriging in 2D, %s, length "
-                   "scale %g, nugget %g, Nystrom rank %d, %ld targets, %s variance\n"
+                   "bench_kriging: %d rank(s) x %d thread(s), ordinary kriging in 2D, %s, "
+                   "Nystrom rank %d, %ld targets, %s variance\n"
                    "      N  fit it  fit s  mean s  var it   var s  total s  peak MB/rank  dense "
                    "K MB\n",
                    kinterp::size_of(comm), Kokkos::DefaultExecutionSpace().concurrency(),
-                   model.description().c_str(), s.length_scale, s.nugget, s.rank, s.targets,
+                   model.description().c_str(), s.rank, s.targets,
                    s.approximate ? "approximate (Nystrom)" : "exact (batched CG)");
     }
     const kinterp::RowBlock target_block = kinterp::block_partition(s.targets, comm);
