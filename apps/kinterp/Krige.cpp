@@ -159,9 +159,11 @@ std::vector<OptionSpec> krige_options() {
       {"drift-degree", "P", "universal kriging's polynomial drift degree (default: 1)"},
       {"approximate-variance", "",
        "variance from the Nystrom preconditioner instead of CG solves:\n"
-       "much cheaper, never above the exact one; the bound on the gap is printed"},
+       "much cheaper, never above the exact one; the bound on the gap is\n"
+       "printed"},
       {"variance-batch", "B",
-       "targets per variance solve (default: 64); memory ~6 N/P x B doubles per rank"},
+       "targets per variance solve (default: 64); memory ~6 N/P x B\n"
+       "doubles per rank"},
       {"variance-tolerance", "E",
        "with a nugget, stop each variance's CG once its error is provably\n"
        "below E x variance (default: 1e-6), or at --rtol"},

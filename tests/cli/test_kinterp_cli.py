@@ -777,6 +777,10 @@ class HelpTest(CliTestCase):
                "length-scale", "precision", "help"}
     REDUCE = {"formula", "formula2", "var", "param", "reduction", "k", "axis", "input", "out",
               "precision", "help"}
+    KRIGE = {"points", "values", "targets", "out", "variance-out", "model", "variance",
+             "length-scale", "angles", "nu", "rq-alpha", "nugget", "kriging", "mean",
+             "drift-degree", "approximate-variance", "variance-batch", "variance-tolerance",
+             "rtol", "atol", "max-it", "precond", "rank", "fit", "probes", "cv", "help"}
 
     def listed_options(self, text):
         # kinterp's option lines are indented by two spaces (Kokkos' own, if any, by more).
@@ -801,10 +805,16 @@ class HelpTest(CliTestCase):
         for name in ("Sum", "ArgMin", "KMin_ArgKMin", "LogSumExp", "SumSoftMaxWeight"):
             self.assertIn(name, run.stdout)
 
+    def test_krige_help(self):
+        run = self.check_help("krige", self.KRIGE)
+        for name in ("matern", "spherical", "rq", "ordinary", "universal"):
+            self.assertIn(name, run.stdout)
+
     def test_tool_help(self):
         run = self.run_kinterp("--help")
         self.assertExit(run, EXIT_OK)
-        for word in ("solve", "predict", "reduce", "--formula", "--kernel", "Exit status"):
+        for word in ("solve", "predict", "reduce", "krige", "--formula", "--kernel",
+                     "Exit status"):
             self.assertIn(word, run.stdout)
         run = self.run_kinterp()
         self.assertExit(run, EXIT_USAGE)
