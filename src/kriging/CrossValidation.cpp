@@ -48,7 +48,9 @@ CrossValidationResult cross_validate(MPI_Comm comm, const CovarianceModel& model
   double squares = 0, absolutes = 0;
   for (int f = 0; f < folds; ++f) {
     std::vector<bool> held_out(points.extent(0));
-    for (std::size_t i = 0; i < held_out.size(); ++i) held_out[i] = (first + i) % folds == f;
+    for (std::size_t i = 0; i < held_out.size(); ++i) {
+      held_out[i] = (first + static_cast<std::int64_t>(i)) % folds == f;
+    }
     const Kriging kriging(comm, model, select_rows(host_points, held_out, false),
                           select_rows(host_values, held_out, false), options);
     result.converged = result.converged && kriging.fit_result().converged();

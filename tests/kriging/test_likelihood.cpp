@@ -101,7 +101,7 @@ TEST(Likelihood, EstimateAndGradientAgreeWithDenseWithinTheirStatisticalError) {
   options.probes = 64;
   // The preconditioner takes most of log det exactly (log det P): the probes
   // only estimate what it misses, so their error falls with it.
-  for (const auto [landmarks, tolerance] : {std::pair{0, 0.05}, std::pair{25, 0.01}}) {
+  for (const auto& [landmarks, tolerance] : {std::pair{0, 0.05}, std::pair{25, 0.01}}) {
     const LikelihoodEstimate e = estimate_log_likelihood(MPI_COMM_WORLD, model, data.x, data.z,
                                                          ordinary(landmarks), {}, options);
     ASSERT_TRUE(e.converged) << e.detail;
