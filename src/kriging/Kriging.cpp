@@ -131,7 +131,11 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
   if (options.kind != KrigingKind::Simple) {
     drift_.emplace(comm, points, options.kind == KrigingKind::Ordinary ? 0 : options.drift_degree);
   }
-  global_rows_ = RowBlocks(comm, points.extent(0)).total();
+  const RowBlocks blocks(comm, points.extent(0));
+  global_rows_ = blocks.total();
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  first_row_ = blocks.offsets[rank];
   const int q = drift_terms();
   throw_if_any(comm, q > global_rows_,
                "the drift has " + std::to_string(q) + " terms but there are only " +

@@ -51,6 +51,8 @@ class KrigingSystem {
   const std::optional<Drift>& drift() const { return drift_; }
   int drift_terms() const { return drift_ ? drift_->terms() : 0; }
   std::int64_t global_rows() const { return global_rows_; }
+  /// The global row of this rank's first point.
+  std::int64_t first_row() const { return first_row_; }
   const KrigingMatrix& coordinates() const { return coordinates_; }
   const KrigingMatrix& basis() const { return basis_; }
   const KrigingMatrix& centred_values() const { return centred_values_; }
@@ -65,7 +67,7 @@ class KrigingSystem {
   KrigingOptions options_;
   KernelSpec spec_;
   std::optional<Drift> drift_;
-  std::int64_t global_rows_ = 0;
+  std::int64_t global_rows_ = 0, first_row_ = 0;
   KrigingMatrix coordinates_;     // the points in the model's frame
   KrigingMatrix basis_;           // P, n_r x q
   KrigingMatrix centred_values_;  // z - mean (simple kriging) or z, n_r x 1

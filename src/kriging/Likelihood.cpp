@@ -138,13 +138,10 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
   throw_if_any(comm, which.shape && !(model.shape > 0),
                "fitting the shape needs a model with one (matern's nu, rq's alpha)");
   const int s = options.probes;
-  const detail::RowBlocks blocks(comm, points.extent(0));
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
 
   const detail::KrigingSystem system(comm, model, points, values, kriging);
   const int q = system.drift_terms();
-  const Matrix b = probes(system, s, options.seed, blocks.offsets[rank]);
+  const Matrix b = probes(system, s, options.seed, system.first_row());
   LanczosRecorder recorder(1 + q + s);  // the Lanczos record of every column of the solve
   const detail::GlsSolution solution = system.solve(b, recorder.callback());
 

@@ -4,7 +4,9 @@
 // where each rank's rows sit in the global order.
 
 #include <mpi.h>
-#include <KokkosBlas1_dot.hpp>
+#include <kinterp/solve/ConjugateGradient.hpp>
+
+#include <KokkosBlas3_gemm.hpp>
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
@@ -16,33 +18,20 @@ using KrigingMatrix = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::Defaul
 using ConstKrigingMatrix =
     Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::DefaultExecutionSpace>;
 
-/// Global column-wise dot products x(:, c) . y(:, c).
+/// Global column-wise dot products x(:, c) . y(:, c) (CG's ColumnDots).
 inline std::vector<double> column_dots(MPI_Comm comm, const ConstKrigingMatrix& x,
                                        const ConstKrigingMatrix& y) {
-  Kokkos::View<double*, Kokkos::DefaultExecutionSpace::memory_space> local("kinterp::kriging::dots",
-                                                                           x.extent(1));
-  if (x.extent(1) > 0) KokkosBlas::dot(local, x, y);
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local);
-  std::vector<double> sums(host.data(), host.data() + host.extent(0));
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
-  return sums;
+  if (x.extent(1) == 0) return {};
+  return ColumnDots<ConstKrigingMatrix>(comm, static_cast<int>(x.extent(1)))(x, y);
 }
 
-/// Global a^T b (a: n x p, b: n x r), row-major p x r, on the host.
+/// Global a^T b (a: n x p, b: n x r), row-major p x r, on the host: a local
+/// GEMM, then one MPI_Allreduce.
 inline std::vector<double> cross_products(MPI_Comm comm, const ConstKrigingMatrix& a,
                                           const ConstKrigingMatrix& b) {
   const int p = static_cast<int>(a.extent(1)), r = static_cast<int>(b.extent(1));
-  Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::DefaultExecutionSpace::memory_space> local(
-      "kinterp::kriging::cross", p, r);
-  Kokkos::parallel_for(
-      "kinterp::kriging::cross_products",
-      Kokkos::MDRangePolicy<Kokkos::DefaultExecutionSpace, Kokkos::Rank<2>>({0, 0}, {p, r}),
-      KOKKOS_LAMBDA(const int k, const int l) {
-        double sum = 0;
-        for (std::size_t i = 0; i < a.extent(0); ++i) sum += a(i, k) * b(i, l);
-        local(k, l) = sum;
-      });
+  KrigingMatrix local("kinterp::kriging::cross", p, r);
+  if (a.extent(0) > 0 && p > 0 && r > 0) KokkosBlas::gemm("T", "N", 1.0, a, b, 0.0, local);
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local);
   std::vector<double> sums(host.data(), host.data() + p * r);
   MPI_Allreduce(MPI_IN_PLACE, sums.data(), p * r, MPI_DOUBLE, MPI_SUM, comm);
