@@ -44,4 +44,25 @@ class KernelSum {
 extern template class KernelSum<float>;
 extern template class KernelSum<double>;
 
+/// out = K(targets, every rank's sources of `product`) weights for the compiled
+/// kernel `kernel`, its variance included: RingKernelProduct::apply dispatched
+/// on kernel.family. Compiled once in the library for float and double, so that
+/// KernelSum, KernelSolve and tests share one instantiation of the nine kernels
+/// (the library's longest compile). Collective; validates nothing (see
+/// KernelSum::operator() for the checked call).
+template <class T>
+RingTimings kernel_product(const RingKernelProduct<T>& product, const KernelSpec& kernel,
+                           const typename RingKernelProduct<T>::ConstMatrix& targets,
+                           const typename RingKernelProduct<T>::ConstMatrix& weights,
+                           const typename RingKernelProduct<T>::Matrix& out);
+
+extern template RingTimings kernel_product<float>(const RingKernelProduct<float>&, const KernelSpec&,
+                                                  const RingKernelProduct<float>::ConstMatrix&,
+                                                  const RingKernelProduct<float>::ConstMatrix&,
+                                                  const RingKernelProduct<float>::Matrix&);
+extern template RingTimings kernel_product<double>(const RingKernelProduct<double>&, const KernelSpec&,
+                                                  const RingKernelProduct<double>::ConstMatrix&,
+                                                  const RingKernelProduct<double>::ConstMatrix&,
+                                                  const RingKernelProduct<double>::Matrix&);
+
 }  // namespace kinterp

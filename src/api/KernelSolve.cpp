@@ -1,7 +1,6 @@
 #include <kinterp/FormulaSolve.hpp>
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
-#include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/solve/Checkpoint.hpp>
 #include <kinterp/solve/ConjugateGradient.hpp>
 
@@ -38,17 +37,6 @@ struct ProductCounter {
   }
 };
 
-/// y = K_xx x in T (the kernel's variance included).
-template <class T>
-RingTimings kernel_product(const RingKernelProduct<T>& product, const KernelSpec& spec,
-                           const typename KernelSum<T>::ConstMatrix& x,
-                           const typename KernelSum<T>::Matrix& y) {
-  return visit_kernel<T>(spec, [&](const auto& kernel) {
-    return product.apply(execution_space(), kernel, static_cast<T>(spec.variance),
-                         product.sources(), x, y);
-  });
-}
-
 /// y = (alpha I + K_xx) x, the operator CG sees.
 template <class T>
 struct RegularizedKernelOperator {
@@ -64,7 +52,7 @@ struct RegularizedKernelOperator {
   MPI_Comm comm() const { return product.communicator().get(); }
 
   void apply(const ConstMatrix& x, const Matrix& y) const {
-    counter.add(kernel_product(product, spec, x, y), false);
+    counter.add(kernel_product(product, spec, product.sources(), x, y), false);
     if (alpha != 0) KokkosBlas::axpy(alpha, x, y);
   }
 };
@@ -115,12 +103,12 @@ struct MixedPrecisionOperator {
   void apply(const ConstMatrix& x, const Matrix& y) const {
     const Kokkos::RangePolicy<execution_space> rows(0, x.extent(0));
     Kokkos::parallel_for("kinterp::KernelSolve::round_to_float", rows, RoundToFloat{x32, x});
-    counter.add(kernel_product(product32, spec, x32, y32), true);
+    counter.add(kernel_product(product32, spec, product32.sources(), x32, y32), true);
     Kokkos::parallel_for("kinterp::KernelSolve::add_ridge", rows, AddRidge{y, y32, x, alpha});
   }
 
   void apply_accurately(const ConstMatrix& x, const Matrix& y) const {
-    counter.add(kernel_product(product64, spec, x, y), false);
+    counter.add(kernel_product(product64, spec, product64.sources(), x, y), false);
     if (alpha != 0) KokkosBlas::axpy(alpha, x, y);
   }
 };

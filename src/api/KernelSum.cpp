@@ -1,6 +1,5 @@
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
-#include <kinterp/kernels/RadialKernels.hpp>
 
 #include "Validation.hpp"
 
@@ -26,10 +25,7 @@ RingTimings KernelSum<T>::operator()(const ConstMatrix& targets, const ConstMatr
   const MPI_Comm comm = product_.communicator().get();
   detail::require_finite(comm, targets, "target points");
   detail::require_finite(comm, weights, "weights");
-  return visit_kernel<T>(kernel_, [&](const auto& k) {
-    return product_.apply(execution_space(), k, static_cast<T>(kernel_.variance), targets, weights,
-                          out);
-  });
+  return kernel_product(product_, kernel_, targets, weights, out);
 }
 
 template class KernelSum<float>;

@@ -86,9 +86,7 @@ struct ShiftedKernelOperator {
 
   void apply(const ConstMatrix& x, const Matrix& y) const {
     ++products;
-    kinterp::visit_kernel<double>(spec, [&](const auto& kernel) {
-      product.apply(execution_space(), kernel, spec.variance, points, x, y);
-    });
+    kinterp::kernel_product(product, spec, points, x, y);
     const Vector d = diagonal;
     const int m = static_cast<int>(x.extent(1));
     Kokkos::parallel_for(
