@@ -1485,12 +1485,38 @@ def main():
                         help="an mpiexec flag after the executable (repeat)")
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds before one run of kinterp counts as hung")
+    parser.add_argument("--shard", default="1/1", metavar="K/N",
+                        help="run the K-th of N shares of the test classes (each class whole, "
+                             "so its set-up runs once); the N shares together run every class")
+    parser.add_argument("--skip", action="append", default=[], metavar="CLASS[.TEST]",
+                        help="leave out this test class or test (repeat)")
     options, rest = parser.parse_known_args()
     vars(CONFIG).update(vars(options))
     CONFIG.kinterp = os.path.abspath(CONFIG.kinterp)
-    print("kinterp CLI tests: %s on %d rank(s) via %s" % (CONFIG.kinterp, CONFIG.ranks,
-                                                          CONFIG.mpiexec), flush=True)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    try:
+        shard, shards = (int(part) for part in options.shard.split("/"))
+        if not 1 <= shard <= shards:
+            raise ValueError
+    except ValueError:
+        parser.error("--shard takes K/N with 1 <= K <= N, got '%s'" % options.shard)
+    classes = sorted(name for name, value in globals().items()
+                     if isinstance(value, type) and issubclass(value, CliTestCase) and
+                     value is not CliTestCase)
+    tests = {name: ["%s.%s" % (name, test) for test in
+                    unittest.defaultTestLoader.getTestCaseNames(globals()[name])]
+             for name in classes}
+    unknown = set(options.skip) - set(classes) - {t for names in tests.values() for t in names}
+    if unknown:
+        parser.error("--skip: no test class or test %s" % ", ".join(sorted(unknown)))
+    mine = [name for name in classes if name not in options.skip][shard - 1::shards]
+    selected = [t for name in mine for t in tests[name] if t not in options.skip]
+    if not selected:  # unittest.main would then run every test
+        parser.error("--shard %s --skip ...: this share has no test left" % options.shard)
+    print("kinterp CLI tests: %s on %d rank(s) via %s; %s" % (
+        CONFIG.kinterp, CONFIG.ranks, CONFIG.mpiexec, ", ".join(mine)), flush=True)
+    # Without --shard or --skip, unittest's own arguments (test names, -k) select as usual.
+    narrowed = shards > 1 or options.skip
+    unittest.main(argv=[sys.argv[0]] + rest + (selected if narrowed else []), verbosity=2)
 
 
 if __name__ == "__main__":
