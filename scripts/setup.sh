@@ -39,7 +39,7 @@ as_root() {
 # without it, refusing such files); python3-h5py: the CLI tests' HDF5 reference;
 # python3-sklearn (with scipy): the kriging tests' peer reference and the README's
 # comparison with scikit-learn's GaussianProcessRegressor.
-packages=(cmake make g++ gfortran libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
+packages=(cmake make ninja-build g++ gfortran libopenmpi-dev openmpi-bin libgtest-dev libbenchmark-dev
           liblapack-dev libblas-dev libopenblas-openmp-dev libhdf5-openmpi-dev
           python3-numpy python3-matplotlib python3-h5py python3-scipy python3-sklearn)
 missing=()
@@ -72,9 +72,16 @@ fi
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DKINTERP_ARCH_NATIVE=ON)
 if [[ -n ${KINTERP_SANITIZE:-} ]]; then
   # -O1 and line tables only: what the sanitizers' reports need, and half the
-  # compile time of -O2 -g on the kernel-sum templates.
+  # compile time of -O2 -g on the kernel-sum templates. No benchmarks or
+  # examples: the checking build needs what its tests run, nothing more.
   cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
-              -DKINTERP_SANITIZE="$KINTERP_SANITIZE")
+              -DKINTERP_SANITIZE="$KINTERP_SANITIZE" -DKINTERP_ENABLE_PERF=OFF
+              -DKINTERP_ENABLE_EXAMPLES=OFF)
+fi
+# Ninja for a new build directory (it schedules the long template compiles
+# better than make); an existing one keeps the generator it was made with.
+if [[ ! -e $build_dir/CMakeCache.txt ]] && command -v ninja >/dev/null; then
+  cmake_args+=(-G Ninja)
 fi
 [[ -n $prefix_path ]] && cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix_path")
 # shellcheck disable=SC2206
