@@ -45,11 +45,26 @@ fi
 # "did you mean" spelling helper.
 sources=("$root"/src/formula/*.cpp "$root/src/core/Spelling.cpp" "$root/src/kernels/KernelSpec.cpp")
 target="$build_dir/fuzz_formula"
-mkdir -p "$build_dir"
+mkdir -p "$build_dir/objects"
 say "building $target"
-clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -I"$root/include" "$root/tests/fuzz/fuzz_formula.cpp" "${sources[@]}" -o "$target"
+# One compile per file, as many at once as there are cores; libFuzzer's main
+# comes in at the link.
+flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+       -fno-sanitize-recover=all -I"$root/include")
+objects=()
+pids=()
+for source in "$root/tests/fuzz/fuzz_formula.cpp" "${sources[@]}"; do
+  object="$build_dir/objects/$(basename "${source%.cpp}").o"
+  objects+=("$object")
+  clang++ "${flags[@]}" -c "$source" -o "$object" &
+  pids+=($!)
+  if ((${#pids[@]} >= $(nproc))); then
+    wait "${pids[0]}" || die "compiling for the fuzzer failed"
+    pids=("${pids[@]:1}")
+  fi
+done
+for pid in "${pids[@]}"; do wait "$pid" || die "compiling for the fuzzer failed"; done
+clang++ -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$target"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/kinterp-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
