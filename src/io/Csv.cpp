@@ -4,8 +4,11 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/io/OutputFile.hpp>
 
 #include "RowLayout.hpp"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -254,13 +257,15 @@ void write_csv(MPI_Comm comm, const std::string& path, const LocalRows<T>& local
   MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE, all.data(), counts.data(),
               offsets.data(), MPI_DOUBLE, 0, comm);
 
+  // Written whole under a temporary name, then renamed (OutputFile.hpp).
+  const std::string temporary = temporary_path(path);
   agree_on_errors(comm, [&] {
     if (rank != 0) return;
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "w"),
-                                                               &std::fclose);
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+        std::fopen(temporary.c_str(), "w"), &std::fclose);
     if (!file) {
-      throw Error(path + ": cannot create the output file (" + std::strerror(errno) +
-                  "); check that its directory exists and is writable");
+      throw Error(path + ": cannot create the output file (as " + temporary + ": " +
+                  std::strerror(errno) + "); check that its directory exists and is writable");
     }
     bool ok = true;
     for (std::int64_t row = 0; row < local.global_rows; ++row) {
@@ -270,11 +275,12 @@ void write_csv(MPI_Comm comm, const std::string& path, const LocalRows<T>& local
       }
       ok = ok && std::fputc('\n', file.get()) != EOF;
     }
-    if (!ok || std::fflush(file.get()) != 0) {
+    if (!ok || std::fflush(file.get()) != 0 || ::fsync(::fileno(file.get())) != 0) {
       throw Error(path + ": writing the file failed (" + std::strerror(errno) +
                   "); check that the file system is not full");
     }
   });
+  detail::commit_output(comm, temporary, path);
 }
 
 #define KINTERP_CSV_INSTANTIATE(T)                                           \

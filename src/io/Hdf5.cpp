@@ -4,6 +4,7 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/io/OutputFile.hpp>
 
 #include "RowLayout.hpp"
 
@@ -649,6 +650,11 @@ bool hdf5_available() {
 }
 void require_hdf5(const std::string&) {}
 
+bool is_hdf5_file(const std::string& path) {
+  const QuietErrors quiet;
+  return is_hdf5(path);
+}
+
 std::string hdf5_version() {
   unsigned major = 0, minor = 0, release = 0;
   H5get_libversion(&major, &minor, &release);
@@ -706,8 +712,11 @@ void detail::write_hdf5(MPI_Comm comm, const std::string& path, const std::strin
   check_layout(comm, where, local, item_size);
   const Attributes shared = broadcast(comm, attributes);
 
-  // What is there already, as rank 0 sees it: {file exists, dataset exists}.
-  int there[2] = {0, 0};
+  // What is there already, as rank 0 sees it: {file exists, dataset exists,
+  // a staged dataset left by a killed run exists}.
+  std::vector<std::string> staged_parts = parts;
+  staged_parts.back() += ".kinterp-tmp";
+  int there[3] = {0, 0, 0};
   agree_on_errors(comm, [&] {
     if (rank_of(comm) != 0) return;
     std::error_code ec;
@@ -721,6 +730,7 @@ void detail::write_hdf5(MPI_Comm comm, const std::string& path, const std::strin
       const Id file = open_serial(path);
       there[0] = 1;
       there[1] = locate(file.get(), path, parts, true) ? 1 : 0;
+      there[2] = locate(file.get(), path, staged_parts, true) ? 1 : 0;
     } else {
       const fs::path directory = fs::path(path).parent_path();
       if (!directory.empty() && !fs::is_directory(directory, ec)) {
@@ -729,15 +739,20 @@ void detail::write_hdf5(MPI_Comm comm, const std::string& path, const std::strin
       }
     }
   });
-  MPI_Bcast(there, 2, MPI_INT, 0, comm);
+  MPI_Bcast(there, 3, MPI_INT, 0, comm);
 
-  Id file = open_parallel(comm, path, there[0] == 0 ? Access::Create : Access::Update);
-  if (there[1] != 0) {
-    // The old dataset's space is not reclaimed in the file (h5repack does that).
-    const herr_t rc = H5Ldelete(file.get(), name.c_str(), H5P_DEFAULT);
-    throw_if_any(
-        comm, rc < 0,
-        where + ": cannot remove the existing dataset (" + (rc < 0 ? hdf5_reason() : "") + ")");
+  // Whole or not at all (OutputFile.hpp): a new file is written as path.tmp
+  // and renamed; into an existing file, the dataset is written beside the old
+  // one under a temporary name that takes the old one's place at the end.
+  const bool new_file = there[0] == 0;
+  const std::string file_path = new_file ? temporary_path(path) : path;
+  const std::string staged = new_file ? name : object_path(staged_parts);
+  Id file = open_parallel(comm, file_path, new_file ? Access::Create : Access::Update);
+  if (there[2] != 0) {
+    const herr_t rc = H5Ldelete(file.get(), staged.c_str(), H5P_DEFAULT);
+    throw_if_any(comm, rc < 0,
+                 path + ":" + staged + ": cannot remove what a killed run left (" +
+                     (rc < 0 ? hdf5_reason() : "") + ")");
   }
   ArrayShape shape;
   shape.rows = local.global_rows;
@@ -748,7 +763,7 @@ void detail::write_hdf5(MPI_Comm comm, const std::string& path, const std::strin
   const Id space(H5Screate_simple(shape.ndim, dims, nullptr), H5Sclose);
   const Id links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(links.get(), 1);
-  Id data(H5Dcreate2(file.get(), name.c_str(), item_size == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
+  Id data(H5Dcreate2(file.get(), staged.c_str(), item_size == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
                      space.get(), links.get(), H5P_DEFAULT, H5P_DEFAULT),
           H5Dclose);
   throw_if_any(comm, !data.valid(),
@@ -769,11 +784,27 @@ void detail::write_hdf5(MPI_Comm comm, const std::string& path, const std::strin
   if (data.close() < 0 && failure.empty()) {
     failure = where + ": closing the dataset failed (" + hdf5_reason() + ")";
   }
-  if (file.close() < 0 && failure.empty()) {
-    failure = path + ": closing the file failed (" + hdf5_reason() +
+  throw_if_any(comm, !failure.empty(), failure);
+  if (!new_file) {
+    // On disk before the swap: a job killed from here on leaves a valid file.
+    const bool flushed = H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0;
+    throw_if_any(comm, !flushed,
+                 path + ": flushing the file failed (" + (flushed ? "" : hdf5_reason()) + ")");
+    fault_point("output-before-rename");
+    // The old dataset's space is not reclaimed in the file (h5repack does that).
+    herr_t rc = there[1] != 0 ? H5Ldelete(file.get(), name.c_str(), H5P_DEFAULT) : 0;
+    if (rc >= 0) rc = H5Lmove(file.get(), staged.c_str(), file.get(), name.c_str(), H5P_DEFAULT,
+                              H5P_DEFAULT);
+    throw_if_any(comm, rc < 0,
+                 where + ": cannot put the new dataset in place of the old one (" +
+                     (rc < 0 ? hdf5_reason() : "") + "); it is in " + path + ":" + staged);
+  }
+  if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0 || file.close() < 0) {
+    failure = file_path + ": closing the file failed (" + hdf5_reason() +
               "); check that the file system is not full";
   }
   throw_if_any(comm, !failure.empty(), failure);
+  if (new_file) commit_output(comm, file_path, path);
 }
 
 Attributes read_hdf5_attributes(MPI_Comm comm, const std::string& path,
@@ -839,6 +870,10 @@ std::string hdf5_version() {
 }
 void require_hdf5(const std::string& path) {
   unavailable(path);
+}
+
+bool is_hdf5_file(const std::string&) {
+  return false;
 }
 
 ArrayShape read_hdf5_shape(MPI_Comm, const std::string& path, const std::string&) {

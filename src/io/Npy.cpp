@@ -5,6 +5,7 @@
 #include <kinterp/core/MpiTraits.hpp>
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/io/OutputFile.hpp>
 #include <kinterp/io/detail/MpiFile.hpp>
 
 #include "RowLayout.hpp"
@@ -437,9 +438,11 @@ void detail::write_npy(MPI_Comm comm, const std::string& path, const LocalRows<T
   const kinterp::detail::ScopedRegion region("kinterp::io::write_npy");
   check_layout(comm, path, local, item_size);
   const int rank = rank_of(comm);
-  kinterp::detail::MpiFile file(comm, path, MPI_MODE_WRONLY | MPI_MODE_CREATE,
-                                "cannot create the output file",
-                                "check that its directory exists and is writable");
+  // Written whole under a temporary name, then renamed (OutputFile.hpp).
+  const std::string temporary = temporary_path(path);
+  kinterp::detail::MpiFile file(comm, temporary, MPI_MODE_WRONLY | MPI_MODE_CREATE,
+                                "cannot create the output file (as " + temporary + ")",
+                                "check that its directory exists and is writable", path);
 
   kinterp::detail::MpiFailures failures(path + ": rank " + std::to_string(rank) + ": ");
   const std::string header = npy_header(local.global_rows, local.columns, local.ndim, item_size);
@@ -463,8 +466,10 @@ void detail::write_npy(MPI_Comm comm, const std::string& path, const LocalRows<T
     write_elements<double>(comm, file.get(), offset, local.values.data(), n, chunk_bytes, path,
                            failures);
   }
+  failures.check(MPI_File_sync(file.get()), "syncing the file");
   failures.check(file.close(), "closing the file");
   failures.throw_if_any(comm);
+  commit_output(comm, temporary, path);
 }
 
 #define KINTERP_NPY_INSTANTIATE(T)                                                           \

@@ -31,6 +31,10 @@ std::string hdf5_version();
 /// unless hdf5_available(): for a front end to fail before long work.
 void require_hdf5(const std::string& path);
 
+/// Not collective. Whether the file at `path` is an HDF5 file (has HDF5's
+/// signature); false without HDF5.
+bool is_hdf5_file(const std::string& path);
+
 /// Collective. The shape and element size of the dataset `dataset` (a path
 /// in the file, e.g. "/group/points") of the HDF5 file `path`. Throws
 /// kinterp::Error on every rank for a missing file, a file that is not HDF5,

@@ -52,6 +52,17 @@ template <class T>
 void write_rows(MPI_Comm comm, const std::string& spec, const LocalRows<T>& local,
                 int item_size = 8, const Attributes& attributes = {});
 
+/// Collective. Fails with the same kinterp::Error on every rank unless `spec`
+/// can be written: a valid spec, HDF5 in this build when it names HDF5,
+/// require_writable for its file and, for an HDF5 file that exists, an HDF5
+/// file. For front ends, before long work.
+void require_output(MPI_Comm comm, const std::string& spec);
+
+/// Whether two specs name the same data, so that writing one destroys the
+/// other: the same file (same_file), unless both name HDF5 datasets, which
+/// then must be the same dataset too ("/a//b" is "a/b").
+bool same_data(const std::string& a, const std::string& b);
+
 /// Collective. The attributes of an HDF5 dataset (read_hdf5_attributes); empty
 /// for the other formats, which have none.
 Attributes read_attributes(MPI_Comm comm, const std::string& spec);

@@ -25,17 +25,20 @@ inline std::string mpi_error_string(int code) {
 }
 
 /// A file opened on every rank of `comm` or on none (then every rank throws
-/// "path: failure on rank R (MPI's reason); fix"); closed on scope exit.
+/// "name: failure on rank R (MPI's reason); fix", `name` the path unless
+/// given: an output written under a temporary name is named as the output);
+/// closed on scope exit.
 class MpiFile {
  public:
   MpiFile(MPI_Comm comm, const std::string& path, int mode, const std::string& failure,
-          const std::string& fix = "") {
+          const std::string& fix = "", const std::string& name = "") {
     const int rc = MPI_File_open(comm, path.c_str(), mode, MPI_INFO_NULL, &handle_);
     // On a failure, ranks whose open succeeded leak their handle: closing is
     // collective and would wait for the ranks that failed.
     throw_if_any(comm, rc != MPI_SUCCESS,
-                 path + ": " + failure + " on rank " + std::to_string(rank_of(comm)) + " (" +
-                     mpi_error_string(rc) + ")" + (fix.empty() ? "" : "; " + fix));
+                 (name.empty() ? path : name) + ": " + failure + " on rank " +
+                     std::to_string(rank_of(comm)) + " (" + mpi_error_string(rc) + ")" +
+                     (fix.empty() ? "" : "; " + fix));
     MPI_File_set_errhandler(handle_, MPI_ERRORS_RETURN);
   }
   ~MpiFile() {
