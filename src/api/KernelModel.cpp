@@ -15,13 +15,23 @@ namespace {
 /// The one j-variable the formula is linear in, or an error asking to name it.
 std::string linear_unknown(const Formula& formula) {
   std::vector<std::string> linear;
+  std::string why;  // why the first j-variable is not linear
   for (const auto& v : formula.variables()) {
     if (v.category != Variable::Category::J) continue;
     try {
       formula.require_linear_in(v.name);
       linear.push_back(v.name);
-    } catch (const FormulaError&) {
+    } catch (const FormulaError& e) {
+      if (why.empty()) why = e.what();
     }
+  }
+  if (linear.empty()) {
+    // Naming an unknown would not help: the formula is not a kernel times weights.
+    throw Error("the formula \"" + formula.text() +
+                "\" is linear in none of its j-variables, so it is no kernel applied to "
+                "weights (KernelSolve needs F(X, Y, A) linear in A, e.g. "
+                "\"Exp(-G*SqDist(X,Y))*A\")" +
+                (why.empty() ? std::string() : ": " + why));
   }
   if (linear.size() != 1) {
     throw Error("the formula \"" + formula.text() + "\" is no compiled kernel family, and " +

@@ -1,6 +1,7 @@
 #include "Diagnostics.hpp"
 
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/NumberText.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -92,9 +93,7 @@ std::string join(const std::vector<std::string>& names) {
 }
 
 std::string number(double value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
+  return number_text(value);
 }
 
 }  // namespace kinterp::detail

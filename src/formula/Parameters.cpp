@@ -3,6 +3,8 @@
 #include "Check.hpp"
 #include "Parser.hpp"
 
+#include <cmath>
+
 namespace kinterp::detail {
 
 void check_parameter_names(const Source& source, const std::vector<Variable>& variables,
@@ -43,6 +45,13 @@ const std::vector<double>& parameter_values(const Source& source,
          "parameter " + expr.name + " = Pm(" + std::to_string(expr.dimension) + ") needs " +
              std::to_string(expr.dimension) + " value" + (expr.dimension == 1 ? "" : "s") +
              ", got " + std::to_string(found->second.size()));
+  }
+  for (const double value : found->second) {
+    // A NaN or Inf would turn every result into NaN, or into a silent 0.
+    if (!std::isfinite(value)) {
+      fail(source, expr.position,
+           "parameter " + expr.name + " is " + number(value) + ": give finite numbers");
+    }
   }
   return found->second;
 }

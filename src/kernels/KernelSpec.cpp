@@ -97,6 +97,11 @@ KernelSpec KernelSpec::from_name(const std::string& name, double length_scale, d
                 (guess.empty() ? "" : "; did you mean '" + guess + "'?") +
                 " The kernels are: " + known);
   }
+  if (!(spec.g > 0) || !std::isfinite(spec.g)) {
+    throw Error("the length scale " + number(s) + " is out of double precision's range for the " +
+                name + " kernel (its scale parameter becomes " + number(spec.g) +
+                "); rescale the coordinates");
+  }
   return spec;
 }
 

@@ -106,7 +106,7 @@ TEST(KernelSum, NanInOneRanksWeightsIsReportedOnEveryRank) {
     sum(rows_on_device(points, block), rows_on_device(weights, block), out);
     FAIL() << "no error";
   } catch (const kinterp::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("weights contain NaN or Inf (first in row 39"),
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf in the weights (first in row 39"),
               std::string::npos)
         << e.what();
   }

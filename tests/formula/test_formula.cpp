@@ -597,9 +597,12 @@ TEST(BindErrors, ScaleAndVarianceMustBePositiveAndFinite) {
   expect_error(bind_error(gaussian, kSeed1D, {{"G", {-0.5}}}), std::string::npos,
                {"the Gaussian Exp(-g*r^2) kernel needs g > 0 and finite, got g = -0.5"});
   expect_error(bind_error(gaussian, kSeed1D, {{"G", {0}}}), std::string::npos, {"got g = 0"});
-  expect_error(bind_error(gaussian, kSeed1D, {{"G", {INFINITY}}}), std::string::npos,
-               {"got g = inf"});
-  expect_error(bind_error("Exp(-G*Norm2(X-Y))*A", kSeed1D, {{"G", {NAN}}}), std::string::npos,
+  // An Inf or NaN parameter is refused where it is used, before any family is recognised.
+  expect_error(bind_error(gaussian, kSeed1D, {{"G", {INFINITY}}}), 6,
+               {"parameter G is inf: give finite numbers"});
+  expect_error(bind_error("Exp(-G*Norm2(X-Y))*A", kSeed1D, {{"G", {NAN}}}), 5,
+               {"parameter G is nan"});
+  expect_error(bind_error("Exp(-G*Norm2(X-Y))*A", kSeed1D, {{"G", {-2}}}), std::string::npos,
                {"the Laplacian Exp(-g*r) kernel needs g > 0"});
   expect_error(bind_error("-" + gaussian, kSeed1D, {{"G", {1}}}), std::string::npos,
                {"the kernel's constant factor (its variance) must be positive and finite, got -1"});

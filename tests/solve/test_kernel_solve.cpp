@@ -351,7 +351,7 @@ TEST(KernelSolve, BadInputIsReportedOnEveryRank) {
   bad(29, 0) = INFINITY;
   EXPECT_NE(message_of([&] {
               solver.solve(rows_on_device(bad, p.block), a, 1.0);
-            }).find("right-hand side values contain NaN or Inf (first in row 29"),
+            }).find("NaN or Inf in the right-hand side values (first in row 29"),
             std::string::npos);
 
   // NaN in the points is caught when the solver is built.
@@ -360,7 +360,7 @@ TEST(KernelSolve, BadInputIsReportedOnEveryRank) {
   EXPECT_NE(message_of([&] {
               kinterp::KernelSolve<double>(MPI_COMM_WORLD, {KernelFamily::Gaussian, 1.0, 1.0},
                                            rows_on_device(x, p.block));
-            }).find("source points contain NaN or Inf (first in row 0"),
+            }).find("NaN or Inf in the source points (first in row 0"),
             std::string::npos);
 
   // A right-hand side whose rows do not match the points on one rank.

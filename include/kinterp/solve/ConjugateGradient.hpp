@@ -368,7 +368,8 @@ class ConjugateGradientRun {
             << mark_iterations_[c] << " (" << window << " iterations; now " << norms_[c]
             << "): CG is not making progress. A preconditioner must be symmetric positive "
                "definite and the same at every application (try without it); otherwise the "
-               "operator is too ill-conditioned: increase alpha, or if progress is only slow, "
+               "operator is too ill-conditioned: increase the ridge (alpha; kinterp krige: "
+               "--nugget), or if progress is only slow, "
                "raise --stagnation-window (SolveOptions::stagnation_window)";
         return stop(StopReason::DivergedStagnation, why.str());
       }
@@ -395,7 +396,7 @@ class ConjugateGradientRun {
         why << "r^T M^-1 r = " << rz_[c] << " in column " << c << " at iteration " << iteration_
             << " is not positive although ||r|| = " << norms_[c]
             << ": the preconditioner is not positive definite; solve without it or build it "
-               "with a larger rank or alpha";
+               "with a larger rank or ridge (alpha; kinterp krige: --nugget)";
         return stop(StopReason::DivergedIndefinitePreconditioner, why.str());
       }
     }
