@@ -54,7 +54,9 @@ message(STATUS "kinterp: Kokkos Kernels ${KokkosKernels_VERSION} from ${KokkosKe
 
 # Parallel HDF5, optional. KINTERP_ENABLE_HDF5 is AUTO (use it when found), ON
 # (required) or OFF; the installed config sets ON when kinterp was built with
-# it (the static library needs it at link time) and OFF otherwise. Sets
+# it (the static library needs it at link time) and OFF otherwise, and the
+# libraries found then in KINTERP_HDF5_LINK_LIBRARIES, which it links without
+# searching again. Sets
 # KINTERP_HAVE_HDF5 and, when ON, the imported target kinterp::hdf5 that the
 # library links privately (built from FindHDF5's variables: CMake 3.16's
 # FindHDF5 has no targets).
@@ -65,6 +67,14 @@ string(TOUPPER "${KINTERP_ENABLE_HDF5}" _kinterp_hdf5_mode)
 set(KINTERP_HAVE_HDF5 OFF)
 if(_kinterp_hdf5_mode STREQUAL "OFF")
   message(STATUS "kinterp: without HDF5 I/O (KINTERP_ENABLE_HDF5=OFF)")
+elseif(KINTERP_HDF5_LINK_LIBRARIES)
+  # The installed config: the HDF5 libraries kinterp was built with.
+  set(KINTERP_HAVE_HDF5 ON)
+  if(NOT TARGET kinterp::hdf5)
+    add_library(kinterp::hdf5 INTERFACE IMPORTED)
+    set_target_properties(kinterp::hdf5 PROPERTIES
+      INTERFACE_LINK_LIBRARIES "${KINTERP_HDF5_LINK_LIBRARIES}")
+  endif()
 else()
   set(HDF5_PREFER_PARALLEL TRUE)
   find_package(HDF5 QUIET COMPONENTS C)
@@ -86,6 +96,7 @@ else()
           INTERFACE_COMPILE_DEFINITIONS "${_kinterp_hdf5_definitions}")
       endif()
     endif()
+    set(KINTERP_HDF5_LINK_LIBRARIES "${HDF5_C_LIBRARIES}")
     message(STATUS "kinterp: parallel HDF5 ${HDF5_VERSION} (${HDF5_C_INCLUDE_DIRS})")
   else()
     if(HDF5_FOUND)
