@@ -37,7 +37,8 @@ CommandLine::CommandLine(std::vector<OptionSpec> specs, const std::vector<std::s
     if (spec->value_name.empty()) {
       if (inline_value) throw UsageError{"--" + name + " is a flag and takes no value"};
     } else if (!inline_value) {
-      if (k + 1 >= arguments.size()) {
+      // "--alpha --out a.npy": the next option is not --alpha's value.
+      if (k + 1 >= arguments.size() || arguments[k + 1].rfind("--", 0) == 0) {
         throw UsageError{"--" + name + " needs a value (" + spec->value_name + ")"};
       }
       value = arguments[++k];

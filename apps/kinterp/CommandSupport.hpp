@@ -1,8 +1,10 @@
 #pragma once
 // What the kinterp tool's commands share: printing on rank 0, moving rows
-// between files and the device, the solver's options from the command line.
+// between files and the device, the checks made before any work (files,
+// finite data), the solver's options from the command line.
 
 #include <kinterp/KernelSolve.hpp>
+#include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/io/LocalRowsView.hpp>
 #include <kinterp/io/RowFile.hpp>
@@ -13,8 +15,11 @@
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace kinterp::cli {
 
@@ -36,12 +41,38 @@ struct Reporter {
   }
 };
 
-/// Fails early (before a long solve) for an --out that cannot be written: an
-/// HDF5 file without a dataset, or HDF5 in a kinterp built without it.
-void check_output(const std::string& out);
+/// Runs `interpret`, which reads the command line only: whatever it finds
+/// wrong, whether the tool or the library found it (a formula, a kernel name,
+/// an alpha), is a wrong command line (exit status 2).
+template <class Interpret>
+auto from_command_line(Interpret&& interpret) {
+  try {
+    return interpret();
+  } catch (const Error& e) {
+    throw UsageError{e.what()};
+  }
+}
 
-/// "2 ranks x 4 OpenMP threads"
+/// A file a command reads or writes, and the option that names it.
+struct FileOption {
+  std::string option;  ///< "--out", "--input X", ...
+  std::string spec;    ///< an io::read_rows spec, or a plain path if `plain`
+  bool plain = false;  ///< a checkpoint: any file name, its own format
+};
+
+/// Collective; before any work. Every output can be written (an HDF5 one
+/// needs a dataset and HDF5 in this build) and none is the data of an input or
+/// of another output: writing it would destroy them. A --checkpoint may be
+/// its --restart file (it continues it). One kinterp::Error on every rank
+/// otherwise.
+void check_files(MPI_Comm comm, const std::vector<FileOption>& inputs,
+                 const std::vector<FileOption>& outputs);
+
+/// "2 ranks x 4 OpenMP threads, threads not bound"
 std::string machine(MPI_Comm comm);
+
+/// "1 point", "3 points"
+std::string count_text(long long count, const std::string& noun);
 
 /// --log-view's rows for kernel products: their time, split into computing
 /// and waiting for the ring's messages.
@@ -64,6 +95,26 @@ io::LocalRows<T> read_rows_like(MPI_Comm comm, const std::string& path, const st
                 ": give one row per point");
   }
   return io::read_rows<T>(comm, path, like.block);
+}
+
+/// Collective: a NaN or Inf in `rows` is the same Error on every rank, naming
+/// its global row (before the work that would use them).
+template <class T>
+void require_finite(MPI_Comm comm, const io::LocalRows<T>& rows, const std::string& what) {
+  std::int64_t bad = -1;
+  for (std::size_t k = 0; k < rows.values.size() && bad < 0; ++k) {
+    if (!std::isfinite(rows.values[k])) {
+      bad = rows.block.begin + static_cast<std::int64_t>(k) / rows.columns;
+    }
+  }
+  throw_if_any(comm, bad >= 0,
+               "NaN or Inf in " + what + " (first in row " + std::to_string(bad) +
+                   ", counting from 0): every value must be a finite number");
+}
+
+/// Every rank alike: `what` (an option and its file) must have rows.
+inline void require_rows(const std::string& what, std::int64_t rows) {
+  if (rows == 0) throw Error(what + " has no rows: give at least one point");
 }
 
 /// What `solve` does, from the command line alone (before any file is read).

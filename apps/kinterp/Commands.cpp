@@ -6,6 +6,7 @@
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/NumberText.hpp>
 #include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/formula/Formula.hpp>
 #include <kinterp/io/Hdf5.hpp>
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -235,8 +237,11 @@ const char* const usage =
     "rows. Threads per rank: OMP_NUM_THREADS or --kokkos-threads=N (Kokkos 3) /\n"
     "--kokkos-num-threads=N (Kokkos 4).\n"
     "\n"
-    "Exit status: 0 success, 1 bad input or failed run, 2 wrong command line,\n"
-    "3 the solve did not converge (the last iterate is still written).\n";
+    "Outputs are written whole (as FILE.tmp, then renamed) and never over an input.\n"
+    "Exit status: 0 success; 1 bad data or files, or a failed run; 2 a wrong command\n"
+    "line (an unknown, missing or repeated option, a value of the wrong kind or out of\n"
+    "range, a formula that does not parse); 3 the solve did not converge (the last\n"
+    "iterate is still written).\n";
 
 // ---- The kernel, from --formula or --kernel ----------------------------------------
 
@@ -253,8 +258,8 @@ std::map<std::string, std::vector<double>> parse_params(const std::vector<std::s
     for (std::string item; std::getline(list, item, ',');) {
       char* end = nullptr;
       const double value = std::strtod(item.c_str(), &end);
-      if (item.empty() || *end != '\0') {
-        throw UsageError{"--param " + name + ": '" + item + "' is not a number"};
+      if (item.empty() || *end != '\0' || !std::isfinite(value)) {
+        throw UsageError{"--param " + name + ": '" + item + "' is not a finite number"};
       }
       values.push_back(value);
     }
@@ -291,16 +296,7 @@ KernelModel resolve_kernel(const CommandLine& command) {
 
 // ---- The kernel and points recorded on HDF5 weights -------------------------------------
 
-/// The shortest of %.15g, %.16g and %.17g that reads back as the same double
-/// ("0.1", not "0.10000000000000001").
-std::string number_text(double x) {
-  char text[32];
-  for (int digits = 15; digits <= 17; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, x);
-    if (std::strtod(text, nullptr) == x) break;
-  }
-  return text;
-}
+using detail::number_text;
 
 /// The items of a "; "-separated list, trimmed, without empty ones.
 std::vector<std::string> split_list(const std::string& text) {
@@ -395,7 +391,7 @@ PredictInputs predict_inputs(MPI_Comm comm, const CommandLine& command) {
     recorded = io::read_attributes(comm, weights);
   }
   if (kernel_options || !hdf5) {
-    inputs.kernel = resolve_kernel(command);
+    inputs.kernel = from_command_line([&] { return resolve_kernel(command); });
   } else {
     inputs.kernel = recorded_kernel(recorded, weights);
     if (!inputs.kernel) {
@@ -440,95 +436,6 @@ void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& n
 
 // ---- solve ----------------------------------------------------------------------------
 
-}  // namespace
-
-SolveSettings solve_settings(const CommandLine& command, bool mixed,
-                             const std::string& default_precond) {
-  SolveSettings s;
-  s.alpha = command.number("alpha", s.alpha);
-  s.options.rtol = command.number("rtol", s.options.rtol);
-  s.options.atol = command.number("atol", s.options.atol);
-  s.options.max_iterations =
-      static_cast<int>(command.integer("max-it", s.options.max_iterations, 0, INT_MAX));
-  s.options.stagnation_window = static_cast<int>(
-      command.integer("stagnation-window", s.options.stagnation_window, 0, INT_MAX));
-
-  s.precond = command.optional("precond").value_or(default_precond);
-  const std::vector<std::string> preconds = {"none", "rpcholesky", "greedy", "uniform"};
-  if (std::find(preconds.begin(), preconds.end(), s.precond) == preconds.end()) {
-    std::string message =
-        "--precond is none, rpcholesky, greedy or uniform, got '" + s.precond + "'";
-    const std::string guess = detail::closest(s.precond, preconds);
-    if (!guess.empty()) message += "; did you mean '" + guess + "'?";
-    throw UsageError{message};
-  }
-  if (s.precond == "none") {
-    for (const char* option : {"rank", "precond-seed", "precond-memory"}) {
-      if (command.has(option)) {
-        throw UsageError{std::string("--") + option +
-                         " belongs to a preconditioner: add --precond rpcholesky (or greedy, "
-                         "uniform)"};
-      }
-    }
-  } else {
-    s.how.preconditioner.pivots = pivot_rule_from_name(s.precond);
-    const bool budget = command.has("precond-memory");
-    if (budget) {
-      const double megabytes = command.number("precond-memory", 0);
-      if (!(megabytes > 0 && megabytes < 1e12)) {
-        throw UsageError{"--precond-memory is a positive number of megabytes per rank"};
-      }
-      s.how.preconditioner.memory_budget_bytes = static_cast<std::size_t>(megabytes * 1e6);
-    }
-    // Only a budget given: k is what it allows.
-    const long default_rank = budget ? 0 : 500;
-    s.how.preconditioner.rank = static_cast<int>(
-        command.has("rank") ? command.integer("rank", 500, 1, INT_MAX) : default_rank);
-    s.how.preconditioner.seed =
-        static_cast<std::uint64_t>(command.integer("precond-seed", 0, 0, LONG_MAX));
-  }
-
-  if (command.has("checkpoint-every") && !command.has("checkpoint")) {
-    throw UsageError{"--checkpoint-every needs --checkpoint FILE"};
-  }
-  if (const auto path = command.optional("checkpoint")) {
-    s.options.checkpoint.path = *path;
-    s.options.checkpoint.every =
-        static_cast<int>(command.integer("checkpoint-every", 100, 1, INT_MAX));
-  }
-  if (const auto path = command.optional("restart")) {
-    if (command.has("initial-guess")) {
-      throw UsageError{"--restart and --initial-guess both say where CG starts: give one"};
-    }
-    s.options.checkpoint.restart_path = *path;
-  }
-  s.how.mixed_precision = mixed;
-  check_solve_parameters(s.alpha, s.options);
-  return s;
-}
-
-void check_output(const std::string& out) {
-  const io::FileSpec spec = io::FileSpec::parse(out);
-  if (spec.format == io::FileFormat::Hdf5) io::require_hdf5(spec.path);
-}
-
-std::string machine(MPI_Comm comm) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  return std::to_string(size) + (size == 1 ? " rank" : " ranks") + " x " +
-         std::to_string(Kokkos::DefaultExecutionSpace().concurrency()) + " " +
-         Kokkos::DefaultExecutionSpace::name() + " threads";
-}
-
-void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
-                      int depth) {
-  log.add(name, timings.total, depth);
-  log.add("computing", timings.compute, depth + 1);
-  log.add("waiting for messages", timings.wait, depth + 1);
-}
-
-namespace {
-
 template <class T>
 int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
           const KernelModel& kernel, bool mixed) {
@@ -536,12 +443,24 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const std::string points_path = command.required("points"),
                     values_path = command.required("values");
   const std::string out_path = command.required("out");
-  SolveSettings settings = solve_settings(command, mixed);
+  SolveSettings settings = from_command_line([&] { return solve_settings(command, mixed); });
   SolveOptions& options = settings.options;
   const double alpha = settings.alpha;
-  check_output(out_path);
+  std::vector<FileOption> inputs = {{"--points", points_path}, {"--values", values_path}};
+  if (const auto guess = command.optional("initial-guess")) {
+    inputs.push_back({"--initial-guess", *guess});
+  }
+  if (!options.checkpoint.restart_path.empty()) {
+    inputs.push_back({"--restart", options.checkpoint.restart_path, true});
+  }
+  std::vector<FileOption> outputs = {{"--out", out_path}};
+  if (!options.checkpoint.path.empty()) {
+    outputs.push_back({"--checkpoint", options.checkpoint.path, true});
+  }
+  check_files(comm, inputs, outputs);
 
   const io::LocalRows<T> points = io::read_rows<T>(comm, points_path);
+  require_rows("--points " + points_path, points.global_rows);
   kernel.check_point_columns("--points " + points_path, points.columns);
   const io::LocalRows<T> values =
       read_rows_like(comm, values_path, "--values", points, "--points " + points_path);
@@ -580,8 +499,9 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const double read_seconds = MPI_Wtime() - start;
 
   report.print(
-      "kinterp solve: %lld points in %lldD, %d right-hand side%s, kernel %s, alpha = %g, %s, %s\n",
-      static_cast<long long>(n), static_cast<long long>(points.columns), m, m == 1 ? "" : "s",
+      "kinterp solve: %s in %lldD, %s, kernel %s, alpha = %g, %s, %s\n",
+      count_text(n, "point").c_str(), static_cast<long long>(points.columns),
+      count_text(m, "right-hand side").c_str(),
       kernel.description().c_str(), alpha,
       mixed ? "mixed precision (float products, double CG)"
             : (sizeof(T) == 8 ? "double precision" : "float precision"),
@@ -648,10 +568,11 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                  result.checkpoints_written == 1 ? "" : "s", options.checkpoint.path.c_str());
   }
   report.print(
-      "time: %.3f s in all (read %.3f, solve %.3f, write %.3f); %d kernel products %.3f s, of "
+      "time: %.3f s in all (read %.3f, solve %.3f, write %.3f); %s %.3f s, of "
       "which waiting for messages %.3f s",
       report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(result.seconds),
-      report.max(write_seconds), result.products, report.max(result.product.total),
+      report.max(write_seconds), count_text(result.products, "kernel product").c_str(),
+      report.max(result.product.total),
       report.max(result.product.wait));
   if (result.preconditioned) {
     report.print("; preconditioner %.3f s", report.max(result.preconditioner_seconds));
@@ -691,7 +612,8 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const std::string& points_path = inputs.points;
   const std::string weights_path = command.required("weights");
   const std::string targets_path = command.required("targets"), out_path = command.required("out");
-  check_output(out_path);
+  check_files(comm, {{"--points", points_path}, {"--weights", weights_path}, {"--targets", targets_path}},
+              {{"--out", out_path}});
 
   io::LocalRows<T> points;
   try {
@@ -702,20 +624,22 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
     throw Error(std::string(e.what()) + " (the points recorded by --weights " + weights_path +
                 "; give --points to name them)");
   }
+  require_rows("--points " + points_path, points.global_rows);
   kernel.check_point_columns("--points " + points_path, points.columns);
   const io::LocalRows<T> weights =
       read_rows_like(comm, weights_path, "--weights", points, "--points " + points_path);
   kernel.check_weight_columns("--weights " + weights_path, weights.columns);
   const io::LocalRows<T> targets = io::read_rows<T>(comm, targets_path);
   if (targets.columns != points.columns) {
-    throw Error("--targets " + targets_path + " has " + std::to_string(targets.columns) +
-                " coordinates per point but --points has " + std::to_string(points.columns));
+    throw Error("--targets " + targets_path + " has " + count_text(targets.columns, "coordinate") +
+                " per point but --points has " + std::to_string(points.columns));
   }
 
   const double read_seconds = MPI_Wtime() - start;
-  report.print("kinterp predict: %lld targets from %lld points in %lldD, kernel %s, %s\n",
-               static_cast<long long>(targets.global_rows),
-               static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
+  report.print("kinterp predict: %s from %s in %lldD, kernel %s, %s\n",
+               count_text(targets.global_rows, "target").c_str(),
+               count_text(points.global_rows, "point").c_str(),
+               static_cast<long long>(points.columns),
                kernel.description().c_str(), machine(comm).c_str());
   if (inputs.kernel_recorded || inputs.points_recorded) {
     report.print("  %s from the attributes of %s\n",
@@ -892,11 +816,16 @@ template <class T>
 int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const double start = MPI_Wtime();
   const std::string out_path = command.required("out");
-  const ReduceSettings s = reduce_settings(command);
-  check_output(out_path);
+  const ReduceSettings s = from_command_line([&] { return reduce_settings(command); });
+  std::vector<FileOption> inputs;
+  for (const auto& [name, path] : s.inputs) inputs.push_back({"--input " + name, path});
+  check_files(comm, inputs, {{"--out", out_path}});
   const Program& layout = s.layout;
   const io::LocalRows<T> targets = read_packed<T>(comm, s, layout.targets, layout.target_width);
   const io::LocalRows<T> sources = read_packed<T>(comm, s, layout.sources, layout.source_width);
+  require_rows("--input " + layout.sources.front().name + " " +
+                   s.inputs.at(layout.sources.front().name),
+               sources.global_rows);
   const double read_seconds = MPI_Wtime() - start;
   // Past the row count the K smallest are padded with inf: most likely a mistake.
   if (s.reduction.takes_k() && s.reduction.k > sources.global_rows) {
@@ -981,7 +910,8 @@ struct Predict {
 
 }  // namespace
 
-int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
+int run(MPI_Comm comm, const std::vector<std::string>& arguments,
+        const std::string& argument_error) {
   Reporter report{comm};
   MPI_Comm_rank(comm, &report.rank);
   const std::string name = arguments.empty() ? "" : arguments[0];
@@ -989,6 +919,7 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
                                       arguments.end());
   const std::vector<std::string> commands = {"solve", "predict", "reduce", "krige"};
   try {
+    if (!argument_error.empty()) throw UsageError{argument_error};
     if (name.empty() || name == "--help" || name == "-h" || name == "help") {
       report.print("%s\n%s", usage, kernels_help);
       return name.empty() ? exit_usage : exit_ok;
@@ -1011,7 +942,7 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
                        : is_reduce ? reduce_options()
                        : is_krige  ? krige_options()
                                    : predict_options();
-    const CommandLine command(specs, expand_options_files(comm, rest));
+    const CommandLine command(specs, expand_options_files(comm, rest, specs));
     if (command.flag("help")) {
       report.print("Usage: mpirun -np P kinterp %s [options]\n\n%s\n%s\n%s", name.c_str(),
                    CommandLine::help(specs).c_str(),
@@ -1021,10 +952,11 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments) {
     }
     if (is_reduce) return reduce_with_precision(command, comm, report);
     if (is_krige) return krige(comm, report, command);
-    return is_solve ? with_precision<Solve>(command, comm, report, resolve_kernel(command))
+    return is_solve ? with_precision<Solve>(command, comm, report,
+                                            from_command_line([&] { return resolve_kernel(command); }))
                     : with_precision<Predict>(command, comm, report, predict_inputs(comm, command));
   } catch (const UsageError& e) {
-    report.print("kinterp %s: %s (see kinterp %s--help)\n", name.c_str(), e.message.c_str(),
+    report.print("kinterp %s: error: %s (see kinterp %s--help)\n", name.c_str(), e.message.c_str(),
                  std::find(commands.begin(), commands.end(), name) != commands.end()
                      ? (name + " ").c_str()
                      : "");

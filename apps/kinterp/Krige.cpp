@@ -212,9 +212,14 @@ const char* const krige_help =
 
 int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const double start = MPI_Wtime();
-  CovarianceModel model = covariance_model(command);
-  const KrigingOptions options = kriging_options(command);
-  const std::optional<HyperparameterFitOptions> fit_settings = fit_options(command, model);
+  CovarianceModel model = from_command_line([&] {
+    CovarianceModel given = covariance_model(command);
+    given.kernel();  // checks the model's family and parameters
+    return given;
+  });
+  const KrigingOptions options = from_command_line([&] { return kriging_options(command); });
+  const std::optional<HyperparameterFitOptions> fit_settings =
+      from_command_line([&] { return fit_options(command, model); });
   const int folds = static_cast<int>(command.integer("cv", 0, 2, INT_MAX));
   const bool approximate = command.flag("approximate-variance");
   const std::string out_path = command.required("out");
@@ -226,33 +231,45 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
       options.preconditioner.memory_budget_bytes == 0) {
     throw UsageError{"--approximate-variance comes from the preconditioner: drop --precond none"};
   }
-  check_output(out_path);
-  if (variance_path) check_output(*variance_path);
+  const std::string points_path = command.required("points"),
+                    values_path = command.required("values"),
+                    targets_path = command.required("targets");
+  std::vector<FileOption> outputs = {{"--out", out_path}};
+  if (variance_path) outputs.push_back({"--variance-out", *variance_path});
+  check_files(comm, {{"--points", points_path}, {"--values", values_path}, {"--targets", targets_path}},
+              outputs);
 
-  const std::string points_path = command.required("points");
   const io::LocalRows<double> points = io::read_rows<double>(comm, points_path);
-  const io::LocalRows<double> values = read_rows_like(comm, command.required("values"), "--values",
-                                                      points, "--points " + points_path);
+  if (points.global_rows == 0) {
+    throw Error("--points " + points_path + " has no rows: kriging needs at least one data point");
+  }
+  const io::LocalRows<double> values =
+      read_rows_like(comm, values_path, "--values", points, "--points " + points_path);
   if (values.columns != 1) {
-    throw Error("--values " + command.required("values") + " has " +
-                std::to_string(values.columns) +
+    throw Error("--values " + values_path + " has " + std::to_string(values.columns) +
                 " columns: kriging takes one value per point, shape (N,) or (N, 1)");
   }
-  const io::LocalRows<double> targets = io::read_rows<double>(comm, command.required("targets"));
+  const io::LocalRows<double> targets = io::read_rows<double>(comm, targets_path);
   if (targets.columns != points.columns) {
-    throw Error("--targets " + command.required("targets") + " has " +
-                std::to_string(targets.columns) + " coordinates but --points has " +
-                std::to_string(points.columns));
+    throw Error("--targets " + targets_path + " has " + count_text(targets.columns, "coordinate") +
+                " per point but --points has " + std::to_string(points.columns));
   }
-  const double read_seconds = MPI_Wtime() - start;
-  report.print("kinterp krige: %lld points in %lldD, %lld targets, %s kriging, model %s, %s\n",
-               static_cast<long long>(points.global_rows), static_cast<long long>(points.columns),
-               static_cast<long long>(targets.global_rows), to_string(options.kind).c_str(),
-               model.description().c_str(), machine(comm).c_str());
-
+  // Before the fit, which may take hours: a model that does not fit the points'
+  // dimension, or bad targets, fail now.
+  from_command_line([&] {
+    model.check(static_cast<int>(points.columns));
+    return 0;
+  });
+  require_finite(comm, targets, "--targets " + targets_path);
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_values = to_device(values, "kinterp::values");
   const auto device_targets = to_device(targets, "kinterp::targets");
+  const double read_seconds = MPI_Wtime() - start;
+  report.print("kinterp krige: %s in %lldD, %s, %s kriging, model %s, %s\n",
+               count_text(points.global_rows, "point").c_str(),
+               static_cast<long long>(points.columns),
+               count_text(targets.global_rows, "target").c_str(), to_string(options.kind).c_str(),
+               model.description().c_str(), machine(comm).c_str());
   double hyperparameter_seconds = 0, cv_seconds = 0;
   if (fit_settings) {
     const HyperparameterFitResult fitted =

@@ -1,8 +1,9 @@
 #include "OptionsFile.hpp"
 
-#include "CommandLine.hpp"
+#include <kinterp/core/detail/Spelling.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -48,7 +49,10 @@ std::string read_file(MPI_Comm comm, const std::string& path) {
   std::string text, error;
   if (rank == 0) {
     std::ifstream file(path);
-    if (!file) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      error = "the options file " + path + " is a directory; name a file";
+    } else if (!file) {
       error = "cannot read the options file " + path + ": check the path";
     } else {
       std::ostringstream content;
@@ -69,10 +73,34 @@ std::string read_file(MPI_Comm comm, const std::string& path) {
 
 }  // namespace
 
-std::vector<std::string> parse_options_file(const std::string& text, const std::string& path) {
+std::vector<std::string> parse_options_file(const std::string& text, const std::string& path,
+                                            const std::vector<OptionSpec>& specs) {
+  std::vector<std::string> names;
+  for (const auto& spec : specs) names.push_back(spec.name);
+  // Each line's option is checked against the command's: an unknown one, a
+  // flag with a value or an option without one is reported at its line.
+  const auto spec_of = [&](const std::string& name, const std::string& where) {
+    const auto spec = std::find_if(specs.begin(), specs.end(),
+                                   [&](const OptionSpec& s) { return s.name == name; });
+    if (spec == specs.end()) {
+      std::string message = where + "unknown option --" + name;
+      const std::string guess = detail::closest(name, names);
+      if (!guess.empty()) message += "; did you mean --" + guess + "?";
+      throw UsageError{message};
+    }
+    return *spec;
+  };
   std::vector<std::string> arguments;
   std::istringstream lines(text);
-  std::string list_name;  // the option of a YAML block list being read
+  std::string list_name, list_where;  // the option of a YAML block list being read
+  bool list_items = false;
+  const auto end_list = [&] {
+    if (!list_name.empty() && !list_items) {
+      throw UsageError{list_where + list_name + " needs a value (" +
+                       spec_of(list_name, list_where).value_name + ")"};
+    }
+    list_name.clear();
+  };
   int number = 0;
   for (std::string raw; std::getline(lines, raw);) {
     ++number;
@@ -83,9 +111,10 @@ std::vector<std::string> parse_options_file(const std::string& text, const std::
       if (list_name.empty())
         throw UsageError{where + "a list item '" + line + "' without a name above it"};
       arguments.push_back("--" + list_name + "=" + unquote(trim(line.substr(1))));
+      list_items = true;
       continue;
     }
-    list_name.clear();
+    end_list();
     std::string body = line.rfind("--", 0) == 0 ? line.substr(2) : line;
     // The name ends at the first blank, '=' or ':' (YAML); the value follows.
     const auto end = body.find_first_of(" \t=:");
@@ -98,34 +127,35 @@ std::vector<std::string> parse_options_file(const std::string& text, const std::
     }
     if (name.empty()) throw UsageError{where + "'" + line + "' names no option"};
     if (name == "options-file") throw UsageError{where + "an options file cannot name another one"};
+    const OptionSpec spec = spec_of(name, where);
     value = unquote(value);
-    if (value.empty() && separator == ':') {
-      list_name = name;  // "var:" starts a block list (or is a flag, if no items follow)
-      arguments.push_back("--" + name);
+    if (spec.value_name.empty()) {
+      if (value.empty() || value == "true" || value == "yes" || value == "on") {
+        arguments.push_back("--" + name);
+      } else if (value != "false" && value != "no" && value != "off") {
+        throw UsageError{where + name + " is a flag: give '" + name + "', '" + name +
+                         ": true' or '" + name + ": false', not '" + value + "'"};
+      }
       continue;
     }
-    if (value.empty() || value == "true" || value == "yes" || value == "on") {
-      arguments.push_back("--" + name);
-    } else if (value == "false" || value == "no" || value == "off") {
-      // A switched-off flag: leave it out.
-    } else {
-      arguments.push_back("--" + name + "=" + value);
+    if (value.empty()) {
+      if (separator == ':') {  // "var:" starts a block list
+        list_name = name;
+        list_where = where;
+        list_items = false;
+        continue;
+      }
+      throw UsageError{where + name + " needs a value (" + spec.value_name + ")"};
     }
+    arguments.push_back("--" + name + "=" + value);
   }
-  // "var:" followed by items is a list, not a flag.
-  std::vector<std::string> result;
-  for (std::size_t k = 0; k < arguments.size(); ++k) {
-    const bool bare = arguments[k].find('=') == std::string::npos;
-    if (bare && k + 1 < arguments.size() && arguments[k + 1].rfind(arguments[k] + "=", 0) == 0) {
-      continue;
-    }
-    result.push_back(arguments[k]);
-  }
-  return result;
+  end_list();
+  return arguments;
 }
 
 std::vector<std::string> expand_options_files(MPI_Comm comm,
-                                              const std::vector<std::string>& arguments) {
+                                              const std::vector<std::string>& arguments,
+                                              const std::vector<OptionSpec>& specs) {
   std::vector<std::string> from_files, given;
   for (std::size_t k = 0; k < arguments.size(); ++k) {
     const std::string& argument = arguments[k];
@@ -137,7 +167,7 @@ std::vector<std::string> expand_options_files(MPI_Comm comm,
       } else {
         path = argument.substr(std::string("--options-file=").size());
       }
-      const auto options = parse_options_file(read_file(comm, path), path);
+      const auto options = parse_options_file(read_file(comm, path), path, specs);
       from_files.insert(from_files.end(), options.begin(), options.end());
     } else {
       given.push_back(argument);

@@ -11,6 +11,8 @@
 // The file's options come first; an option also given on the command line is
 // taken from the command line only (for a repeatable one, all its values).
 
+#include "CommandLine.hpp"
+
 #include <mpi.h>
 
 #include <string>
@@ -20,13 +22,17 @@ namespace kinterp::cli {
 
 /// The arguments with each `--options-file FILE` replaced by the file's
 /// options. Collective: rank 0 reads the files and broadcasts them, so every
-/// rank gets the same arguments or the same UsageError (a missing file, a line
-/// that is no option, a nested --options-file).
+/// rank gets the same arguments or the same UsageError (a missing file or a
+/// directory, a line that is no option of `specs`, an option without its
+/// value, a nested --options-file), naming the file and line.
 std::vector<std::string> expand_options_files(MPI_Comm comm,
-                                              const std::vector<std::string>& arguments);
+                                              const std::vector<std::string>& arguments,
+                                              const std::vector<OptionSpec>& specs);
 
 /// The options in the text of an options file, as arguments ("--name=value",
-/// "--name"); `path` names the file in messages. Throws UsageError.
-std::vector<std::string> parse_options_file(const std::string& text, const std::string& path);
+/// "--name"), checked against `specs`; `path` names the file in messages.
+/// Throws UsageError.
+std::vector<std::string> parse_options_file(const std::string& text, const std::string& path,
+                                            const std::vector<OptionSpec>& specs);
 
 }  // namespace kinterp::cli

@@ -13,5 +13,6 @@
 
 int main(int argc, char** argv) {
   kinterp::Environment environment(argc, argv);
-  return kinterp::cli::run(MPI_COMM_WORLD, std::vector<std::string>(argv + 1, argv + argc));
+  return kinterp::cli::run(MPI_COMM_WORLD, std::vector<std::string>(argv + 1, argv + argc),
+                           environment.argument_error());
 }

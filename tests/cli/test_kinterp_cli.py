@@ -71,14 +71,16 @@ class Run:
                 (" ".join(self.command), self.returncode, self.stdout, self.stderr[-4000:]))
 
 
-def kinterp(*arguments, cwd, ranks=None, timeout=None):
-    """Runs kinterp under mpiexec; a run past the time limit is killed and fails the test."""
+def kinterp(*arguments, cwd, ranks=None, timeout=None, env=None):
+    """Runs kinterp under mpiexec (in `env`, default this process's environment); a run past
+    the time limit is killed and fails the test."""
     ranks = CONFIG.ranks if ranks is None else ranks
     command = ([CONFIG.mpiexec, CONFIG.numproc_flag, str(ranks)] + CONFIG.preflags +
                [CONFIG.kinterp] + CONFIG.postflags + [str(a) for a in arguments])
     # A session of its own, so that a hang can be ended with every rank it started.
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+                               env=env)
     try:
         stdout, stderr = process.communicate(timeout=timeout or CONFIG.timeout)
     except subprocess.TimeoutExpired:
@@ -107,6 +109,17 @@ def stop(process):
             continue
     process.kill()
     return process.communicate()
+
+
+def hdf5_built():
+    """Whether this kinterp reads and writes HDF5 (its --version says); asked once."""
+    if not hasattr(hdf5_built, "answer"):
+        with tempfile.TemporaryDirectory(prefix="kinterp-cli-") as scratch:
+            version = kinterp("--version", cwd=scratch, ranks=1)
+        if version.returncode != EXIT_OK:
+            raise AssertionError("kinterp --version failed\n" + version.describe())
+        hdf5_built.answer = "parallel HDF5" in version.stdout
+    return hdf5_built.answer
 
 
 def formula_args(d, m, g):
@@ -413,7 +426,7 @@ class GenericFormulaTest(CliTestCase):
                  "--out", "gr_a.npy"]
         aliases = ["--var", "X = Vi(2)", "--var", "Y = Vj(2)", "--var", "A = Vj(1)"]
         self.assertFails(self.run_kinterp(*solve, "--formula", "Exp(-SqDist(X,Y))*A*A",
-                                          *aliases), EXIT_ERROR, "linear in none")
+                                          *aliases), EXIT_USAGE, "linear in none")
         self.assertFails(self.run_kinterp(*solve, "--formula", "Exp(-SqDist(X,Y))*Elem(Y,0)*A",
                                           *aliases), EXIT_ERROR, "is not symmetric")
         self.assertFails(self.run_kinterp(*solve, "--formula", "Exp(-Sum(Square(X-Y)))*A",
@@ -566,7 +579,7 @@ class BadInputTest(CliTestCase):
         kernel = ["--formula", "Exp(- G * SqDist(X,Z) ) * A", "--var", "X = Vi(1)",
                   "--var", "Y = Vj(1)", "--var", "A = Vj(1)", "--var", "G = Pm(1)",
                   "--param", "G=50"]
-        self.assertFails(self.solve(kernel=kernel), EXIT_ERROR, "unknown variable 'Z'")
+        self.assertFails(self.solve(kernel=kernel), EXIT_USAGE, "unknown variable 'Z'")
 
     def test_formula_dimension_differs_from_points(self):
         # X = Vi(1) but the points have 2 coordinates.
@@ -576,19 +589,19 @@ class BadInputTest(CliTestCase):
     def test_formula_dimensions_disagree(self):
         kernel = ["--formula", GAUSSIAN, "--var", "X = Vi(1)", "--var", "Y = Vj(2)",
                   "--var", "A = Vj(1)", "--var", "G = Pm(1)", "--param", "G=50"]
-        self.assertFails(self.solve(kernel=kernel), EXIT_ERROR, "dimension")
+        self.assertFails(self.solve(kernel=kernel), EXIT_USAGE, "dimension")
 
     def test_unknown_function_suggests_closest(self):
         kernel = ["--formula", "Expp(- G * SqDist(X,Y) ) * A", "--var", "X = Vi(1)",
                   "--var", "Y = Vj(1)", "--var", "A = Vj(1)", "--var", "G = Pm(1)",
                   "--param", "G=50"]
-        self.assertFails(self.solve(kernel=kernel), EXIT_ERROR, "unknown function 'Expp'",
+        self.assertFails(self.solve(kernel=kernel), EXIT_USAGE, "unknown function 'Expp'",
                          "did you mean 'Exp'")
 
     def test_negative_alpha(self):
         run = self.run_kinterp("solve", "--points", "x.npy", "--values", "b.npy",
                                *formula_args(1, 1, 50), "--alpha", -1, "--out", "out.npy")
-        self.assertFails(run, EXIT_ERROR, "alpha must be", ">= 0", "-1")
+        self.assertFails(run, EXIT_USAGE, "alpha must be", ">= 0", "-1")
 
     def test_missing_file(self):
         self.assertFails(self.solve(points="no_such_file.npy"), EXIT_ERROR,
@@ -631,6 +644,241 @@ class BadInputTest(CliTestCase):
         run = self.run_kinterp("predict", "--points", "x.npy", "--weights", "b.npy", "--targets",
                                "t_nan.npy", *laplacian_args(0.1), "--out", "out.npy")
         self.assertFails(run, EXIT_ERROR, "NaN or Inf", "row 7")
+
+
+class SafeOutputTest(CliTestCase):
+    """Outputs never destroy data: one that names an input (or another output) is refused
+    before any work and the input stays as it was; one that cannot be written fails before
+    the work; a job killed while writing (the writer's fault hook) leaves the previous file,
+    or none. Bad targets of krige fail before its fit."""
+
+    N = 60
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.x = cls.rng.random((cls.N, 1))
+        cls.b = cls.rng.standard_normal(cls.N)
+        cls.t = cls.rng.random((9, 1))
+        for name in ("x", "b", "t"):
+            np.save(os.path.join(cls.dir, "s_%s.npy" % name), getattr(cls, name))
+        os.symlink("s_x.npy", os.path.join(cls.dir, "s_x_link.npy"))
+
+    def content(self, name):
+        with open(self.path(name), "rb") as f:
+            return f.read()
+
+    def solve(self, *arguments):
+        return self.run_kinterp("solve", "--points", "s_x.npy", "--values", "s_b.npy",
+                                *laplacian_args(0.2), "--alpha", 1, *arguments)
+
+    def predict(self, out, weights="s_b.npy", env=None):
+        return self.run_kinterp("predict", "--points", "s_x.npy", "--weights", weights,
+                                "--targets", "s_t.npy", *laplacian_args(0.2), "--out", out,
+                                env=env)
+
+    def test_outputs_naming_inputs_are_refused(self):
+        inputs = ["s_x.npy", "s_b.npy", "s_t.npy"]
+        before = {name: self.content(name) for name in inputs}
+        cases = [
+            (self.solve("--out", "s_x.npy"), "--out s_x.npy would overwrite the input --points"),
+            (self.solve("--out", "./s_b.npy"), "would overwrite the input --values s_b.npy"),
+            (self.solve("--out", "s_x_link.npy"), "would overwrite the input --points"),
+            (self.solve("--out", "s_a.npy", "--checkpoint", "s_x.npy"),
+             "--checkpoint s_x.npy would overwrite the input --points"),
+            (self.predict("s_t.npy"), "would overwrite the input --targets"),
+            (self.run_kinterp("krige", "--points", "s_x.npy", "--values", "s_b.npy",
+                              "--targets", "s_t.npy", "--model", "gaussian", "--length-scale",
+                              0.2, "--out", "s_m.npy", "--variance-out", "s_m.npy"),
+             "--out s_m.npy and --variance-out s_m.npy are the same file"),
+            (self.run_kinterp("reduce", "--formula", "SqDist(X,Y)", "--var", "X = Vi(1)",
+                              "--var", "Y = Vj(1)", "--input", "X=s_t.npy", "--input",
+                              "Y=s_x.npy", "--out", "s_x.npy"),
+             "--out s_x.npy would overwrite the input --input Y s_x.npy"),
+        ]
+        for run, fragment in cases:
+            with self.subTest(command=" ".join(run.command[-12:])):
+                self.assertFails(run, EXIT_ERROR, fragment)
+                self.assertNotRegex(run.stdout, r"kinterp \w+: \d", run.describe())
+        for name, content in before.items():
+            self.assertEqual(self.content(name), content, name + " was changed")
+        if h5py is None or not hdf5_built():
+            return
+        with h5py.File(self.path("s_d.h5"), "w") as f:
+            f["points"], f["values"] = self.x, self.b
+        run = self.run_kinterp("solve", "--points", "s_d.h5:/points", "--values",
+                               "s_d.h5:/values", *laplacian_args(0.2), "--alpha", 1,
+                               "--out", "s_d.h5://points")
+        self.assertFails(run, EXIT_ERROR, "would overwrite the input --points s_d.h5:/points")
+        with h5py.File(self.path("s_d.h5"), "r") as f:
+            np.testing.assert_array_equal(f["points"][...], self.x)
+        # Another dataset of the same file is another output.
+        run = self.run_kinterp("solve", "--points", "s_d.h5:/points", "--values",
+                               "s_d.h5:/values", *laplacian_args(0.2), "--alpha", 1,
+                               "--out", "s_d.h5:/weights")
+        self.assertConverged(run)
+
+    def test_outputs_that_cannot_be_written_fail_before_the_work(self):
+        os.mkdir(self.path("s_folder"))
+        cases = [("s_missing/a.npy", "the directory s_missing does not exist"),
+                 ("s_folder", "s_folder: is a directory")]
+        if os.geteuid() != 0:  # root may write anything
+            self.save("s_read_only.npy", self.b)
+            os.chmod(self.path("s_read_only.npy"), 0o444)
+            cases.append(("s_read_only.npy", "read-only"))
+        for out, fragment in cases:
+            with self.subTest(out=out):
+                run = self.solve("--out", out)
+                self.assertFails(run, EXIT_ERROR, "--out " + out, fragment)
+                self.assertNotRegex(run.stdout, r"kinterp solve: \d", run.describe())
+        run = self.solve("--out", "s_a.npy", "--checkpoint", "s_missing/ck")
+        self.assertFails(run, EXIT_ERROR, "--checkpoint s_missing/ck", "does not exist")
+        # krige: NaN targets before the fit, which may take hours.
+        t = self.t.copy()
+        t[7, 0] = np.nan
+        self.save("s_t_nan.npy", t)
+        run = self.run_kinterp("krige", "--points", "s_x.npy", "--values", "s_b.npy",
+                               "--targets", "s_t_nan.npy", "--model", "gaussian",
+                               "--length-scale", 0.2, "--out", "s_m.npy")
+        self.assertFails(run, EXIT_ERROR, "NaN or Inf in --targets s_t_nan.npy", "row 7")
+        self.assertNotIn("fit:", run.stdout, run.describe())
+
+    def test_a_killed_write_leaves_the_previous_file_or_none(self):
+        fault = dict(os.environ, KINTERP_TEST_FAULT="output-before-rename")
+        K = laplacian(0.2)(self.t, self.x)
+        b2 = self.rng.standard_normal(self.N)
+        self.save("s_b2.npy", b2)
+        outs = ["s_p.npy", "s_p.csv"]
+        if h5py is not None and hdf5_built():
+            outs.append("s_p.h5:/g/y")
+        read = {"npy": lambda: np.load(self.path("s_p.npy")),
+                "csv": lambda: np.loadtxt(self.path("s_p.csv"), delimiter=","),
+                "h5": lambda: h5py.File(self.path("s_p.h5"), "r")["g/y"][...]}
+        for out in outs:
+            kind = out.split(".")[1].split(":")[0]
+            with self.subTest(out=out):
+                self.assertExit(self.predict(out), EXIT_OK)
+                previous = read[kind]()
+                np.testing.assert_allclose(previous, K @ self.b, rtol=1e-12, atol=1e-12)
+                # Killed just before the rename: everything written but the commit.
+                killed = self.predict(out, weights="s_b2.npy", env=fault)
+                self.assertNotEqual(killed.returncode, EXIT_OK, killed.describe())
+                np.testing.assert_array_equal(read[kind](), previous)
+                self.assertExit(self.predict(out, weights="s_b2.npy"), EXIT_OK)
+                np.testing.assert_allclose(read[kind](), K @ b2, rtol=1e-12, atol=1e-12)
+        # A new file: none at all after the kill, and no leftover after the next run.
+        killed = self.predict("s_new.npy", env=fault)
+        self.assertNotEqual(killed.returncode, EXIT_OK, killed.describe())
+        self.assertFalse(os.path.exists(self.path("s_new.npy")), killed.describe())
+        self.assertExit(self.predict("s_new.npy"), EXIT_OK)
+        self.assertFalse(os.path.exists(self.path("s_new.npy.tmp")))
+        np.testing.assert_allclose(np.load(self.path("s_new.npy")), K @ self.b, rtol=1e-12,
+                                   atol=1e-12)
+
+
+class CommandLineRuleTest(CliTestCase):
+    """One exit-status rule: 2 for whatever is wrong on the command line (whichever layer
+    finds it), 1 for the data and the run; messages that point at the real mistake."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        np.save(os.path.join(cls.dir, "c_x.npy"), cls.rng.random((30, 1)))
+        np.save(os.path.join(cls.dir, "c_b.npy"), cls.rng.standard_normal(30))
+
+    def solve(self, *arguments, kernel=None, points="c_x.npy", values="c_b.npy"):
+        kernel = laplacian_args(0.2) if kernel is None else kernel
+        return self.run_kinterp("solve", "--points", points, "--values", values, *kernel,
+                                *arguments)
+
+    def test_wrong_option_values_exit_2(self):
+        formula = formula_args(1, 1, 50)
+        cases = [
+            (["--alpha", -1], None, ["alpha", "-1"]),
+            (["--rtol", -1], None, ["rtol", "-1"]),
+            (["--alpha", "nan"], None, ["--alpha takes a finite number"]),
+            (["--max-it", -1], None, ["--max-it"]),
+            (["--precond", "rpcholesy"], None, ["did you mean 'rpcholesky'"]),
+            ([], ["--kernel", "gausian", "--length-scale", 0.2], ["did you mean 'gaussian'"]),
+            ([], ["--kernel", "rq", "--length-scale", 0.2], ["kinterp krige"]),
+            ([], ["--kernel", "gaussian", "--length-scale", 1e300],
+             ["the length scale", "out of double precision's range"]),
+            ([], formula[:-1] + ["G=nan"], ["--param G", "'nan' is not a finite number"]),
+            ([], formula[:-1] + ["G=inf"], ["'inf' is not a finite number"]),
+            ([], ["--formula", "Exp(-G*SqDist(X,Y)", "--var", "X = Vi(1)", "--var",
+                  "Y = Vj(1)", "--var", "G = Pm(1)", "--param", "G=1"], ["Exp(-G"]),
+            ([], ["--formula", "Exp(-SqDist(X,Y)*A)", "--var", "X = Vi(1)", "--var",
+                  "Y = Vj(1)", "--var", "A = Vj(1)"], ["linear in none of its j-variables"]),
+            (["--alpha", "--out", "c_a.npy"], None, ["--alpha needs a value (A)"]),
+            (["--kokkos-threads=0"], None, ["--kokkos-threads takes an integer of at least 1",
+                                            "'0'"]),
+            (["--kokkos-threads=-1"], None, ["'-1'"]),
+            (["--kokkos-threads=abc"], None, ["'abc'"]),
+        ]
+        for arguments, kernel, fragments in cases:
+            with self.subTest(arguments=arguments, kernel=kernel):
+                run = self.solve(*arguments, *([] if "--out" in arguments else
+                                               ["--out", "c_a.npy"]), kernel=kernel)
+                self.assertFails(run, EXIT_USAGE, *fragments)
+                self.assertNotIn("0.000000", run.stdout)
+                self.assertNotIn("--unknown", run.stdout)
+                self.assertNotIn("Floating point exception", run.output)
+
+    def test_options_file_mistakes_name_the_file_and_line(self):
+        with open(self.path("c_opts.yaml"), "w") as f:
+            f.write("points: c_x.npy\nalpha\nout: c_a.npy\n")
+        run = self.solve("--options-file", "c_opts.yaml", kernel=[], points="c_x.npy")
+        self.assertFails(run, EXIT_USAGE, "c_opts.yaml, line 2: alpha needs a value")
+        with open(self.path("c_typo.yaml"), "w") as f:
+            f.write("alpah: 1\n")
+        self.assertFails(self.solve("--options-file", "c_typo.yaml", "--out", "c_a.npy"),
+                         EXIT_USAGE, "c_typo.yaml, line 1: unknown option --alpah",
+                         "did you mean --alpha")
+        os.mkdir(self.path("c_dir"))
+        self.assertFails(self.solve("--options-file", "c_dir", "--out", "c_a.npy"), EXIT_USAGE,
+                         "c_dir is a directory")
+
+    def test_data_mistakes_exit_1_and_say_what_is_wrong(self):
+        self.save("c_big.npy", np.full((30, 1), 1e50))
+        self.save("c_huge_b.npy", np.full(30, 1e300))
+        self.save("c_no_columns.npy", np.zeros((30, 0)))
+        self.save("c_empty.npy", np.zeros((0, 1)))
+        self.save("c_empty_b.npy", np.zeros(0))
+        cases = [
+            (self.solve("--precision", "float", "--out", "c_a.npy", points="c_big.npy"),
+             ["c_big.npy: row 0 holds 1e+50, beyond float's range", "--precision double"]),
+            (self.solve("--out", "c_a.npy", values="c_huge_b.npy"),
+             ["reach 1e+300", "would overflow double"]),
+            (self.solve("--out", "c_a.npy", points="c_no_columns.npy"),
+             ["has shape (30, 0), rows without values"]),
+            (self.run_kinterp("reduce", "--formula", "SqDist(X,Y)", "--var", "X = Vi(1)",
+                              "--var", "Y = Vj(1)", "--reduction", "ArgMin", "--input",
+                              "X=c_x.npy", "--input", "Y=c_empty.npy", "--out", "c_r.npy"),
+             ["--input Y c_empty.npy has no rows"]),
+            (self.run_kinterp("krige", "--points", "c_empty.npy", "--values", "c_empty_b.npy",
+                              "--targets", "c_x.npy", "--model", "gaussian", "--length-scale",
+                              0.2, "--out", "c_m.npy"),
+             ["--points c_empty.npy has no rows"]),
+        ]
+        for run, fragments in cases:
+            with self.subTest(command=" ".join(run.command[-10:])):
+                self.assertFails(run, EXIT_ERROR, *fragments)
+                self.assertNotIn("NaN or Inf", run.stdout)
+                self.assertNotIn("drift", run.stdout)
+
+    def test_one_point_reads_as_english_and_no_kokkos_advice(self):
+        self.save("c_x1.npy", np.array([[0.5]]))
+        self.save("c_b1.npy", np.array([2.0]))
+        env = {k: v for k, v in os.environ.items() if k not in ("OMP_PROC_BIND", "OMP_PLACES")}
+        run = self.run_kinterp("solve", "--points", "c_x1.npy", "--values", "c_b1.npy",
+                               *laplacian_args(0.2), "--alpha", 1, "--out", "c_a1.npy", env=env)
+        self.assertConverged(run)
+        self.assertIn("kinterp solve: 1 point in 1D, 1 right-hand side,", run.stdout)
+        self.assertNotRegex(run.stdout, r"\b1 (points|kernel products|ranks|\w+ threads)\b")
+        self.assertNotIn("OMP_PROC_BIND", run.output)
+        if "OpenMP" in run.stdout:
+            self.assertIn("threads not bound", run.stdout)
+        np.testing.assert_allclose(np.load(self.path("c_a1.npy")), [1.0], rtol=1e-12)
 
 
 class ReduceTest(CliTestCase):
@@ -1455,13 +1703,13 @@ class KrigeTest(CliTestCase):
             (["--model", "matern", "--length-scale", 0.1], EXIT_USAGE, ["--nu"]),
             (["--model", "gaussian", "--length-scale", 0.1, "--mean", 1], EXIT_USAGE,
              ["--kriging simple"]),
-            (["--model", "gaussian", "--length-scale", "0.1,0.2,0.3"], EXIT_ERROR,
+            (["--model", "gaussian", "--length-scale", "0.1,0.2,0.3"], EXIT_USAGE,
              ["one length scale or one per axis (2 for these points)"]),
-            (["--model", "gaussian", "--length-scale", 0.1, "--kriging", "ordinay"], EXIT_ERROR,
+            (["--model", "gaussian", "--length-scale", 0.1, "--kriging", "ordinay"], EXIT_USAGE,
              ["did you mean 'ordinary'"]),
             (["--model", "gaussian", "--length-scale", 0.1, "--fit", "sill"], EXIT_USAGE,
              ["--fit takes a list"]),
-            (["--model", "gaussian", "--length-scale", 0.1, "--nugget", -1], EXIT_ERROR,
+            (["--model", "gaussian", "--length-scale", 0.1, "--nugget", -1], EXIT_USAGE,
              ["nugget must be a finite number >= 0"]),
         ]
         for options, status, fragments in cases:
@@ -1470,7 +1718,7 @@ class KrigeTest(CliTestCase):
         run = self.run_kinterp("krige", "--points", "kx.npy", "--values", "kz.npy", "--targets",
                                "kt3.npy", "--model", "gaussian", "--length-scale", 0.1,
                                "--out", "k_bad.npy")
-        self.assertFails(run, EXIT_ERROR, "3 coordinates but --points has 2")
+        self.assertFails(run, EXIT_ERROR, "3 coordinates per point but --points has 2")
 
 
 def main():
