@@ -1,9 +1,9 @@
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/NumberText.hpp>
 #include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <cmath>
-#include <sstream>
 
 namespace kinterp {
 
@@ -25,10 +25,7 @@ constexpr NamedFamily named_families[] = {
 };
 
 std::string number(double value) {
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+  return detail::number_text(value);
 }
 
 /// The shape of `name` (rq's alpha, matern's nu): positive and finite.
