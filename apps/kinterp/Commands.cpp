@@ -498,14 +498,12 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   }
   const double read_seconds = MPI_Wtime() - start;
 
-  report.print(
-      "kinterp solve: %s in %lldD, %s, kernel %s, alpha = %g, %s, %s\n",
-      count_text(n, "point").c_str(), static_cast<long long>(points.columns),
-      count_text(m, "right-hand side").c_str(),
-      kernel.description().c_str(), alpha,
-      mixed ? "mixed precision (float products, double CG)"
-            : (sizeof(T) == 8 ? "double precision" : "float precision"),
-      machine(comm).c_str());
+  report.print("kinterp solve: %s in %lldD, %s, kernel %s, alpha = %g, %s, %s\n",
+               count_text(n, "point").c_str(), static_cast<long long>(points.columns),
+               count_text(m, "right-hand side").c_str(), kernel.description().c_str(), alpha,
+               mixed ? "mixed precision (float products, double CG)"
+                     : (sizeof(T) == 8 ? "double precision" : "float precision"),
+               machine(comm).c_str());
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_values = to_device(values, "kinterp::values");
   const double fit_start = MPI_Wtime();
@@ -572,8 +570,7 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
       "which waiting for messages %.3f s",
       report.max(MPI_Wtime() - start), report.max(read_seconds), report.max(result.seconds),
       report.max(write_seconds), count_text(result.products, "kernel product").c_str(),
-      report.max(result.product.total),
-      report.max(result.product.wait));
+      report.max(result.product.total), report.max(result.product.wait));
   if (result.preconditioned) {
     report.print("; preconditioner %.3f s", report.max(result.preconditioner_seconds));
   }
@@ -612,7 +609,8 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const std::string& points_path = inputs.points;
   const std::string weights_path = command.required("weights");
   const std::string targets_path = command.required("targets"), out_path = command.required("out");
-  check_files(comm, {{"--points", points_path}, {"--weights", weights_path}, {"--targets", targets_path}},
+  check_files(comm,
+              {{"--points", points_path}, {"--weights", weights_path}, {"--targets", targets_path}},
               {{"--out", out_path}});
 
   io::LocalRows<T> points;
@@ -639,8 +637,8 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   report.print("kinterp predict: %s from %s in %lldD, kernel %s, %s\n",
                count_text(targets.global_rows, "target").c_str(),
                count_text(points.global_rows, "point").c_str(),
-               static_cast<long long>(points.columns),
-               kernel.description().c_str(), machine(comm).c_str());
+               static_cast<long long>(points.columns), kernel.description().c_str(),
+               machine(comm).c_str());
   if (inputs.kernel_recorded || inputs.points_recorded) {
     report.print("  %s from the attributes of %s\n",
                  inputs.kernel_recorded && inputs.points_recorded ? "kernel and points"
@@ -823,9 +821,9 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const Program& layout = s.layout;
   const io::LocalRows<T> targets = read_packed<T>(comm, s, layout.targets, layout.target_width);
   const io::LocalRows<T> sources = read_packed<T>(comm, s, layout.sources, layout.source_width);
-  require_rows("--input " + layout.sources.front().name + " " +
-                   s.inputs.at(layout.sources.front().name),
-               sources.global_rows);
+  require_rows(
+      "--input " + layout.sources.front().name + " " + s.inputs.at(layout.sources.front().name),
+      sources.global_rows);
   const double read_seconds = MPI_Wtime() - start;
   // Past the row count the K smallest are padded with inf: most likely a mistake.
   if (s.reduction.takes_k() && s.reduction.k > sources.global_rows) {
@@ -952,9 +950,10 @@ int run(MPI_Comm comm, const std::vector<std::string>& arguments,
     }
     if (is_reduce) return reduce_with_precision(command, comm, report);
     if (is_krige) return krige(comm, report, command);
-    return is_solve ? with_precision<Solve>(command, comm, report,
-                                            from_command_line([&] { return resolve_kernel(command); }))
-                    : with_precision<Predict>(command, comm, report, predict_inputs(comm, command));
+    return is_solve
+               ? with_precision<Solve>(command, comm, report,
+                                       from_command_line([&] { return resolve_kernel(command); }))
+               : with_precision<Predict>(command, comm, report, predict_inputs(comm, command));
   } catch (const UsageError& e) {
     report.print("kinterp %s: error: %s (see kinterp %s--help)\n", name.c_str(), e.message.c_str(),
                  std::find(commands.begin(), commands.end(), name) != commands.end()

@@ -236,7 +236,8 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
                     targets_path = command.required("targets");
   std::vector<FileOption> outputs = {{"--out", out_path}};
   if (variance_path) outputs.push_back({"--variance-out", *variance_path});
-  check_files(comm, {{"--points", points_path}, {"--values", values_path}, {"--targets", targets_path}},
+  check_files(comm,
+              {{"--points", points_path}, {"--values", values_path}, {"--targets", targets_path}},
               outputs);
 
   const io::LocalRows<double> points = io::read_rows<double>(comm, points_path);

@@ -42,8 +42,8 @@ std::string kokkos_argument_error(const std::string& argument) {
 /// runtime does without it: bind when OMP_PLACES (or GOMP_CPU_AFFINITY) is set.
 void quiet_proc_bind_advice() {
   if (std::getenv("OMP_PROC_BIND") != nullptr) return;
-  const bool places = std::getenv("OMP_PLACES") != nullptr ||
-                      std::getenv("GOMP_CPU_AFFINITY") != nullptr;
+  const bool places =
+      std::getenv("OMP_PLACES") != nullptr || std::getenv("GOMP_CPU_AFFINITY") != nullptr;
   setenv("OMP_PROC_BIND", places ? "true" : "false", 0);
 }
 

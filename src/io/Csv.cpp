@@ -261,8 +261,8 @@ void write_csv(MPI_Comm comm, const std::string& path, const LocalRows<T>& local
   const std::string temporary = temporary_path(path);
   agree_on_errors(comm, [&] {
     if (rank != 0) return;
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
-        std::fopen(temporary.c_str(), "w"), &std::fclose);
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(temporary.c_str(), "w"),
+                                                               &std::fclose);
     if (!file) {
       throw Error(path + ": cannot create the output file (as " + temporary + ": " +
                   std::strerror(errno) + "); check that its directory exists and is writable");

@@ -793,8 +793,8 @@ void detail::write_hdf5(MPI_Comm comm, const std::string& path, const std::strin
     fault_point("output-before-rename");
     // The old dataset's space is not reclaimed in the file (h5repack does that).
     herr_t rc = there[1] != 0 ? H5Ldelete(file.get(), name.c_str(), H5P_DEFAULT) : 0;
-    if (rc >= 0) rc = H5Lmove(file.get(), staged.c_str(), file.get(), name.c_str(), H5P_DEFAULT,
-                              H5P_DEFAULT);
+    if (rc >= 0)
+      rc = H5Lmove(file.get(), staged.c_str(), file.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
     throw_if_any(comm, rc < 0,
                  where + ": cannot put the new dataset in place of the old one (" +
                      (rc < 0 ? hdf5_reason() : "") + "); it is in " + path + ":" + staged);

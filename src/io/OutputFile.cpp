@@ -41,7 +41,8 @@ void require_writable(MPI_Comm comm, const std::string& path) {
                   std::strerror(errno) + "); choose a directory you may write in");
     }
     if (fs::exists(file, ec) && ::access(file.c_str(), W_OK) != 0) {
-      throw Error(path + ": the file exists and is read-only; kinterp does not replace it (make "
+      throw Error(path +
+                  ": the file exists and is read-only; kinterp does not replace it (make "
                   "it writable or choose another name)");
     }
   });

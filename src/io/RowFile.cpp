@@ -143,7 +143,8 @@ LocalRows<float> narrowed(MPI_Comm comm, const FileSpec& file, const LocalRows<d
 }
 
 template <class T>
-LocalRows<T> read_spec(MPI_Comm comm, const std::string& spec, const std::optional<RowBlock>& block) {
+LocalRows<T> read_spec(MPI_Comm comm, const std::string& spec,
+                       const std::optional<RowBlock>& block) {
   const FileSpec file = FileSpec::parse(spec);
   LocalRows<T> rows;
   if constexpr (std::is_same_v<T, float>) {
