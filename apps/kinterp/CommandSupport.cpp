@@ -127,10 +127,6 @@ std::string machine(MPI_Comm comm) {
          (binding.empty() ? "" : ", " + binding);
 }
 
-std::string count_text(long long count, const std::string& noun) {
-  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
-}
-
 void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
                       int depth) {
   log.add(name, timings.total, depth);

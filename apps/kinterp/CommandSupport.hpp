@@ -6,6 +6,7 @@
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/NumberText.hpp>
 #include <kinterp/io/LocalRowsView.hpp>
 #include <kinterp/io/RowFile.hpp>
 
@@ -71,8 +72,7 @@ void check_files(MPI_Comm comm, const std::vector<FileOption>& inputs,
 /// "2 ranks x 4 OpenMP threads, threads not bound"
 std::string machine(MPI_Comm comm);
 
-/// "1 point", "3 points"
-std::string count_text(long long count, const std::string& noun);
+using detail::count_text;  // "1 point", "3 points"
 
 /// --log-view's rows for kernel products: their time, split into computing
 /// and waiting for the ring's messages.

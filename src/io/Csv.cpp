@@ -3,6 +3,7 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
+#include <kinterp/core/detail/NumberText.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
 #include <kinterp/io/OutputFile.hpp>
 
@@ -30,6 +31,7 @@ using detail::allocate;
 using detail::check_blocks;
 using detail::check_layout;
 using detail::gather_everywhere;
+using kinterp::detail::count_text;
 
 // The whole file, as rank 0 parses it.
 struct Table {
@@ -74,10 +76,6 @@ std::optional<double> number(const std::string& field) {
   const double value = std::strtod(field.c_str(), &end);
   if (end != field.c_str() + field.size()) return std::nullopt;
   return value;
-}
-
-std::string count_text(std::size_t n, const char* what) {
-  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
 Table parse(const std::string& path) {
