@@ -89,11 +89,11 @@ void check_files(MPI_Comm comm, const std::vector<FileOption>& inputs,
     }
   }
   const auto text = [](const FileOption& file) { return file.option + " " + file.spec; };
-  const auto same = [](const FileOption& a, const FileOption& b) {
+  const auto file = [](const FileOption& f) {
+    return f.plain ? f.spec : io::FileSpec::parse(f.spec).path;
+  };
+  const auto same = [&](const FileOption& a, const FileOption& b) {
     if (!a.plain && !b.plain) return io::same_data(a.spec, b.spec);
-    const auto file = [](const FileOption& f) {
-      return f.plain ? f.spec : io::FileSpec::parse(f.spec).path;
-    };
     return io::same_file(file(a), file(b));
   };
   agree_on_errors(comm, [&] {
@@ -105,6 +105,13 @@ void check_files(MPI_Comm comm, const std::vector<FileOption>& inputs,
         if (same(outputs[k], input)) {
           throw Error(text(outputs[k]) + " would overwrite the input " + text(input) +
                       ": kinterp never writes over its inputs; choose another name");
+        }
+        // Outputs are first written whole under this name (OutputFile.hpp).
+        const std::string temporary = io::temporary_path(file(outputs[k]));
+        if (io::same_file(temporary, file(input))) {
+          throw Error(text(outputs[k]) + " is written as " + temporary +
+                      " before it takes its name, and that is the input " + text(input) +
+                      ": choose another output name");
         }
       }
       for (std::size_t j = 0; j < k; ++j) {

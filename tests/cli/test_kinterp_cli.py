@@ -662,6 +662,8 @@ class SafeOutputTest(CliTestCase):
         cls.t = cls.rng.random((9, 1))
         for name in ("x", "b", "t"):
             np.save(os.path.join(cls.dir, "s_%s.npy" % name), getattr(cls, name))
+        with open(os.path.join(cls.dir, "s_b.tmp"), "wb") as f:  # .npy content, another name
+            np.save(f, cls.b)
         os.symlink("s_x.npy", os.path.join(cls.dir, "s_x_link.npy"))
 
     def content(self, name):
@@ -678,7 +680,7 @@ class SafeOutputTest(CliTestCase):
                                 env=env)
 
     def test_outputs_naming_inputs_are_refused(self):
-        inputs = ["s_x.npy", "s_b.npy", "s_t.npy"]
+        inputs = ["s_x.npy", "s_b.npy", "s_t.npy", "s_b.tmp"]
         before = {name: self.content(name) for name in inputs}
         cases = [
             (self.solve("--out", "s_x.npy"), "--out s_x.npy would overwrite the input --points"),
@@ -691,6 +693,10 @@ class SafeOutputTest(CliTestCase):
                               "--targets", "s_t.npy", "--model", "gaussian", "--length-scale",
                               0.2, "--out", "s_m.npy", "--variance-out", "s_m.npy"),
              "--out s_m.npy and --variance-out s_m.npy are the same file"),
+            (self.run_kinterp("solve", "--points", "s_x.npy", "--values", "s_b.tmp",
+                              *laplacian_args(0.2), "--alpha", 1, "--out", "s_b"),
+             "--out s_b is written as s_b.tmp before it takes its name, and that is the input "
+             "--values s_b.tmp"),
             (self.run_kinterp("reduce", "--formula", "SqDist(X,Y)", "--var", "X = Vi(1)",
                               "--var", "Y = Vj(1)", "--input", "X=s_t.npy", "--input",
                               "Y=s_x.npy", "--out", "s_x.npy"),
