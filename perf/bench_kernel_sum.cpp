@@ -35,6 +35,7 @@
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/local/GemmKernelSum.hpp>
 #include <kinterp/local/LocalKernelSum.hpp>
+#include <kinterp/local/LocalKernelSumOf.hpp>
 
 #include <seed/SeedProblems.hpp>
 
@@ -904,9 +905,7 @@ void bench_gemm(MPI_Comm comm, const Settings& s, const std::string& kernel_name
       Kokkos::subview(points, std::make_pair<std::int64_t>(0, slice), Kokkos::ALL);
   const auto some_out = Kokkos::subview(out, std::make_pair<std::int64_t>(0, slice), Kokkos::ALL);
   const double dispatch_seconds = time_call(comm, s.gemm_reps, [&] {
-    kinterp::visit_kernel<T>(spec, [&](auto kernel) {
-      kinterp::local_kernel_sum(space, kernel, T(1), some_points, points, weights, some_out);
-    });
+    kinterp::local_kernel_sum_of<T>(space, spec, some_points, points, weights, some_out);
   });
 
   const int ranks = size_of(comm);

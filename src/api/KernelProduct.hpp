@@ -1,11 +1,13 @@
 #pragma once
-// kernel_product's definition, instantiated once per precision in
-// KernelProductFloat.cpp and KernelProductDouble.cpp: the nine kernels' ring
-// products are the library's longest compile, so the two halves build side by
-// side.
+// kernel_product's and local_kernel_sum_of's definitions, instantiated once
+// per precision in KernelProductFloat.cpp and KernelProductDouble.cpp: the
+// nine kernels' ring products are the library's longest compile, so the two
+// halves build side by side, and the local sums the ring's first step makes
+// are the same instantiations as local_kernel_sum_of's, compiled once.
 
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
+#include <kinterp/local/LocalKernelSumOf.hpp>
 
 namespace kinterp {
 
@@ -17,6 +19,15 @@ RingTimings kernel_product(const RingKernelProduct<T>& product, const KernelSpec
   return visit_kernel<T>(kernel, [&](const auto& k) {
     return product.apply(typename RingKernelProduct<T>::execution_space(), k,
                          static_cast<T>(kernel.variance), targets, weights, out);
+  });
+}
+
+template <class T>
+void local_kernel_sum_of(const Kokkos::DefaultExecutionSpace& space, const KernelSpec& spec,
+                         const LocalMatrix<const T>& targets, const LocalMatrix<const T>& sources,
+                         const LocalMatrix<const T>& weights, const LocalMatrix<T>& out) {
+  visit_kernel<T>(spec, [&](const auto& kernel) {
+    local_kernel_sum(space, kernel, static_cast<T>(spec.variance), targets, sources, weights, out);
   });
 }
 

@@ -17,6 +17,7 @@
 
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/local/LocalKernelSum.hpp>
+#include <kinterp/local/LocalKernelSumOf.hpp>
 
 #include "../KernelReference.hpp"
 
@@ -89,6 +90,15 @@ void expect_matches_reference(const Case& c, const HostMatrix<T>& result,
   }
 }
 
+template <class T, class Layout>
+HostMatrix<T> to_host(const DeviceMatrix<T, Layout>& out) {
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
+  HostMatrix<T> result(out.extent(0), out.extent(1));
+  for (std::int64_t i = 0; i < result.rows; ++i)
+    for (std::int64_t k = 0; k < result.cols; ++k) result(i, k) = host(i, k);
+  return result;
+}
+
 /// 1 + kernel sum of (targets, sources, weights) through Views of `Layout`.
 template <class Layout, class T, class Kernel>
 HostMatrix<T> sum_with_layout(const Kernel& kernel, T scale, const HostMatrix<T>& targets,
@@ -97,13 +107,11 @@ HostMatrix<T> sum_with_layout(const Kernel& kernel, T scale, const HostMatrix<T>
   Kokkos::deep_copy(out, T(1));
   kinterp::local_kernel_sum(ExecutionSpace(), kernel, scale, to_device<Layout>(targets),
                             to_device<Layout>(sources), to_device<Layout>(weights), out);
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
-  HostMatrix<T> result(targets.rows, weights.cols);
-  for (std::int64_t i = 0; i < result.rows; ++i)
-    for (std::int64_t k = 0; k < result.cols; ++k) result(i, k) = host(i, k);
-  return result;
+  return to_host(out);
 }
 
+/// Every family's sum as the library compiled it (local_kernel_sum_of, the
+/// instantiations the distributed product runs), against the long double loop.
 template <class T>
 void check_against_reference(const Case& c) {
   SCOPED_TRACE(::testing::Message()
@@ -113,11 +121,11 @@ void check_against_reference(const Case& c) {
   const auto targets = random_matrix<T>(c.n_targets, c.dim, 1, 0, 1);
   const auto sources = random_matrix<T>(c.n_sources, c.dim, 2, 0, 1);
   const auto weights = random_matrix<T>(c.n_sources, c.columns, 3, -1, 1);
-  kinterp::visit_kernel<T>(c.spec, [&](auto kernel) {
-    const auto result =
-        sum_with_layout<Kokkos::LayoutRight>(kernel, T(c.spec.variance), targets, sources, weights);
-    expect_matches_reference(c, result, targets, sources, weights);
-  });
+  DeviceMatrix<T> out("out", c.n_targets, c.columns);
+  Kokkos::deep_copy(out, T(1));
+  kinterp::local_kernel_sum_of<T>(ExecutionSpace(), c.spec, to_device(targets), to_device(sources),
+                                  to_device(weights), out);
+  expect_matches_reference(c, to_host(out), targets, sources, weights);
 }
 
 /// The host engine's blocking of a sum in 2 dimensions: SIMD lanes x
