@@ -8,7 +8,7 @@
 /// Formula::bind recognises the formula.
 
 #include <kinterp/KernelSolve.hpp>
-#include <kinterp/dist/RingReduction.hpp>
+#include <kinterp/dist/FormulaKernelProduct.hpp>
 #include <kinterp/formula/Formula.hpp>
 
 #include <mpi.h>
@@ -48,29 +48,22 @@ class FormulaSolve {
                           const SolveOptions& options = {}) const;
 
   /// The unknown's dimension: the columns of b and a.
-  int columns() const { return program_.dimension; }
+  int columns() const { return product_.program().dimension; }
 
   /// |u.Kv - v.Ku| / (|u| |Kv| + |v| |Ku|) for random u, v, measured at
   /// construction: rounding level for a symmetric operator.
   double asymmetry() const { return asymmetry_; }
 
-  const Program& program() const { return program_; }
+  const Program& program() const { return product_.program(); }
 
   /// y = K x (no alpha), for this rank's rows: the fitted model at the points.
   /// Collective.
   RingTimings apply(const ConstMatrix& x, const Matrix& y) const;
 
  private:
-  Program program_;
   std::string unknown_;
-  std::uint64_t fingerprint_ = 0;  // the formula and its parameters, for checkpoints
-  DeviceProgram<T, execution_space> device_program_;
-  Communicator comm_;
-  ConstMatrix points_;
-  Matrix targets_;          // the points packed as target rows
-  mutable Matrix sources_;  // the points and the unknown packed as source rows
-  mutable RingReduction<T, execution_space> ring_;
-  mutable Kokkos::View<double**, Kokkos::LayoutRight, memory_space> out_;
+  std::uint64_t fingerprint_ = 0;    // the formula and its parameters, for checkpoints
+  FormulaKernelProduct<T> product_;  // sources: the points, weights: the unknown
   double asymmetry_ = 0;
 };
 

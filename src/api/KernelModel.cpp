@@ -1,10 +1,8 @@
 #include <kinterp/FormulaSolve.hpp>
-#include <kinterp/Genred.hpp>
 #include <kinterp/KernelModel.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
-
-#include "SourceRows.hpp"
+#include <kinterp/dist/FormulaKernelProduct.hpp>
 
 #include <sstream>
 
@@ -152,18 +150,8 @@ RingTimings KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points,
                    std::to_string(targets.extent(1)) + ") and output (" +
                    std::to_string(out.extent(0)) + " x " + std::to_string(out.extent(1)) +
                    ") do not fit \"" + generic_->text() + "\"");
-  const Kokkos::DefaultExecutionSpace space;
-  Matrix<T> sources("kinterp::KernelModel::sources", points.extent(0), layout.source_width);
-  detail::pack_source_rows(space, sources, points, weights,
-                           detail::source_offsets(layout, unknown_));
-  space.fence();
-  const Genred<T> genred(comm, *generic_, parameters_, Reduction{}, 1, sources);
-  typename Genred<T>::Output sums("kinterp::KernelModel::sums", targets.extent(0),
-                                  genred.output_columns());
-  const RingTimings timings = genred(targets, sums);
-  detail::copy_from_double(space, sums, out);
-  space.fence();
-  return timings;
+  const FormulaKernelProduct<T> product(comm, layout, unknown_, points);
+  return product.apply(Kokkos::DefaultExecutionSpace(), targets, weights, out);
 }
 
 #define KINTERP_INSTANTIATE_KERNEL_MODEL(T)                                                  \

@@ -102,6 +102,27 @@ KernelSpec KernelSpec::from_name(const std::string& name, double length_scale, d
   return spec;
 }
 
+void KernelSpec::require_valid() const {
+  if (!(g > 0) || !std::isfinite(g)) {
+    throw Error("the kernel's scale must be positive and finite, got " + number(g) + " (" +
+                formula() + ")");
+  }
+  if (!(variance > 0) || !std::isfinite(variance)) {
+    throw Error("the kernel's constant factor must be positive and finite, got " +
+                number(variance));
+  }
+  const bool shaped = family == KernelFamily::RationalQuadratic || family == KernelFamily::Matern;
+  if (shaped && !(shape > 0 && std::isfinite(shape))) {
+    throw Error("the " + to_string(family) + " kernel's shape (alpha of rq, nu of matern) " +
+                "must be positive and finite, got " + number(shape));
+  }
+  if (family == KernelFamily::Matern && shape > KernelSpec::max_matern_nu) {
+    throw Error("the matern kernel's order nu must be at most " +
+                std::to_string(int(KernelSpec::max_matern_nu)) + ", got " + number(shape) +
+                " (use the gaussian kernel for so smooth a one)");
+  }
+}
+
 std::string KernelSpec::formula() const {
   const std::string g_ = number(g);
   std::string phi;

@@ -1,11 +1,11 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/FiniteRows.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
 #include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/precond/NystromPreconditioner.hpp>
 
-#include "../api/Validation.hpp"
 #include "DenseCholesky.hpp"
 #include "FactorKernels.hpp"
 #include "PivotedCholesky.hpp"
@@ -46,7 +46,7 @@ std::string check_parameters(const KernelSpec& kernel, double alpha,
                              const NystromOptions& options) {
   std::ostringstream problem;
   try {
-    detail::require_valid_kernel(kernel);
+    kernel.require_valid();
   } catch (const Error& e) {
     return e.what();
   }

@@ -55,13 +55,6 @@ std::uint64_t hash_rows(std::int64_t first_row, std::int64_t count, const unsign
   return sum;
 }
 
-RowBlock global_block(MPI_Comm comm, std::int64_t count) {
-  std::int64_t begin = 0;
-  MPI_Exscan(&count, &begin, 1, MPI_INT64_T, MPI_SUM, comm);
-  if (rank_of(comm) == 0) begin = 0;  // MPI_Exscan leaves rank 0's result undefined
-  return {begin, count};
-}
-
 }  // namespace detail
 
 namespace {

@@ -4,9 +4,9 @@
 // answer and iteration count of an uninterrupted run (also on fewer ranks), and
 // damaged or foreign checkpoints refused with one message on every rank.
 
-#include <kinterp/KernelSum.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/KokkosCompat.hpp>
+#include <kinterp/dist/DirectKernelProduct.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/solve/ConjugateGradient.hpp>
 
@@ -31,8 +31,8 @@ using kinterp::KernelFamily;
 using kinterp::KernelSpec;
 using kinterp::StopReason;
 
-using Matrix = kinterp::KernelSum<double>::Matrix;
-using ConstMatrix = kinterp::KernelSum<double>::ConstMatrix;
+using Matrix = kinterp::DirectKernelProduct<double>::Matrix;
+using ConstMatrix = kinterp::DirectKernelProduct<double>::ConstMatrix;
 using Vector = Kokkos::View<double*, Matrix::memory_space>;
 
 // A directory for this run's files, unique per run (rank 0's pid) and rank count.
@@ -73,9 +73,8 @@ struct ShiftedKernelOperator {
 
   ShiftedKernelOperator(MPI_Comm comm, const KernelSpec& kernel, const HostMatrix<double>& x,
                         kinterp::RowBlock block)
-      : spec(kernel),
-        points(rows_on_device(x, block)),
-        product(kinterp::Communicator(comm), points),
+      : points(rows_on_device(x, block)),
+        product(comm, kernel, points),
         diagonal("diagonal", block.count) {
     auto host = Kokkos::create_mirror_view(diagonal);
     for (std::int64_t i = 0; i < block.count; ++i) host(i) = shift(block.begin + i);
@@ -86,7 +85,7 @@ struct ShiftedKernelOperator {
 
   void apply(const ConstMatrix& x, const Matrix& y) const {
     ++products;
-    kinterp::kernel_product(product, spec, points, x, y);
+    product.apply(execution_space(), points, x, y);
     const Vector d = diagonal;
     const int m = static_cast<int>(x.extent(1));
     Kokkos::parallel_for(
@@ -96,9 +95,8 @@ struct ShiftedKernelOperator {
         });
   }
 
-  KernelSpec spec;
   ConstMatrix points;
-  kinterp::RingKernelProduct<double> product;
+  kinterp::DirectKernelProduct<double> product;
   Vector diagonal;
   mutable int products = 0;
 };

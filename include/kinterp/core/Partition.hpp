@@ -42,4 +42,13 @@ inline RowBlock block_partition(std::int64_t global_rows, MPI_Comm comm) {
   return block_partition(global_rows, rank_of(comm), size_of(comm));
 }
 
+/// Collective: this rank's rows [begin, begin + count) when every rank holds a
+/// contiguous block of `count` rows, the blocks in rank order.
+inline RowBlock global_block(MPI_Comm comm, std::int64_t count) {
+  std::int64_t begin = 0;
+  MPI_Exscan(&count, &begin, 1, MPI_INT64_T, MPI_SUM, comm);
+  if (rank_of(comm) == 0) begin = 0;  // MPI_Exscan leaves rank 0's result undefined
+  return {begin, count};
+}
+
 }  // namespace kinterp

@@ -59,6 +59,11 @@ struct KernelSpec {
   /// general Matern kernel has no such formula (no Bessel function in the
   /// language): for it, a readable description that is not a formula.
   std::string formula() const;
+
+  /// Throws kinterp::Error unless g, the variance and (for rq and matern) the
+  /// shape are positive and finite, and matern's nu is within its limit.
+  /// Not collective: the spec is the same on every rank.
+  void require_valid() const;
 };
 
 /// "gaussian", "laplacian", ... (the names of `KernelSpec::from_name`;

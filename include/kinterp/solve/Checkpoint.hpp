@@ -123,9 +123,7 @@ std::uint64_t fold(std::uint64_t hash, const std::string& text);
 std::uint64_t hash_rows(std::int64_t first_row, std::int64_t count, const unsigned char* bytes,
                         std::size_t row_bytes);
 
-/// Collective: this rank's rows [begin, begin + count) when every rank holds a
-/// contiguous block, in rank order.
-RowBlock global_block(MPI_Comm comm, std::int64_t count);
+using kinterp::global_block;
 
 }  // namespace detail
 

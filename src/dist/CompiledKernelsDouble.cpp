@@ -1,10 +1,7 @@
-#include "KernelProduct.hpp"
+#include "CompiledKernels.hpp"
 
 namespace kinterp {
-template RingTimings kernel_product<double>(const RingKernelProduct<double>&, const KernelSpec&,
-                                            const RingKernelProduct<double>::ConstMatrix&,
-                                            const RingKernelProduct<double>::ConstMatrix&,
-                                            const RingKernelProduct<double>::Matrix&);
+template class DirectKernelProduct<double>;
 template void local_kernel_sum_of<double>(const Kokkos::DefaultExecutionSpace&, const KernelSpec&,
                                           const LocalMatrix<const double>&,
                                           const LocalMatrix<const double>&,

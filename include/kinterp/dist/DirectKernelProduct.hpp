@@ -1,0 +1,45 @@
+#pragma once
+/// \file DirectKernelProduct.hpp
+/// The direct product of a compiled kernel family: every target against every
+/// source, the sources travelling around the ring of ranks
+/// (RingKernelProduct.hpp) and the local engines doing the sums. Exact up to
+/// rounding; N^2 kernel evaluations per product.
+
+#include <kinterp/dist/KernelProduct.hpp>
+#include <kinterp/dist/RingKernelProduct.hpp>
+#include <kinterp/kernels/KernelSpec.hpp>
+
+namespace kinterp {
+
+/// Compiled in the library for T = float and double: the nine families' ring
+/// products are its longest compile, done once. Validates nothing (KernelSum
+/// checks its input first).
+template <class T>
+class DirectKernelProduct final : public KernelProduct<T> {
+ public:
+  using typename KernelProduct<T>::execution_space;
+  using typename KernelProduct<T>::Matrix;
+  using typename KernelProduct<T>::ConstMatrix;
+
+  /// Collective over `comm` (duplicated inside). `sources`: this rank's
+  /// points, n_r x d, the same d on every rank.
+  DirectKernelProduct(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& sources)
+      : kernel_(kernel), ring_(Communicator(comm), sources) {}
+
+  /// Collective. out = K(targets, sources) weights with the kernel's variance.
+  RingTimings apply(const execution_space& space, const ConstMatrix& targets,
+                    const ConstMatrix& weights, const Matrix& out) const override;
+
+  const ConstMatrix& sources() const override { return ring_.sources(); }
+  const Communicator& communicator() const override { return ring_.communicator(); }
+  const KernelSpec& kernel() const { return kernel_; }
+
+ private:
+  KernelSpec kernel_;
+  RingKernelProduct<T> ring_;
+};
+
+extern template class DirectKernelProduct<float>;
+extern template class DirectKernelProduct<double>;
+
+}  // namespace kinterp
