@@ -37,7 +37,7 @@
 #include <kinterp/local/LocalKernelSum.hpp>
 #include <kinterp/local/LocalKernelSumOf.hpp>
 
-#include <seed/SeedProblems.hpp>
+#include <SeedProblems.hpp>
 
 #include <mpi.h>
 #include <KokkosBlas3_gemm.hpp>

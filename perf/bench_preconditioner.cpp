@@ -13,7 +13,7 @@
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/io/LocalRowsView.hpp>
 
-#include <seed/SeedProblems.hpp>
+#include <SeedProblems.hpp>
 
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
