@@ -12,23 +12,29 @@
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/kriging/Kriging.hpp>
 
+#include "support/BenchArguments.hpp"
+#include "support/JsonLine.hpp"
+#include "support/PeakMemory.hpp"
+#include "support/Statistics.hpp"
+#include "support/StdoutToStderr.hpp"
+
 #include <mpi.h>
-#include <sys/resource.h>
 #include <Kokkos_Core.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
+#include <exception>
 #include <memory>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace {
 
+using kinterp::bench::max_over_ranks;
+
 struct Settings {
-  std::vector<long> n = {2500, 5000, 10000, 20000};
+  std::vector<int> n = {2500, 5000, 10000, 20000};
   long targets = 1000;
   int rank = 500;
   std::string model = "matern32";
@@ -39,34 +45,28 @@ struct Settings {
 
 Settings parse(int argc, char** argv) {
   Settings s;
-  for (int k = 1; k < argc; ++k) {
-    const std::string option = argv[k];
-    if (option == "--approximate") {
+  kinterp::bench::BenchArguments arguments(argc, argv);
+  while (arguments.next()) {
+    if (arguments.is("--approximate")) {
       s.approximate = true;
-      continue;
-    }
-    if (k + 1 >= argc) throw std::runtime_error(option + " needs a value (see the file comment)");
-    const std::string value = argv[++k];
-    if (option == "--n") {
-      s.n.clear();
-      std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');) s.n.push_back(std::stol(item));
-    } else if (option == "--targets") {
-      s.targets = std::stol(value);
-    } else if (option == "--rank") {
-      s.rank = std::stoi(value);
-    } else if (option == "--model") {
-      s.model = value;
-    } else if (option == "--length-scale") {
-      s.length_scale = std::stod(value);
-    } else if (option == "--nugget") {
-      s.nugget = std::stod(value);
-    } else if (option == "--batch") {
-      s.batch = std::stoi(value);
-    } else if (option == "--variance-tolerance") {
-      s.variance_tolerance = std::stod(value);
+    } else if (arguments.is("--n")) {
+      s.n = arguments.integers();
+    } else if (arguments.is("--targets")) {
+      s.targets = arguments.integer();
+    } else if (arguments.is("--rank")) {
+      s.rank = static_cast<int>(arguments.integer(0));
+    } else if (arguments.is("--model")) {
+      s.model = arguments.text();
+    } else if (arguments.is("--length-scale")) {
+      s.length_scale = arguments.real();
+    } else if (arguments.is("--nugget")) {
+      s.nugget = arguments.real();
+    } else if (arguments.is("--batch")) {
+      s.batch = static_cast<int>(arguments.integer());
+    } else if (arguments.is("--variance-tolerance")) {
+      s.variance_tolerance = arguments.real();
     } else {
-      throw std::runtime_error("unknown option " + option + " (see the file comment)");
+      arguments.unknown();
     }
   }
   return s;
@@ -102,25 +102,15 @@ Matrix points(std::uint64_t stream, kinterp::RowBlock block, Matrix* values) {
   return x;
 }
 
-double peak_megabytes(MPI_Comm comm) {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  double mb = static_cast<double>(usage.ru_maxrss) / 1024;  // Linux: kilobytes
-  MPI_Allreduce(MPI_IN_PLACE, &mb, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return mb;
-}
-
-double max_over_ranks(MPI_Comm comm, double value) {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return value;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::unique_ptr<kinterp::Environment> environment;
-  try {
+  {
+    const kinterp::bench::StdoutToStderr startup;
     environment = std::make_unique<kinterp::Environment>(argc, argv);
+  }
+  try {
     const Settings s = parse(argc, argv);
     const MPI_Comm comm = MPI_COMM_WORLD;
     const bool root = kinterp::rank_of(comm) == 0;
@@ -162,21 +152,29 @@ int main(int argc, char** argv) {
                    mean_s = max_over_ranks(comm, meaned - fitted),
                    variance_s = max_over_ranks(comm, done - meaned),
                    total_s = max_over_ranks(comm, done - start);
-      const double peak = peak_megabytes(comm);
+      const double peak = max_over_ranks(comm, kinterp::bench::peak_rss_bytes()) / 1048576;
       const double dense_mb = 8.0 * n * n / 1e6;
+      kinterp::bench::JsonLine line;
+      line.add("record", "kriging")
+          .add("n", std::int64_t{n})
+          .add("targets", std::int64_t{s.targets})
+          .add("ranks", kinterp::size_of(comm))
+          .add("threads", Kokkos::DefaultExecutionSpace().concurrency())
+          .add("model", s.model)
+          .add("nystrom_rank", s.rank)
+          .add("approximate", s.approximate)
+          .add("fit_iterations", kriging.fit_result().iterations)
+          .add("fit_seconds", fit_s)
+          .add("mean_seconds", mean_s)
+          .add("variance_batches", info.batches)
+          .add("variance_max_iterations", info.max_iterations)
+          .add("variance_seconds", variance_s)
+          .add("variance_error_bound", info.error_bound)
+          .add("total_seconds", total_s)
+          .add("peak_rss_mb_per_rank", peak)
+          .add("dense_covariance_mb", dense_mb);
+      kinterp::bench::emit(comm, line);
       if (root) {
-        std::printf(
-            "{\"record\": \"kriging\", \"n\": %ld, \"targets\": %ld, \"ranks\": %d, \"threads\": "
-            "%d, \"model\": \"%s\", \"nystrom_rank\": %d, \"approximate\": %s, "
-            "\"fit_iterations\": %d, \"fit_seconds\": %.4f, \"mean_seconds\": %.4f, "
-            "\"variance_batches\": %d, \"variance_max_iterations\": %d, \"variance_seconds\": "
-            "%.4f, \"variance_error_bound\": %.3e, \"total_seconds\": %.4f, "
-            "\"peak_rss_mb_per_rank\": %.1f, \"dense_covariance_mb\": %.1f}\n",
-            n, s.targets, kinterp::size_of(comm), Kokkos::DefaultExecutionSpace().concurrency(),
-            s.model.c_str(), s.rank, s.approximate ? "true" : "false",
-            kriging.fit_result().iterations, fit_s, mean_s, info.batches, info.max_iterations,
-            variance_s, info.error_bound, total_s, peak, dense_mb);
-        std::fflush(stdout);
         std::fprintf(stderr, "%7ld  %6d  %5.2f  %6.3f  %6d  %6.1f  %7.1f  %12.1f  %10.1f\n", n,
                      kriging.fit_result().iterations, fit_s, mean_s, info.max_iterations,
                      variance_s, total_s, peak, dense_mb);

@@ -13,20 +13,33 @@
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/io/LocalRowsView.hpp>
 
-#include <seed/SeedProblems.hpp>
+#include "support/BenchArguments.hpp"
+#include "support/JsonLine.hpp"
+#include "support/Statistics.hpp"
+#include "support/StdoutToStderr.hpp"
+
+#include <SeedProblems.hpp>
 
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
 
 #include <cstdio>
-#include <iostream>
+#include <exception>
 #include <memory>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace {
+
+using kinterp::Error;
+using kinterp::bench::JsonLine;
+using kinterp::bench::max_over_ranks;
+
+constexpr const char* usage =
+    "usage: kinterp-bench-preconditioner [--problems seed1d,seed2d,hard] "
+    "[--ranks 100,200,500,1000] [--rtol 1e-6] [--max-it 20000] [--plain-max-it N] "
+    "[--dtype double|float] [--pivots rpcholesky|greedy|uniform] "
+    "[--seed-n 10000] [--hard-n 20000]\n";
 
 struct Problem {
   std::string name;
@@ -46,54 +59,37 @@ struct Settings {
   std::string pivots = "rpcholesky";
   std::int64_t seed_n = 10000;
   std::int64_t hard_n = 20000;
+  bool help = false;
 };
-
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> items;
-  std::stringstream stream(list);
-  for (std::string item; std::getline(stream, item, ',');) items.push_back(item);
-  return items;
-}
 
 Settings parse(int argc, char** argv) {
   Settings s;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cerr << "usage: kinterp-bench-preconditioner [--problems seed1d,seed2d,hard] "
-                   "[--ranks 100,200,500,1000] [--rtol 1e-6] [--max-it 20000] [--plain-max-it N] "
-                   "[--dtype double|float] [--pivots rpcholesky|greedy|uniform] "
-                   "[--seed-n 10000] [--hard-n 20000]\n";
-      std::exit(0);
-    }
-    if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
-    const std::string value = argv[++i];
-    if (flag == "--problems") {
-      s.problems = split(value);
-    } else if (flag == "--ranks") {
-      s.ranks.clear();
-      for (const auto& k : split(value)) s.ranks.push_back(std::stoi(k));
-    } else if (flag == "--rtol") {
-      s.rtol = std::stod(value);
-    } else if (flag == "--max-it") {
-      s.max_iterations = std::stoi(value);
+  kinterp::bench::BenchArguments arguments(argc, argv);
+  while (arguments.next()) {
+    if (arguments.is("--help", "-h")) {
+      s.help = true;
+    } else if (arguments.is("--problems")) {
+      s.problems = arguments.names({"seed1d", "seed2d", "hard"});
+    } else if (arguments.is("--ranks")) {
+      s.ranks = arguments.integers();
+    } else if (arguments.is("--rtol")) {
+      s.rtol = arguments.real();
+    } else if (arguments.is("--max-it")) {
+      s.max_iterations = static_cast<int>(arguments.integer());
       s.plain_max_iterations = s.max_iterations;
-    } else if (flag == "--plain-max-it") {
-      s.plain_max_iterations = std::stoi(value);
-    } else if (flag == "--dtype") {
-      s.dtype = value;
-    } else if (flag == "--pivots") {
-      s.pivots = value;
-    } else if (flag == "--seed-n") {
-      s.seed_n = std::stoll(value);
-    } else if (flag == "--hard-n") {
-      s.hard_n = std::stoll(value);
+    } else if (arguments.is("--plain-max-it")) {
+      s.plain_max_iterations = static_cast<int>(arguments.integer());
+    } else if (arguments.is("--dtype")) {
+      s.dtype = arguments.name({"double", "float"});
+    } else if (arguments.is("--pivots")) {
+      s.pivots = arguments.text();
+    } else if (arguments.is("--seed-n")) {
+      s.seed_n = arguments.integer();
+    } else if (arguments.is("--hard-n")) {
+      s.hard_n = arguments.integer();
     } else {
-      throw std::runtime_error("unknown option " + flag + " (see --help)");
+      arguments.unknown();
     }
-  }
-  if (s.dtype != "double" && s.dtype != "float") {
-    throw std::runtime_error("--dtype is double or float, got " + s.dtype);
   }
   return s;
 }
@@ -114,7 +110,7 @@ Problem make_problem(const std::string& name, const Settings& s) {
     const auto seed = kinterp::seed::laplacian_2d();
     return {name, seed, {KernelFamily::Gaussian, 0.5 / (0.1 * 0.1), 1}, 1e-4, s.hard_n};
   }
-  throw std::runtime_error("unknown problem " + name + " (seed1d, seed2d, hard)");
+  throw Error("unknown problem " + name + " (seed1d, seed2d, hard)");
 }
 
 template <class T>
@@ -153,29 +149,34 @@ void run(const Problem& problem, const Settings& settings, MPI_Comm comm) {
     MPI_Barrier(comm);
     const double start = MPI_Wtime();
     const kinterp::KernelSolveResult result = solver.solve(rhs, a, problem.alpha, options, how);
-    double seconds = MPI_Wtime() - start;
-    MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
-    double setup = result.preconditioner.setup_seconds, apply = result.preconditioner_seconds;
-    MPI_Allreduce(MPI_IN_PLACE, &setup, 1, MPI_DOUBLE, MPI_MAX, comm);
-    MPI_Allreduce(MPI_IN_PLACE, &apply, 1, MPI_DOUBLE, MPI_MAX, comm);
+    const double seconds = max_over_ranks(comm, MPI_Wtime() - start);
+    const double setup = max_over_ranks(comm, result.preconditioner.setup_seconds);
+    const double apply = max_over_ranks(comm, result.preconditioner_seconds);
     unsigned long long bytes = result.preconditioner.bytes_per_rank;
     MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
+    JsonLine line;
+    line.add("problem", problem.name)
+        .add("n", problem.n)
+        .add("dim", d)
+        .add("kernel", kinterp::to_string(problem.kernel.family))
+        .add("g", problem.kernel.g)
+        .add("alpha", problem.alpha)
+        .add("dtype", settings.dtype)
+        .add("ranks", kinterp::size_of(comm))
+        .add("threads", Kokkos::DefaultExecutionSpace().concurrency())
+        .add("precond_rank", k)
+        .add("landmarks", result.preconditioner.rank)
+        .add("pivots", k == 0 ? "none" : settings.pivots)
+        .add("converged", result.converged())
+        .add("reason", kinterp::to_string(result.reason))
+        .add("iterations", result.iterations)
+        .add("relative_residual", result.relative_residual())
+        .add("setup_seconds", setup)
+        .add("apply_seconds", apply)
+        .add("seconds", seconds)
+        .add("precond_bytes_per_rank", static_cast<std::int64_t>(bytes));
+    kinterp::bench::emit(comm, line);
     if (rank != 0) continue;
-    std::printf(
-        "{\"problem\": \"%s\", \"n\": %lld, \"dim\": %d, \"kernel\": \"%s\", \"g\": %g, "
-        "\"alpha\": %g, \"dtype\": \"%s\", \"ranks\": %d, \"threads\": %d, "
-        "\"precond_rank\": %d, \"landmarks\": %d, \"pivots\": \"%s\", \"converged\": %s, "
-        "\"reason\": \"%s\", \"iterations\": %d, \"relative_residual\": %.3e, "
-        "\"setup_seconds\": %.4f, \"apply_seconds\": %.4f, \"seconds\": %.4f, "
-        "\"precond_bytes_per_rank\": %llu}\n",
-        problem.name.c_str(), static_cast<long long>(problem.n), d,
-        kinterp::to_string(problem.kernel.family).c_str(), problem.kernel.g, problem.alpha,
-        settings.dtype.c_str(), kinterp::size_of(comm),
-        Kokkos::DefaultExecutionSpace().concurrency(), k, result.preconditioner.rank,
-        k == 0 ? "none" : settings.pivots.c_str(), result.converged() ? "true" : "false",
-        kinterp::to_string(result.reason).c_str(), result.iterations, result.relative_residual(),
-        setup, apply, seconds, bytes);
-    std::fflush(stdout);
     std::fprintf(stderr, "  %-7s %6lld  %5s %5d  %-10s %7d  %9.3f  %9.3f  %9.3f  %.1e\n",
                  problem.name.c_str(), static_cast<long long>(problem.n),
                  k == 0 ? "-" : std::to_string(k).c_str(), result.preconditioner.rank,
@@ -188,9 +189,16 @@ void run(const Problem& problem, const Settings& settings, MPI_Comm comm) {
 
 int main(int argc, char** argv) {
   std::unique_ptr<kinterp::Environment> environment;
-  try {
+  {
+    const kinterp::bench::StdoutToStderr startup;
     environment = std::make_unique<kinterp::Environment>(argc, argv);
+  }
+  try {
     const Settings settings = parse(argc, argv);
+    if (settings.help) {
+      std::fputs(usage, stderr);
+      return 0;
+    }
     const MPI_Comm comm = MPI_COMM_WORLD;
     if (kinterp::rank_of(comm) == 0) {
       std::fprintf(stderr,

@@ -19,26 +19,15 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
 build_dir="$root/build-fuzz"
 
-say() { printf '[kinterp fuzz] %s\n' "$*"; }
-die() { printf '[kinterp fuzz] error: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    die "'$*' needs root: run this script as root or install sudo"
-  fi
-}
+log_tag=fuzz
+# shellcheck source=common.sh
+source "$root/scripts/common.sh"
 
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/fuzz.sh [seconds], got '$seconds'"
 
 # libFuzzer ships with Debian's clang package (libclang-rt-dev comes with it).
 if ! command -v clang++ >/dev/null; then
-  say "installing clang"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang
+  install_packages clang
 fi
 
 # The formula layer and what it calls: the kernel specs it binds to and the

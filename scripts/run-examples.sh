@@ -32,5 +32,5 @@ fi
 export OMP_NUM_THREADS=$threads OMP_PROC_BIND=spread OMP_PLACES=threads
 
 echo "[kinterp] mpirun -np $ranks, $threads OpenMP thread(s) per rank"
-mpirun -np "$ranks" "${mpirun_flags[@]}" "$build_dir/apps/seed/rbf_interpolation" --out-dir "$results"
-/usr/bin/python3 "$root/apps/seed/plot_rbf_interpolation.py" "$results"
+mpirun -np "$ranks" "${mpirun_flags[@]}" "$build_dir/examples/seed/rbf_interpolation" --out-dir "$results"
+/usr/bin/python3 "$root/examples/seed/plot_rbf_interpolation.py" "$results"

@@ -18,18 +18,9 @@ deps="$root/.deps"
 build_dir=${KINTERP_BUILD_DIR:-$root/build}
 jobs=${KINTERP_JOBS:-$(nproc)}
 
-say() { printf '[kinterp setup] %s\n' "$*"; }
-die() { printf '[kinterp setup] error: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    die "'$*' needs root: run this script as root or install sudo"
-  fi
-}
+log_tag=setup
+# shellcheck source=common.sh
+source "$root/scripts/common.sh"
 
 # --- 1. Debian packages --------------------------------------------------------
 # libopenblas-openmp-dev: the BLAS behind KokkosBlas::gemm in the Kokkos Kernels
@@ -47,9 +38,7 @@ for p in "${packages[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  install_packages "${missing[@]}"
 fi
 
 # --- 2. Kokkos and Kokkos Kernels ----------------------------------------------

@@ -3,7 +3,7 @@
 that rbf_interpolation wrote: noisy samples with the fitted curve (1D), and
 samples over the fitted surface (2D).
 
-    /usr/bin/python3 apps/seed/plot_rbf_interpolation.py results
+    /usr/bin/python3 examples/seed/plot_rbf_interpolation.py results
 writes results/rbf_interpolation_1d.png and results/rbf_interpolation_2d.png.
 """
 import sys

@@ -12,7 +12,7 @@
  * solution before and after each assimilation and exits with 1 if the final
  * error is not below --tolerance (relative to the field's maximum).
  *
- *   mpirun -np 4 build/apps/heat_proxy [--grid 96] [--sensors 400] [--steps 200]
+ *   mpirun -np 4 build/examples/heat/heat_proxy [--grid 96] [--sensors 400] [--steps 200]
  *                                      [--every 50] [--tolerance 0.01] */
 #include <kinterp/kinterp.h>
 

@@ -1,0 +1,36 @@
+#pragma once
+// Keeps stdout for the JSON lines while MPI and Kokkos start.
+
+#include <cstdio>
+#include <iostream>
+
+#include <unistd.h>  // dup, dup2
+
+namespace kinterp::bench {
+
+/// Sends what is written to stdout to stderr while it lives. Kokkos 3.4 prints
+/// its start-up warnings (such as "OMP_PROC_BIND environment variable not set")
+/// on stdout, which would spoil the JSON there.
+class StdoutToStderr {
+ public:
+  StdoutToStderr() {
+    std::fflush(stdout);
+    saved_ = dup(STDOUT_FILENO);
+    if (saved_ >= 0) dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
+  ~StdoutToStderr() {
+    std::cout.flush();
+    std::fflush(stdout);
+    if (saved_ >= 0) {
+      dup2(saved_, STDOUT_FILENO);
+      close(saved_);
+    }
+  }
+  StdoutToStderr(const StdoutToStderr&) = delete;
+  StdoutToStderr& operator=(const StdoutToStderr&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+}  // namespace kinterp::bench
