@@ -10,6 +10,15 @@
 
 namespace kinterp::cli {
 
+void add_run_options(std::vector<OptionSpec>& options) {
+  options.push_back({"options-file", "FILE",
+                     "more options from FILE, one per line: name value, name = value, or\n"
+                     "YAML name: value (lists as '- item' lines); the command line wins"});
+  options.push_back(
+      {"log-view", "", "print where the time went: a row per phase, min/max/avg over ranks"});
+  options.push_back({"help", "", "print this help"});
+}
+
 SolveSettings solve_settings(const CommandLine& command, bool mixed,
                              const std::string& default_precond) {
   SolveSettings s;
@@ -139,6 +148,15 @@ void add_product_rows(LogView& log, const std::string& name, const RingTimings& 
   log.add(name, timings.total, depth);
   log.add("computing", timings.compute, depth + 1);
   log.add("waiting for messages", timings.wait, depth + 1);
+}
+
+void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& name,
+                        const RingTimings& timings, double write_seconds, double total) {
+  LogView log;
+  log.add("read input", read_seconds);
+  add_product_rows(log, name, timings, 0);
+  log.add("write output", write_seconds);
+  log.print(comm, total);
 }
 
 }  // namespace kinterp::cli

@@ -1,7 +1,8 @@
 #pragma once
-// What the kinterp tool's commands share: printing on rank 0, moving rows
-// between files and the device, the checks made before any work (files,
-// finite data), the solver's options from the command line.
+// What the kinterp tool's commands share: printing on rank 0, the options
+// every command takes, --precision, moving rows between files and the device,
+// the checks made before any work (files, finite data), the solver's options
+// from the command line, --log-view's rows.
 
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/Collective.hpp>
@@ -54,6 +55,23 @@ auto from_command_line(Interpret&& interpret) {
   }
 }
 
+/// What every command takes besides its own options: --options-file,
+/// --log-view, --help.
+void add_run_options(std::vector<OptionSpec>& options);
+
+/// Runs `run(T{}, mixed)` with T the type of --precision: double, float, or
+/// (where `mixes`) mixed, which is double with `mixed` set: products in
+/// float, the rest in double. UsageError for any other precision.
+template <class Run>
+int with_precision(const CommandLine& command, bool mixes, const Run& run) {
+  const std::string precision = command.optional("precision").value_or("double");
+  if (precision == "double") return run(double{}, false);
+  if (precision == "float") return run(float{}, false);
+  if (precision == "mixed" && mixes) return run(double{}, true);
+  throw UsageError{std::string("--precision is double") +
+                   (mixes ? ", float or mixed" : " or float") + ", got '" + precision + "'"};
+}
+
 /// A file a command reads or writes, and the option that names it.
 struct FileOption {
   std::string option;  ///< "--out", "--input X", ...
@@ -78,6 +96,10 @@ using detail::count_text;  // "1 point", "3 points"
 /// and waiting for the ring's messages.
 void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings, int depth);
 
+/// --log-view of a command that reads, runs one product or reduction, writes.
+void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& name,
+                        const RingTimings& timings, double write_seconds, double total);
+
 template <class T>
 typename KernelSum<T>::Matrix to_device(const io::LocalRows<T>& rows, const std::string& label) {
   return io::to_view<typename KernelSum<T>::Matrix>(rows, label);
@@ -95,6 +117,18 @@ io::LocalRows<T> read_rows_like(MPI_Comm comm, const std::string& path, const st
                 ": give one row per point");
   }
   return io::read_rows<T>(comm, path, like.block);
+}
+
+/// Reads the --targets `path`, whose points must have the coordinates of `points`.
+template <class T>
+io::LocalRows<T> read_targets_like(MPI_Comm comm, const std::string& path,
+                                   const io::LocalRows<T>& points) {
+  io::LocalRows<T> targets = io::read_rows<T>(comm, path);
+  if (targets.columns != points.columns) {
+    throw Error("--targets " + path + " has " + count_text(targets.columns, "coordinate") +
+                " per point but --points has " + std::to_string(points.columns));
+  }
+  return targets;
 }
 
 /// Collective: a NaN or Inf in `rows` is the same Error on every rank, naming

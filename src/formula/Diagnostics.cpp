@@ -86,12 +86,6 @@ std::string quoted(std::string_view text) {
   return out + (text.size() > kContext ? "...'" : "'");
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
-  return out;
-}
-
 std::string number(double value) {
   return number_text(value);
 }

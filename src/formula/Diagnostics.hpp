@@ -4,12 +4,12 @@
 
 #include "Expr.hpp"
 
+#include <kinterp/core/detail/NumberText.hpp>  // join, for the lists in messages
 #include <kinterp/core/detail/Spelling.hpp>
 
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace kinterp::detail {
 
@@ -29,9 +29,6 @@ std::string text_of(const Source& source, const Expr& expr);
 
 /// `text` in single quotes, non-printable bytes escaped and long text shortened.
 std::string quoted(std::string_view text);
-
-/// "X, Y and Z".
-std::string join(const std::vector<std::string>& names);
 
 /// The shortest text that reads back as `value`.
 std::string number(double value);

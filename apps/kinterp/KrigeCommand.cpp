@@ -1,11 +1,14 @@
-#include "Krige.hpp"
+// `kinterp krige`: kriging (Gaussian process regression) from files.
 
 #include <kinterp/core/Error.hpp>
 #include <kinterp/kriging/CrossValidation.hpp>
 #include <kinterp/kriging/Kriging.hpp>
 #include <kinterp/kriging/Likelihood.hpp>
 
-#include "Commands.hpp"
+#include "Command.hpp"
+#include "CommandLine.hpp"
+#include "CommandSupport.hpp"
+#include "LogView.hpp"
 
 #include <climits>
 #include <cmath>
@@ -131,10 +134,8 @@ std::string list_text(const std::vector<double>& values, double scale = 1) {
   return text.str();
 }
 
-}  // namespace
-
 std::vector<OptionSpec> krige_options() {
-  std::vector<OptionSpec> options = {
+  return {
       {"points", "FILE", "the data locations, shape (N, d)"},
       {"values", "FILE", "the observed values z, shape (N,) or (N, 1)"},
       {"targets", "FILE", "where to predict, shape (M, d)"},
@@ -177,26 +178,26 @@ std::vector<OptionSpec> krige_options() {
       {"rank", "K", "landmarks of the preconditioner (default: 500, at most N)"},
       {"precond-memory", "MB", "at most MB megabytes per rank for the preconditioner"},
       {"precond-seed", "S", "seed of the preconditioner's random landmarks (default: 0)"},
+      {"fit", "LIST",
+       "first fit these parameters by maximising the Gaussian log marginal\n"
+       "likelihood (stochastic Lanczos quadrature, L-BFGS in a box), from\n"
+       "the values given: variance, length-scale, nugget, nu, rq-alpha,\n"
+       "angles, comma-separated, or all (= variance,length-scale,nugget)"},
+      {"probes", "S", "random probes of --fit's log-determinant estimate (default: 32)"},
+      {"fit-max-it", "N", "L-BFGS iterations of --fit at most (default: 50)"},
+      {"fit-seed", "S", "seed of --fit's probes (default: 0)"},
+      {"cv", "K",
+       "k-fold cross-validation (refits, K from 2 to N) of the model (after\n"
+       "--fit): prints the RMSE and mean absolute error"},
+      // Shorter than add_run_options' texts: kinterp solve --help explains them.
+      {"options-file", "FILE", "more options from FILE (see kinterp solve --help)"},
+      {"log-view", "", "print where the time went, min/max/avg over ranks"},
+      {"help", "", "print this help"},
   };
-  options.push_back({"fit", "LIST",
-                     "first fit these parameters by maximising the Gaussian log marginal\n"
-                     "likelihood (stochastic Lanczos quadrature, L-BFGS in a box), from\n"
-                     "the values given: variance, length-scale, nugget, nu, rq-alpha,\n"
-                     "angles, comma-separated, or all (= variance,length-scale,nugget)"});
-  options.push_back(
-      {"probes", "S", "random probes of --fit's log-determinant estimate (default: 32)"});
-  options.push_back({"fit-max-it", "N", "L-BFGS iterations of --fit at most (default: 50)"});
-  options.push_back({"fit-seed", "S", "seed of --fit's probes (default: 0)"});
-  options.push_back({"cv", "K",
-                     "k-fold cross-validation (refits, K from 2 to N) of the model (after\n"
-                     "--fit): prints the RMSE and mean absolute error"});
-  options.push_back({"options-file", "FILE", "more options from FILE (see kinterp solve --help)"});
-  options.push_back({"log-view", "", "print where the time went, min/max/avg over ranks"});
-  options.push_back({"help", "", "print this help"});
-  return options;
 }
 
-const char* const krige_help =
+/// The covariance models and kriging kinds, for --help.
+const char krige_help[] =
     "Covariance models (--model), r the distance in units of --length-scale, times\n"
     "--variance; scikit-learn's definitions:\n"
     "  gaussian     exp(-r^2/2)                   exponential  exp(-r) (= matern12)\n"
@@ -210,7 +211,7 @@ const char* const krige_help =
     "The fit is one CG solve with 1 + q right-hand sides; each variance batch one\n"
     "more; memory stays linear in N.\n";
 
-int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
+int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const double start = MPI_Wtime();
   CovarianceModel model = from_command_line([&] {
     CovarianceModel given = covariance_model(command);
@@ -250,11 +251,7 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
     throw Error("--values " + values_path + " has " + std::to_string(values.columns) +
                 " columns: kriging takes one value per point, shape (N,) or (N, 1)");
   }
-  const io::LocalRows<double> targets = io::read_rows<double>(comm, targets_path);
-  if (targets.columns != points.columns) {
-    throw Error("--targets " + targets_path + " has " + count_text(targets.columns, "coordinate") +
-                " per point but --points has " + std::to_string(points.columns));
-  }
+  const io::LocalRows<double> targets = read_targets_like(comm, targets_path, points);
   // Before the fit, which may take hours: a model that does not fit the points'
   // dimension, or bad targets, fail now.
   from_command_line([&] {
@@ -383,5 +380,9 @@ int krige(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   }
   return converged ? exit_ok : exit_not_converged;
 }
+
+}  // namespace
+
+const Command krige_command = {"krige", krige_options, krige_help, run};
 
 }  // namespace kinterp::cli
