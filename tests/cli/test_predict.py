@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `kinterp predict`: its values against K(t, x) @ a.
+
+Also solve and predict through the generic evaluator (formulas outside the compiled
+families).
+
+    python3 tests/cli/test_predict.py --kinterp build/apps/kinterp --ranks 3 \
+        --mpiexec mpiexec --numproc-flag=-n --preflag=--oversubscribe
+
+The options, the helpers and the numpy references: cli_support.py.
+"""
+
+import numpy as np
+
+from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, RTOL, CliTestCase, formula_args,
+                         gaussian, laplacian, laplacian_args, main, reference_solve,
+                         squared_distances)
+
+
+class PredictTest(CliTestCase):
+    """Item 2: predictions match K(t, x) @ a."""
+
+    def test_solve_then_predict(self):
+        n, m, d, alpha = 1500, 3, 2, 1.0
+        x, b, t = self.rng.random((n, d)), self.rng.standard_normal((n, m)), self.rng.random((
+            700, d))
+        for name, array in (("sp_x.npy", x), ("sp_b.npy", b), ("sp_t.npy", t)):
+            self.save(name, array)
+        kernel_args = formula_args(d, m, 50)
+        run = self.run_kinterp("solve", "--points", "sp_x.npy", "--values", "sp_b.npy",
+                               *kernel_args, "--alpha", alpha, "--rtol", RTOL, "--out",
+                               "sp_a.npy")
+        self.assertConverged(run)
+        reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
+        a = self.assertSolution("sp_a.npy", reference, alpha, b, lambda_max)
+        run = self.run_kinterp("predict", "--points", "sp_x.npy", "--weights", "sp_a.npy",
+                               "--targets", "sp_t.npy", *kernel_args, "--out", "sp_y.npy")
+        self.assertExit(run, EXIT_OK)
+        K = gaussian(50)(t, x)
+        y = self.assertPrediction("sp_y.npy", K, a)
+        # And the model fitted by numpy predicts the same to the solve's accuracy.
+        fitted = K @ reference
+        self.assertLess(np.abs(y - fitted).max(), 1e-8 * np.abs(fitted).max())
+
+    def predict_case(self, tag, n, mt, d, m, kernel_args, kernel, precision="double"):
+        x, t = self.rng.random((n, d)), self.rng.random((mt, d))
+        a = self.rng.standard_normal((n,) if m == 1 else (n, m))
+        for suffix, array in (("_x.npy", x), ("_a.npy", a), ("_t.npy", t)):
+            self.save(tag + suffix, array)
+        run = self.run_kinterp("predict", "--points", tag + "_x.npy", "--weights",
+                               tag + "_a.npy", "--targets", tag + "_t.npy", *kernel_args,
+                               "--precision", precision, "--out", tag + "_y.npy")
+        self.assertExit(run, EXIT_OK)
+        if precision == "float":  # the tool computes with the numbers rounded to float
+            x, t, a = (v.astype(np.float32).astype(np.float64) for v in (x, t, a))
+        dtype = np.float64 if precision == "double" else np.float32
+        return self.assertPrediction(tag + "_y.npy", kernel(t, x), a, dtype,
+                                     (mt,) if m == 1 else (mt, m))
+
+    def test_laplacian_one_column(self):
+        self.predict_case("pl", n=1500, mt=600, d=2, m=1, kernel_args=laplacian_args(0.1),
+                          kernel=laplacian(0.1))
+
+    def test_gaussian_formula_1d(self):
+        self.predict_case("pg", n=1200, mt=900, d=1, m=3, kernel_args=formula_args(1, 3, 50),
+                          kernel=gaussian(50))
+
+    def test_float_precision(self):
+        self.predict_case("pf", n=1500, mt=500, d=2, m=2, kernel_args=formula_args(2, 2, 50),
+                          kernel=gaussian(50), precision="float")
+
+    def test_one_target(self):
+        self.predict_case("p1", n=500, mt=1, d=2, m=1, kernel_args=laplacian_args(0.1),
+                          kernel=laplacian(0.1))
+
+
+class GenericFormulaTest(CliTestCase):
+    """Formulas outside the compiled families: solve and predict through the generic
+    evaluator match numpy; what CG cannot solve is refused."""
+
+    # A Cauchy-Gaussian mixture: symmetric positive definite, no compiled family.
+    FORMULA = "(Exp(-G*SqDist(X,Y)) + Inv(1 + G*SqDist(X,Y)))*A"
+    ALIASES = ["--var", "X = Vi(2)", "--var", "Y = Vj(2)", "--var", "A = Vj(1)",
+               "--var", "G = Pm(1)", "--param", "G=20"]
+
+    @staticmethod
+    def kernel(t, x):
+        r2 = squared_distances(t, x)
+        return np.exp(-20 * r2) + 1 / (1 + 20 * r2)
+
+    def test_solve_then_predict(self):
+        n, alpha = 400, 0.5
+        x, b, t = self.rng.random((n, 2)), self.rng.standard_normal(n), self.rng.random((150, 2))
+        for name, array in (("gf_x.npy", x), ("gf_b.npy", b), ("gf_t.npy", t)):
+            self.save(name, array)
+        formula = ["--formula", self.FORMULA] + self.ALIASES
+        run = self.run_kinterp("solve", "--points", "gf_x.npy", "--values", "gf_b.npy",
+                               *formula, "--alpha", alpha, "--rtol", RTOL, "--out", "gf_a.npy")
+        self.assertConverged(run)
+        self.assertIn("generic evaluator", run.stdout, run.describe())
+        reference, lambda_max = reference_solve(self.kernel, x, b, alpha)
+        a = self.assertSolution("gf_a.npy", reference, alpha, b, lambda_max)
+        run = self.run_kinterp("predict", "--points", "gf_x.npy", "--weights", "gf_a.npy",
+                               "--targets", "gf_t.npy", *formula, "--out", "gf_y.npy")
+        self.assertExit(run, EXIT_OK)
+        self.assertPrediction("gf_y.npy", self.kernel(t, x), a)
+
+    def test_refusals(self):
+        x, b = self.rng.random((50, 2)), self.rng.standard_normal(50)
+        self.save("gr_x.npy", x)
+        self.save("gr_b.npy", b)
+        solve = ["solve", "--points", "gr_x.npy", "--values", "gr_b.npy", "--alpha", "1",
+                 "--out", "gr_a.npy"]
+        aliases = ["--var", "X = Vi(2)", "--var", "Y = Vj(2)", "--var", "A = Vj(1)"]
+        self.assertFails(self.run_kinterp(*solve, "--formula", "Exp(-SqDist(X,Y))*A*A",
+                                          *aliases), EXIT_USAGE, "linear in none")
+        self.assertFails(self.run_kinterp(*solve, "--formula", "Exp(-SqDist(X,Y))*Elem(Y,0)*A",
+                                          *aliases), EXIT_ERROR, "is not symmetric")
+        self.assertFails(self.run_kinterp(*solve, "--formula", "Exp(-Sum(Square(X-Y)))*A",
+                                          *aliases, "--precond", "rpcholesky"),
+                         EXIT_ERROR, "need a compiled kernel family")
+
+
+if __name__ == "__main__":
+    main(globals())
