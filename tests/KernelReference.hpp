@@ -2,6 +2,7 @@
 // Independent references for the tests: kernels in closed form and kernel sums
 // by a plain loop in long double.
 
+#include <kinterp/core/detail/SplitMix64.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <algorithm>
@@ -115,11 +116,8 @@ void reference_kernel_sum(const KernelSpec& spec, const HostMatrix<T>& targets,
 /// A reproducible pseudo-random number in [0, 1) for (seed, index): the same
 /// value whichever rank asks for it.
 inline double uniform01(std::uint64_t seed, std::uint64_t index) {
-  std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+  return kinterp::detail::unit_interval(kinterp::detail::splitmix64_finalise(
+      seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull));
 }
 
 /// A rows x cols matrix of uniform01 values scaled to [lo, hi).
