@@ -10,6 +10,7 @@
 
 #include <kinterp/core/Environment.hpp>
 #include <kinterp/core/Partition.hpp>
+#include <kinterp/core/detail/SplitMix64.hpp>
 #include <kinterp/kriging/Kriging.hpp>
 
 #include "support/BenchArguments.hpp"
@@ -74,10 +75,8 @@ Settings parse(int argc, char** argv) {
 
 /// A number in [0, 1) from (stream, index) alone: the same data for any rank count.
 double uniform(std::uint64_t stream, std::uint64_t index) {
-  std::uint64_t x = stream * 0x9e3779b97f4a7c15ULL + index + 1;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return static_cast<double>((x ^ (x >> 31)) >> 11) * 0x1.0p-53;
+  return kinterp::detail::unit_interval(
+      kinterp::detail::splitmix64_finalise(stream * 0x9e3779b97f4a7c15ULL + index + 1));
 }
 
 using Matrix = kinterp::Kriging::Matrix;

@@ -4,6 +4,7 @@
 
 #include <kinterp/core/Partition.hpp>
 
+#include "DeviceMatrix.hpp"
 #include "KernelReference.hpp"
 
 #include <mpi.h>
@@ -32,18 +33,10 @@ HostMatrix<T> global_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t 
   return m;
 }
 
-template <class T>
-using DeviceMatrix = Kokkos::View<T**, Kokkos::LayoutRight>;
-
 /// Rows [block.begin, block.begin + block.count) of `m` on the device.
 template <class T>
 DeviceMatrix<T> rows_on_device(const HostMatrix<T>& m, RowBlock block) {
-  DeviceMatrix<T> view("rows", block.count, m.cols);
-  auto host = Kokkos::create_mirror_view(view);
-  for (std::int64_t i = 0; i < block.count; ++i)
-    for (std::int64_t j = 0; j < m.cols; ++j) host(i, j) = m(block.begin + i, j);
-  Kokkos::deep_copy(view, host);
-  return view;
+  return rows_to_device(m, block.begin, block.count);
 }
 
 template <class View>

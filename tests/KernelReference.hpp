@@ -2,6 +2,7 @@
 // Independent references for the tests: kernels in closed form and kernel sums
 // by a plain loop in long double.
 
+#include <kinterp/core/detail/SplitMix64.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <algorithm>
@@ -89,6 +90,26 @@ struct HostMatrix {
   const T& operator()(std::int64_t i, std::int64_t j) const { return values[i * cols + j]; }
 };
 
+/// |t_i - x_j| in long double.
+template <class T>
+long double reference_distance(const HostMatrix<T>& targets, std::int64_t i,
+                               const HostMatrix<T>& sources, std::int64_t j) {
+  long double r2 = 0;
+  for (std::int64_t k = 0; k < targets.cols; ++k) {
+    const long double diff = static_cast<long double>(targets(i, k)) - sources(j, k);
+    r2 += diff * diff;
+  }
+  return std::sqrt(r2);
+}
+
+/// The same matrix in another scalar type.
+template <class To, class From>
+HostMatrix<To> converted(const HostMatrix<From>& m) {
+  HostMatrix<To> out(m.rows, m.cols);
+  for (std::size_t k = 0; k < m.values.size(); ++k) out.values[k] = static_cast<To>(m.values[k]);
+  return out;
+}
+
 /// out(i, c) = sum_j k(t_i, x_j) w(j, c), and the sum of |terms| (for error bounds).
 template <class T>
 void reference_kernel_sum(const KernelSpec& spec, const HostMatrix<T>& targets,
@@ -98,12 +119,7 @@ void reference_kernel_sum(const KernelSpec& spec, const HostMatrix<T>& targets,
   magnitude = HostMatrix<long double>(targets.rows, weights.cols);
   for (std::int64_t i = 0; i < targets.rows; ++i) {
     for (std::int64_t j = 0; j < sources.rows; ++j) {
-      long double r2 = 0;
-      for (std::int64_t k = 0; k < targets.cols; ++k) {
-        const long double diff = static_cast<long double>(targets(i, k)) - sources(j, k);
-        r2 += diff * diff;
-      }
-      const long double value = reference_kernel(spec, std::sqrt(r2));
+      const long double value = reference_kernel(spec, reference_distance(targets, i, sources, j));
       for (std::int64_t c = 0; c < weights.cols; ++c) {
         out(i, c) += value * weights(j, c);
         magnitude(i, c) += std::fabs(value * weights(j, c));
@@ -115,11 +131,8 @@ void reference_kernel_sum(const KernelSpec& spec, const HostMatrix<T>& targets,
 /// A reproducible pseudo-random number in [0, 1) for (seed, index): the same
 /// value whichever rank asks for it.
 inline double uniform01(std::uint64_t seed, std::uint64_t index) {
-  std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+  return kinterp::detail::unit_interval(kinterp::detail::splitmix64_finalise(
+      seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull));
 }
 
 /// A rows x cols matrix of uniform01 values scaled to [lo, hi).

@@ -5,6 +5,7 @@
 // global row, so every rank count produces exactly the same data set.
 
 #include <kinterp/core/Partition.hpp>
+#include <kinterp/core/detail/SplitMix64.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -15,12 +16,8 @@ namespace kinterp::seed {
 
 /// splitmix64 of (stream, index) mapped to [0, 1).
 inline double uniform01(std::uint64_t stream, std::uint64_t index) {
-  std::uint64_t z =
-      stream * 0x9E3779B97F4A7C15ull + index * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+  return detail::unit_interval(detail::splitmix64_finalise(
+      stream * 0x9E3779B97F4A7C15ull + index * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull));
 }
 
 /// A standard normal number (Box-Muller) for (stream, index).

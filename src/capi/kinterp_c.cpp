@@ -13,7 +13,6 @@
 #include <Kokkos_Core.hpp>
 
 #include <atomic>
-#include <climits>
 #include <functional>
 #include <memory>
 #include <new>
@@ -76,25 +75,18 @@ int guarded(std::string& error, Body&& body) {
 /// ranks, every rank throws the error (code and message) of the lowest one.
 template <class Body>
 void agree(MPI_Comm comm, Body&& body) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  struct {
-    int failing_rank;
-    int code;
-  } mine{INT_MAX, KINTERP_SUCCESS}, first{};
+  bool failed = false;
+  int code = KINTERP_SUCCESS;
   std::string message;
   try {
     body();
   } catch (const std::exception& e) {
-    mine = {rank, code_of(e)};
+    failed = true;
+    code = code_of(e);
     message = message_of(e);
   }
-  MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, comm);
-  if (first.failing_rank == INT_MAX) return;
-  try {
-    kinterp::throw_if_any(comm, mine.failing_rank != INT_MAX, message);
-  } catch (const kinterp::Error& e) {
-    throw CodedError(static_cast<kinterp_status>(first.code), e.what());
+  if (kinterp::agree_on_failure(comm, failed, message, code)) {
+    throw CodedError(static_cast<kinterp_status>(code), message);
   }
 }
 
@@ -217,8 +209,9 @@ const char* kinterp_version(void) {
 int kinterp_initialize(int* argc, char*** argv) {
   return guarded(global_error, [&] {
     if (finalized) {
-      throw state_error("kinterp_initialize after kinterp_finalize: MPI and Kokkos start once "
-                        "per process; finalize at the end of the program");
+      throw state_error(
+          "kinterp_initialize after kinterp_finalize: MPI and Kokkos start once "
+          "per process; finalize at the end of the program");
     }
     if (!environment) {
       static int default_argc = 1;

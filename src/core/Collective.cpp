@@ -5,22 +5,30 @@
 
 namespace kinterp {
 
-void throw_if_any(MPI_Comm comm, bool failed, const std::string& message) {
+bool agree_on_failure(MPI_Comm comm, bool failed, std::string& message, int& code) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  // The lowest failing rank speaks for all: its message is broadcast.
+  // The lowest failing rank speaks for all: its code and message are broadcast.
   int candidate = failed ? rank : size;
   int speaker = size;
   MPI_Allreduce(&candidate, &speaker, 1, MPI_INT, MPI_MIN, comm);
-  if (speaker == size) return;
+  if (speaker == size) return false;
 
-  int length = rank == speaker ? static_cast<int>(message.size()) : 0;
-  MPI_Bcast(&length, 1, MPI_INT, speaker, comm);
+  int header[2] = {rank == speaker ? static_cast<int>(message.size()) : 0, code};
+  MPI_Bcast(header, 2, MPI_INT, speaker, comm);
   std::vector<char> text(message.begin(), message.end());
-  text.resize(length);
-  MPI_Bcast(text.data(), length, MPI_CHAR, speaker, comm);
-  throw Error(std::string(text.begin(), text.end()));
+  text.resize(header[0]);
+  MPI_Bcast(text.data(), header[0], MPI_CHAR, speaker, comm);
+  message.assign(text.begin(), text.end());
+  code = header[1];
+  return true;
+}
+
+void throw_if_any(MPI_Comm comm, bool failed, const std::string& message) {
+  std::string agreed = message;
+  int code = 0;
+  if (agree_on_failure(comm, failed, agreed, code)) throw Error(agreed);
 }
 
 }  // namespace kinterp

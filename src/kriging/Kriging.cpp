@@ -1,13 +1,13 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Communicator.hpp>
 #include <kinterp/core/Error.hpp>
-#include <kinterp/core/detail/Spelling.hpp>
+#include <kinterp/core/detail/EnumNames.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/kriging/Kriging.hpp>
+#include <kinterp/solve/detail/DenseCholesky.hpp>
 
 #include <KokkosBlas1_dot.hpp>
 
-#include "../precond/DenseCholesky.hpp"
 #include "KrigingSystem.hpp"
 #include "Reductions.hpp"
 
@@ -71,28 +71,19 @@ void subtract_combination(const Matrix& rows, int column, const ConstMatrix& col
       });
 }
 
+constexpr detail::EnumName<KrigingKind> kriging_kind_names[] = {
+    {KrigingKind::Simple, "simple"},
+    {KrigingKind::Ordinary, "ordinary"},
+    {KrigingKind::Universal, "universal"}};
+
 }  // namespace
 
 std::string to_string(KrigingKind kind) {
-  switch (kind) {
-    case KrigingKind::Ordinary:
-      return "ordinary";
-    case KrigingKind::Universal:
-      return "universal";
-    case KrigingKind::Simple:
-      break;
-  }
-  return "simple";
+  return detail::name_in(kriging_kind_names, kind, "simple");
 }
 
 KrigingKind kriging_kind_from_name(const std::string& name) {
-  for (KrigingKind kind : {KrigingKind::Simple, KrigingKind::Ordinary, KrigingKind::Universal}) {
-    if (to_string(kind) == name) return kind;
-  }
-  const std::string guess = detail::closest(name, {"simple", "ordinary", "universal"});
-  throw Error("unknown kriging '" + name + "'" +
-              (guess.empty() ? "" : "; did you mean '" + guess + "'?") +
-              " (known: simple, ordinary, universal)");
+  return detail::value_named(kriging_kind_names, name, "kriging");
 }
 
 namespace detail {

@@ -1,5 +1,6 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/KokkosCompat.hpp>
+#include <kinterp/core/detail/SplitMix64.hpp>
 #include <kinterp/kriging/Likelihood.hpp>
 #include <kinterp/solve/LanczosQuadrature.hpp>
 
@@ -22,18 +23,12 @@ constexpr double two_pi = 6.283185307179586476925;
 
 // ---- Probes: standard normals that depend on (seed, index) only -----------------
 
-KOKKOS_INLINE_FUNCTION std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;  // splitmix64's finaliser
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 /// A standard normal from two hashed uniforms (Box-Muller).
 KOKKOS_INLINE_FUNCTION double standard_normal(std::uint64_t seed, std::uint64_t index) {
   constexpr double to_unit = 1.0 / 9007199254740992.0;  // 2^-53
-  const double u1 = (double(mix(seed ^ mix(2 * index)) >> 11) + 0.5) * to_unit;
-  const double u2 = (double(mix(seed ^ mix(2 * index + 1)) >> 11) + 0.5) * to_unit;
+  const double u1 = (double(detail::mix64(seed ^ detail::mix64(2 * index)) >> 11) + 0.5) * to_unit;
+  const double u2 =
+      (double(detail::mix64(seed ^ detail::mix64(2 * index + 1)) >> 11) + 0.5) * to_unit;
   return detail::math::sqrt(-2 * detail::math::log(u1)) * detail::math::cos(two_pi * u2);
 }
 
@@ -45,7 +40,8 @@ Matrix probes(const detail::KrigingSystem& system, int s, std::uint64_t seed,
   Matrix b(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::likelihood::probes"), rows, s);
   const auto* preconditioner = system.preconditioner();
   const double scale = preconditioner ? std::sqrt(preconditioner->alpha()) : 1.0;
-  const std::uint64_t row_seed = mix(seed ^ 0x726f7773ULL), core_seed = mix(seed ^ 0x636f7265ULL);
+  const std::uint64_t row_seed = detail::mix64(seed ^ 0x726f7773ULL),
+                      core_seed = detail::mix64(seed ^ 0x636f7265ULL);
   Kokkos::parallel_for(
       "kinterp::likelihood::row_probes", Kokkos::RangePolicy<execution_space>(0, rows),
       KOKKOS_LAMBDA(const std::int64_t i) {

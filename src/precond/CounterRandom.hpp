@@ -2,6 +2,8 @@
 // Random numbers that depend only on (seed, counter): every rank draws the same
 // sequence, whatever the number of ranks, so the pivots do too.
 
+#include <kinterp/core/detail/SplitMix64.hpp>
+
 #include <cstdint>
 
 namespace kinterp::detail {
@@ -9,13 +11,9 @@ namespace kinterp::detail {
 /// A uniform number in [0, 1) from (seed, counter): two rounds of the splitmix64
 /// finaliser (Steele, Lea, Flood 2014), statistically strong for this use.
 inline double counter_uniform01(std::uint64_t seed, std::uint64_t counter) {
-  auto mix = [](std::uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
-  const std::uint64_t z = mix(mix(seed + 0x6A09E667F3BCC909ull) + counter * 0x9E3779B97F4A7C15ull);
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+  const std::uint64_t z = splitmix64_finalise(splitmix64_finalise(seed + 0x6A09E667F3BCC909ull) +
+                                              counter * 0x9E3779B97F4A7C15ull);
+  return unit_interval(z);
 }
 
 /// The draws of one factorisation, in order; the same on every rank as long as

@@ -1,12 +1,12 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/EnumNames.hpp>
 #include <kinterp/core/detail/FiniteRows.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
-#include <kinterp/core/detail/Spelling.hpp>
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/precond/NystromPreconditioner.hpp>
+#include <kinterp/solve/detail/DenseCholesky.hpp>
 
-#include "DenseCholesky.hpp"
 #include "FactorKernels.hpp"
 #include "PivotedCholesky.hpp"
 
@@ -17,26 +17,19 @@
 
 namespace kinterp {
 
+namespace {
+constexpr detail::EnumName<PivotRule> pivot_rule_names[] = {
+    {PivotRule::RandomlyPivotedCholesky, "rpcholesky"},
+    {PivotRule::Greedy, "greedy"},
+    {PivotRule::Uniform, "uniform"}};
+}  // namespace
+
 std::string to_string(PivotRule rule) {
-  switch (rule) {
-    case PivotRule::Greedy:
-      return "greedy";
-    case PivotRule::Uniform:
-      return "uniform";
-    case PivotRule::RandomlyPivotedCholesky:
-      break;
-  }
-  return "rpcholesky";
+  return detail::name_in(pivot_rule_names, rule, "rpcholesky");
 }
 
 PivotRule pivot_rule_from_name(const std::string& name) {
-  const std::vector<std::string> names = {"rpcholesky", "greedy", "uniform"};
-  for (PivotRule rule : {PivotRule::RandomlyPivotedCholesky, PivotRule::Greedy, PivotRule::Uniform})
-    if (name == to_string(rule)) return rule;
-  const std::string guess = detail::closest(name, names);
-  throw Error("unknown pivot rule '" + name + "'" +
-              (guess.empty() ? "" : "; did you mean '" + guess + "'?") +
-              " (known: rpcholesky, greedy, uniform)");
+  return detail::value_named(pivot_rule_names, name, "pivot rule");
 }
 
 namespace {

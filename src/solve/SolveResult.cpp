@@ -1,3 +1,4 @@
+#include <kinterp/core/detail/EnumNames.hpp>
 #include <kinterp/solve/SolveResult.hpp>
 
 #include <algorithm>
@@ -5,28 +6,24 @@
 
 namespace kinterp {
 
+namespace {
+constexpr detail::EnumName<StopReason> stop_reason_names[] = {
+    {StopReason::ConvergedRtol, "converged (rtol)"},
+    {StopReason::ConvergedAtol, "converged (atol)"},
+    {StopReason::DivergedMaxIterations, "did not converge (maximum iterations reached)"},
+    {StopReason::DivergedBreakdown, "did not converge (breakdown: p^T A p not positive)"},
+    {StopReason::DivergedNanOrInf, "did not converge (NaN or infinite residual)"},
+    {StopReason::DivergedDtol, "did not converge (residual grew past dtol * ||b||)"},
+    {StopReason::DivergedTrueResidual,
+     "did not converge (the recomputed residual stays above the tolerance)"},
+    {StopReason::DivergedStagnation,
+     "did not converge (stagnation: no progress over the stagnation window)"},
+    {StopReason::DivergedIndefinitePreconditioner,
+     "did not converge (indefinite preconditioner: r^T M^-1 r not positive)"}};
+}  // namespace
+
 std::string to_string(StopReason reason) {
-  switch (reason) {
-    case StopReason::ConvergedRtol:
-      return "converged (rtol)";
-    case StopReason::ConvergedAtol:
-      return "converged (atol)";
-    case StopReason::DivergedMaxIterations:
-      return "did not converge (maximum iterations reached)";
-    case StopReason::DivergedBreakdown:
-      return "did not converge (breakdown: p^T A p not positive)";
-    case StopReason::DivergedNanOrInf:
-      return "did not converge (NaN or infinite residual)";
-    case StopReason::DivergedDtol:
-      return "did not converge (residual grew past dtol * ||b||)";
-    case StopReason::DivergedTrueResidual:
-      return "did not converge (the recomputed residual stays above the tolerance)";
-    case StopReason::DivergedStagnation:
-      return "did not converge (stagnation: no progress over the stagnation window)";
-    case StopReason::DivergedIndefinitePreconditioner:
-      return "did not converge (indefinite preconditioner: r^T M^-1 r not positive)";
-  }
-  return "unknown";
+  return detail::name_in(stop_reason_names, reason, "unknown");
 }
 
 namespace {

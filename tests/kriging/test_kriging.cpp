@@ -84,6 +84,14 @@ void expect_matches_dense(const CovarianceModel& model, const KrigingOptions& op
   }
 }
 
+CovarianceModel isotropic_gaussian() {
+  CovarianceModel model;
+  model.family = "gaussian";
+  model.length_scales = {0.2};
+  model.nugget = 1e-2;
+  return model;
+}
+
 CovarianceModel anisotropic_matern() {
   CovarianceModel model;
   model.family = "matern32";
@@ -116,10 +124,7 @@ TEST(Kriging, SimpleKrigingMatchesDenseKrigingWithAnisotropy) {
 }
 
 TEST(Kriging, OrdinaryKrigingEstimatesTheMeanByGeneralisedLeastSquares) {
-  CovarianceModel model;
-  model.family = "gaussian";
-  model.length_scales = {0.2};
-  model.nugget = 1e-2;
+  const CovarianceModel model = isotropic_gaussian();
   const KrigingOptions options = tight(KrigingKind::Ordinary);
   const auto dense = dense_kriging(points(), values(points()), targets(), covariance(model),
                                    model.nugget, constant_drift, 0);
@@ -187,10 +192,7 @@ TEST(Kriging, ApproximateVarianceIsALowerBoundWithinItsStatedError) {
 }
 
 TEST(Kriging, CrossValidationMatchesDenseRefits) {
-  CovarianceModel model;
-  model.family = "gaussian";
-  model.length_scales = {0.2};
-  model.nugget = 1e-2;
+  const CovarianceModel model = isotropic_gaussian();
   const KrigingOptions options = tight(KrigingKind::Ordinary);
   const HostMatrix<double> x = points();
   const std::vector<double> z = values(x);

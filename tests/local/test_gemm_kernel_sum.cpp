@@ -14,6 +14,7 @@
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/local/GemmKernelSum.hpp>
 
+#include "../DeviceMatrix.hpp"
 #include "../KernelReference.hpp"
 
 #include <gtest/gtest.h>
@@ -28,12 +29,7 @@ namespace {
 
 using kinterp::KernelFamily;
 using kinterp::KernelSpec;
-using kinterp::test::HostMatrix;
-
-template <class T, class Layout = Kokkos::LayoutRight>
-using DeviceMatrix = Kokkos::View<T**, Layout>;
-
-using kinterp::test::random_matrix;
+using namespace kinterp::test;
 
 /// `clusters` centres uniform in [-50, 50]^d, each point a centre plus an
 /// offset uniform in [-spread, spread]^d: pairs in a cluster have r2 about
@@ -53,16 +49,6 @@ HostMatrix<T> clustered_matrix(std::int64_t rows, std::int64_t dim, int clusters
     }
   }
   return m;
-}
-
-template <class T, class Layout = Kokkos::LayoutRight>
-DeviceMatrix<T, Layout> to_device(const HostMatrix<T>& m) {
-  DeviceMatrix<T, Layout> view("m", m.rows, m.cols);
-  auto host = Kokkos::create_mirror_view(view);
-  for (std::int64_t i = 0; i < m.rows; ++i)
-    for (std::int64_t j = 0; j < m.cols; ++j) host(i, j) = m(i, j);
-  Kokkos::deep_copy(view, host);
-  return view;
 }
 
 /// |d ln phi / d ln r2| at r: how a relative error of r2 shows in phi.
@@ -108,12 +94,7 @@ void reference_with_bound(const KernelSpec& spec, const HostMatrix<T>& targets,
   bound = HostMatrix<long double>(targets.rows, weights.cols);
   for (std::int64_t i = 0; i < targets.rows; ++i) {
     for (std::int64_t j = 0; j < sources.rows; ++j) {
-      long double r2 = 0;
-      for (std::int64_t k = 0; k < targets.cols; ++k) {
-        const long double diff = static_cast<long double>(targets(i, k)) - sources(j, k);
-        r2 += diff * diff;
-      }
-      const long double r = std::sqrt(r2);
+      const long double r = kinterp::test::reference_distance(targets, i, sources, j);
       const long double value = kinterp::test::reference_kernel(spec, r);
       const long double relative = sensitivity(spec, r) * delta + (n_tile + 16) * u;
       for (std::int64_t c = 0; c < weights.cols; ++c) {
@@ -282,7 +263,7 @@ TEST(GemmKernelSum, AnyLayoutAndAReusedWorkspace) {
   const auto weights = random_matrix<double>(530, 5, 43, -1, 1);
   const KernelSpec spec = spread_out_kernel(KernelFamily::Matern32, dim);
 
-  const auto left_targets = to_device<double, Kokkos::LayoutLeft>(targets);
+  const auto left_targets = to_device<Kokkos::LayoutLeft>(targets);
   HostMatrix<double> wide_sources(sources.rows, dim + 3), wide_weights(weights.rows, 9);
   for (std::int64_t j = 0; j < sources.rows; ++j) {
     for (int k = 0; k < dim; ++k) wide_sources(j, k + 3) = sources(j, k);

@@ -19,6 +19,7 @@
 #include <kinterp/local/LocalKernelSum.hpp>
 #include <kinterp/local/LocalKernelSumOf.hpp>
 
+#include "../DeviceMatrix.hpp"
 #include "../KernelReference.hpp"
 
 #include <gtest/gtest.h>
@@ -33,23 +34,8 @@ namespace {
 
 using kinterp::KernelFamily;
 using kinterp::KernelSpec;
-using kinterp::test::HostMatrix;
+using namespace kinterp::test;
 using ExecutionSpace = Kokkos::DefaultExecutionSpace;
-
-template <class T, class Layout = Kokkos::LayoutRight>
-using DeviceMatrix = Kokkos::View<T**, Layout>;
-
-using kinterp::test::random_matrix;
-
-template <class Layout = Kokkos::LayoutRight, class T>
-DeviceMatrix<T, Layout> to_device(const HostMatrix<T>& m) {
-  DeviceMatrix<T, Layout> view("m", m.rows, m.cols);
-  auto host = Kokkos::create_mirror_view(view);
-  for (std::int64_t i = 0; i < m.rows; ++i)
-    for (std::int64_t j = 0; j < m.cols; ++j) host(i, j) = m(i, j);
-  Kokkos::deep_copy(view, host);
-  return view;
-}
 
 constexpr KernelSpec all_families[] = {
     {KernelFamily::Gaussian, 50.0, 1.0},

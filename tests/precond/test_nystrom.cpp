@@ -7,6 +7,7 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/precond/NystromPreconditioner.hpp>
 
+#include "../DenseKernelSolve.hpp"
 #include "../DistributedData.hpp"
 
 #include <gtest/gtest.h>
@@ -16,10 +17,8 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
-
-extern "C" void dposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda,
-                       double* b, const int* ldb, int* info);
 
 namespace {
 
@@ -88,23 +87,16 @@ std::vector<std::int64_t> reference_greedy_pivots(const KernelSpec& spec,
 /// z = (F F^T + alpha I)^{-1} r by a dense Cholesky solve (LAPACK).
 HostMatrix<double> dense_preconditioner_apply(const LongMatrix& F, double alpha,
                                               const HostMatrix<double>& r) {
-  const int n = static_cast<int>(F.rows), m = static_cast<int>(r.cols);
-  std::vector<double> P(std::size_t(n) * n), z(std::size_t(n) * m);
+  const int n = static_cast<int>(F.rows);
+  std::vector<double> P(std::size_t(n) * n);
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < n; ++j) {
       long double sum = i == j ? alpha : 0;
       for (std::int64_t l = 0; l < F.cols; ++l) sum += F(i, l) * F(j, l);
       P[std::size_t(j) * n + i] = static_cast<double>(sum);
     }
-    for (int c = 0; c < m; ++c) z[std::size_t(c) * n + i] = r(i, c);
   }
-  int info = 0;
-  dposv_("L", &n, &m, P.data(), &n, z.data(), &n, &info);
-  EXPECT_EQ(info, 0) << "dense Cholesky of F F^T + alpha I failed";
-  HostMatrix<double> out(n, m);
-  for (int i = 0; i < n; ++i)
-    for (int c = 0; c < m; ++c) out(i, c) = z[std::size_t(c) * n + i];
-  return out;
+  return dense_spd_solve(std::move(P), r, "dense Cholesky of F F^T + alpha I");
 }
 
 /// Every rank's rows of the factor, stacked in global order, on every rank.

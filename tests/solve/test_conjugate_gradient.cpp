@@ -12,9 +12,9 @@
 
 #include "../DenseKernelSolve.hpp"
 #include "../DistributedData.hpp"
+#include "../ScratchDirectory.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <KokkosBlas1_scal.hpp>
 
 #include <cmath>
@@ -35,28 +35,8 @@ using Matrix = kinterp::DirectKernelProduct<double>::Matrix;
 using ConstMatrix = kinterp::DirectKernelProduct<double>::ConstMatrix;
 using Vector = Kokkos::View<double*, Matrix::memory_space>;
 
-// A directory for this run's files, unique per run (rank 0's pid) and rank count.
-class ScratchDirectory : public ::testing::Environment {
- public:
-  void SetUp() override {
-    long pid = static_cast<long>(getpid());
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    path_ = fs::temp_directory_path() /
-            ("kinterp_test_cg_" + std::to_string(pid) + "_np" + std::to_string(world_size()));
-    if (world_rank() == 0) fs::create_directories(path_);
-    MPI_Barrier(MPI_COMM_WORLD);
-  }
-  void TearDown() override {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0) fs::remove_all(path_);
-  }
-  static std::string file(const std::string& name) { return (path_ / name).string(); }
-
- private:
-  static inline fs::path path_;
-};
 [[maybe_unused]] ::testing::Environment* const scratch =
-    ::testing::AddGlobalTestEnvironment(new ScratchDirectory);
+    ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_cg"));
 
 /// The diagonal shift of global row i: spread over [1, 1000], so that Jacobi
 /// preconditioning pays.
@@ -176,6 +156,20 @@ void expect_close_to_dense(const Problem& p, kinterp::RowBlock block, MPI_Comm c
   }
 }
 
+/// make_problem(n, dim, columns) with this rank's rows: its operator and
+/// right-hand sides.
+struct SpreadProblem {
+  SpreadProblem(std::int64_t n, int dim, int columns)
+      : p(make_problem(n, dim, columns)),
+        block(my_block(n)),
+        A(MPI_COMM_WORLD, gaussian, p.x, block),
+        b(rows_on_device(p.b, block)) {}
+  const Problem p;
+  const kinterp::RowBlock block;
+  const ShiftedKernelOperator A;
+  const DeviceMatrix<double> b;
+};
+
 kinterp::SolveOptions tight() {
   kinterp::SolveOptions options;
   options.rtol = 1e-10;
@@ -183,10 +177,8 @@ kinterp::SolveOptions tight() {
 }
 
 TEST(PreconditionedCG, IdentityAndJacobiReachTheDenseSolution) {
-  const auto p = make_problem(300, 2, 2);
-  const auto block = my_block(300);
-  const ShiftedKernelOperator A(MPI_COMM_WORLD, gaussian, p.x, block);
-  const auto b = rows_on_device(p.b, block);
+  const SpreadProblem problem(300, 2, 2);
+  const auto& [p, block, A, b] = problem;
 
   Matrix plain("plain", block.count, 2);
   const auto cg = kinterp::conjugate_gradient(A, b, plain, tight());
@@ -210,22 +202,18 @@ TEST(PreconditionedCG, IdentityAndJacobiReachTheDenseSolution) {
 }
 
 TEST(PreconditionedCG, IndefinitePreconditionerStopsWithItsReason) {
-  const auto p = make_problem(100, 1, 1);
-  const auto block = my_block(100);
-  const ShiftedKernelOperator A(MPI_COMM_WORLD, gaussian, p.x, block);
+  const SpreadProblem problem(100, 1, 1);
+  const auto& [p, block, A, b] = problem;
   Matrix x("x", block.count, 1);
-  const auto result = kinterp::conjugate_gradient(A, NegativePreconditioner(),
-                                                  rows_on_device(p.b, block), x, tight());
+  const auto result = kinterp::conjugate_gradient(A, NegativePreconditioner(), b, x, tight());
   EXPECT_EQ(result.reason, StopReason::DivergedIndefinitePreconditioner) << result.detail;
   EXPECT_EQ(result.iterations, 0);
   EXPECT_NE(result.detail.find("not positive definite"), std::string::npos) << result.detail;
 }
 
 TEST(PreconditionedCG, StagnationIsDetectedAndCanBeTurnedOff) {
-  const auto p = make_problem(200, 2, 1);
-  const auto block = my_block(200);
-  const ShiftedKernelOperator A(MPI_COMM_WORLD, gaussian, p.x, block);
-  const auto b = rows_on_device(p.b, block);
+  const SpreadProblem problem(200, 2, 1);
+  const auto& [p, block, A, b] = problem;
   Matrix x("x", block.count, 1);
   kinterp::SolveOptions options = tight();
   options.max_iterations = 400;

@@ -333,6 +333,29 @@ kinterp::SolveOptions tight() {
 // remains is the rounding of finite-precision Lanczos over ~n iterations.
 constexpr double quadrature_tolerance = 1e-10;
 
+/// Column c's Gauss quadrature estimates, scale e1^T f(T) e1, of z^T f(A) z
+/// against the eigen-decomposition of A, for f = log and f = 1 / t, and the
+/// second against the energy b^T x of CG's own solution too. Returns both.
+std::pair<double, double> expect_quadratic_forms(const Eigen& reference, const std::vector<LD>& z,
+                                                 double scale, const LanczosRecorder& recorder,
+                                                 int c, double energy) {
+  const std::string what = "column " + std::to_string(c);
+  const auto [log_form, log_scale] = spectral_form(reference, z, [](LD t) { return std::log(t); });
+  const double log_estimate = scale * recorder.log_quadrature(c);
+  EXPECT_NEAR(log_estimate, static_cast<double>(log_form),
+              quadrature_tolerance * static_cast<double>(log_scale))
+      << what << ", " << recorder.steps(c) << " steps";
+
+  const auto [inverse_form, inverse_scale] =
+      spectral_form(reference, z, [](LD t) { return 1 / t; });
+  const double inverse_estimate = scale * recorder.quadrature(c, [](double t) { return 1 / t; });
+  EXPECT_NEAR(inverse_estimate, static_cast<double>(inverse_form),
+              quadrature_tolerance * static_cast<double>(inverse_scale))
+      << what;
+  EXPECT_NEAR(inverse_estimate, energy, quadrature_tolerance * energy) << what;
+  return {log_estimate, inverse_estimate};
+}
+
 TEST(LanczosQuadrature, PlainCGGivesLogAndInverseQuadraticForms) {
   const int n = 120;
   const Dense a = spread_spd(n, 70);
@@ -374,22 +397,10 @@ TEST(LanczosQuadrature, PlainCGGivesLogAndInverseQuadraticForms) {
     EXPECT_EQ(rule.clamped, 0) << what;
     EXPECT_FALSE(recorder.tridiagonal(c).truncated) << what;
 
-    const auto [log_form, log_scale] =
-        spectral_form(reference, z, [](LD t) { return std::log(t); });
-    const double log_estimate = zz * recorder.log_quadrature(c);
-    EXPECT_NEAR(log_estimate, static_cast<double>(log_form),
-                quadrature_tolerance * static_cast<double>(log_scale))
-        << what << ", " << recorder.steps(c) << " steps";
-
-    const auto [inverse_form, inverse_scale] =
-        spectral_form(reference, z, [](LD t) { return 1 / t; });
-    const double inverse_estimate = zz * recorder.quadrature(c, [](double t) { return 1 / t; });
-    EXPECT_NEAR(inverse_estimate, static_cast<double>(inverse_form),
-                quadrature_tolerance * static_cast<double>(inverse_scale))
-        << what;
     double energy = 0;  // b^T x
     for (int i = 0; i < n; ++i) energy += b(i, c) * solution(i, c);
-    EXPECT_NEAR(inverse_estimate, energy, quadrature_tolerance * energy) << what;
+    const auto [log_estimate, inverse_estimate] =
+        expect_quadratic_forms(reference, z, zz, recorder, c, energy);
 
     expect_same_on_every_rank(log_estimate, what + " log");
     expect_same_on_every_rank(inverse_estimate, what + " inverse");
@@ -440,14 +451,26 @@ Dense scaled_spd(int n) {
   return a;
 }
 
+/// scaled_spd(n) over the ranks, preconditioned by its diagonal.
+struct JacobiScaledProblem {
+  explicit JacobiScaledProblem(int n)
+      : a(scaled_spd(n)), block(my_block(n)), A{a, block}, M{diagonal_of(a), block} {}
+  static std::vector<double> diagonal_of(const Dense& a) {
+    std::vector<double> diagonal(a.n);
+    for (int i = 0; i < a.n; ++i) diagonal[i] = static_cast<double>(a(i, i));
+    return diagonal;
+  }
+  const Dense a;
+  const kinterp::RowBlock block;
+  const DenseOperator A;
+  const DiagonalPreconditioner M;
+};
+
 TEST(LanczosQuadrature, PreconditionedCGQuadratureIsOfTheScaledOperator) {
   const int n = 100;
-  const Dense a = scaled_spd(n);
-  const auto block = my_block(n);
-  const DenseOperator A{a, block};
-  std::vector<double> diagonal(n);
-  for (int i = 0; i < n; ++i) diagonal[i] = static_cast<double>(a(i, i));
-  const DiagonalPreconditioner M{diagonal, block};
+  const JacobiScaledProblem problem(n);
+  const auto& [a, block, A, M] = problem;
+  const std::vector<double>& diagonal = M.d;
 
   // Reference: A^ = M^-1/2 A M^-1/2, g = M^-1/2 b, g^T f(A^) g.
   Dense scaled(n);
@@ -471,22 +494,10 @@ TEST(LanczosQuadrature, PreconditionedCGQuadratureIsOfTheScaledOperator) {
     for (int i = 0; i < n; ++i) g[i] /= std::sqrt(LD(diagonal[i]));
     const double bMb = static_cast<double>(dot(g, g));  // b^T M^-1 b = r_0^T z_0
 
-    const auto [log_form, log_scale] =
-        spectral_form(reference, g, [](LD t) { return std::log(t); });
-    const double log_estimate = bMb * recorder.log_quadrature(c);
-    EXPECT_NEAR(log_estimate, static_cast<double>(log_form),
-                quadrature_tolerance * static_cast<double>(log_scale))
-        << what << ", " << recorder.steps(c) << " steps";
-
-    const double inverse_estimate = bMb * recorder.quadrature(c, [](double t) { return 1 / t; });
     double energy = 0;  // b^T x = b^T A^-1 b = g^T A^-1 g
     for (int i = 0; i < n; ++i) energy += b(i, c) * solution(i, c);
-    EXPECT_NEAR(inverse_estimate, energy, quadrature_tolerance * energy) << what;
-    const auto [inverse_form, inverse_scale] =
-        spectral_form(reference, g, [](LD t) { return 1 / t; });
-    EXPECT_NEAR(inverse_estimate, static_cast<double>(inverse_form),
-                quadrature_tolerance * static_cast<double>(inverse_scale))
-        << what;
+    const double log_estimate =
+        expect_quadratic_forms(reference, g, bMb, recorder, c, energy).first;
     expect_same_on_every_rank(log_estimate, what + " log");
   }
 }
@@ -496,12 +507,9 @@ TEST(LanczosQuadrature, PreconditionedCGQuadratureIsOfTheScaledOperator) {
 // the eigenvalues of A itself.
 TEST(LanczosQuadrature, LogDeterminantFromUnitProbes) {
   const int n = 60;
-  const Dense a = scaled_spd(n);
-  const auto block = my_block(n);
-  const DenseOperator A{a, block};
-  std::vector<double> diagonal(n);
-  for (int i = 0; i < n; ++i) diagonal[i] = static_cast<double>(a(i, i));
-  const DiagonalPreconditioner M{diagonal, block};
+  const JacobiScaledProblem problem(n);
+  const auto& [a, block, A, M] = problem;
+  const std::vector<double>& diagonal = M.d;
 
   HostMatrix<double> b(n, n);
   for (int i = 0; i < n; ++i) b(i, i) = std::sqrt(diagonal[i]);

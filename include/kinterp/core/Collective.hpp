@@ -14,6 +14,11 @@ namespace kinterp {
 /// should name global rows, not local ones). Otherwise returns.
 void throw_if_any(MPI_Comm comm, bool failed, const std::string& message);
 
+/// Collective over `comm`: whether `failed` is true on any rank. If it is, every
+/// rank's `message` and `code` become those of the lowest failing rank (for a
+/// caller that has more to agree on than a message, such as a status code).
+bool agree_on_failure(MPI_Comm comm, bool failed, std::string& message, int& code);
+
 /// Collective. Runs `body` and turns a kinterp::Error (or any std::exception)
 /// thrown on some ranks into the same Error on all ranks. `body` must not itself
 /// call collectives after the point where it may throw on only some ranks.

@@ -45,6 +45,7 @@
 /// writing leaves the previous checkpoint intact.
 
 #include <kinterp/core/Partition.hpp>
+#include <kinterp/core/detail/SplitMix64.hpp>
 
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
@@ -98,14 +99,6 @@ CheckpointState read_checkpoint(MPI_Comm comm, const std::string& path,
                                 const CheckpointProblem& expected, RowBlock rows);
 
 namespace detail {
-
-/// The splitmix64 finalizer: a bijection of 64-bit words that mixes every bit.
-inline std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 /// Folds a value into a fingerprint (order matters).
 inline std::uint64_t fold(std::uint64_t hash, std::uint64_t value) {

@@ -1,8 +1,11 @@
 #pragma once
-// Small dense Cholesky factorisation and solves in double, on the host: the
-// k x k Woodbury core, replicated on every rank (k is at most a few thousand,
-// so O(k^3 / 3) once and O(k^2 m) per application are cheap next to the O(n_r k)
-// work on the rows). Row-major with leading dimension `ld`.
+/// \file DenseCholesky.hpp
+/// Small dense Cholesky factorisation and solves in double, on the host, for
+/// the small systems beside a distributed solve: the Nystrom preconditioner's
+/// k x k Woodbury core, replicated on every rank (k is at most a few thousand,
+/// so O(k^3 / 3) once and O(k^2 m) per application are cheap next to the
+/// O(n_r k) work on the rows), and kriging's drift systems. Row-major with
+/// leading dimension `ld`.
 
 #include <cmath>
 
