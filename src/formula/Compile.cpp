@@ -29,89 +29,6 @@ struct Value {
   Stage stage = kConstant;
 };
 
-Opcode elementwise_opcode(FunctionId id) {
-  switch (id) {
-    case FunctionId::Exp:
-      return Opcode::Exp;
-    case FunctionId::Log:
-      return Opcode::Log;
-    case FunctionId::Sqrt:
-      return Opcode::Sqrt;
-    case FunctionId::Rsqrt:
-      return Opcode::Rsqrt;
-    case FunctionId::Inv:
-      return Opcode::Inv;
-    case FunctionId::Square:
-      return Opcode::Square;
-    case FunctionId::Abs:
-      return Opcode::Abs;
-    case FunctionId::Sign:
-      return Opcode::Sign;
-    case FunctionId::Step:
-      return Opcode::Step;
-    case FunctionId::ReLU:
-      return Opcode::ReLU;
-    case FunctionId::Sin:
-      return Opcode::Sin;
-    case FunctionId::Cos:
-      return Opcode::Cos;
-    case FunctionId::Atan:
-      return Opcode::Atan;
-    case FunctionId::Minus:
-      return Opcode::Negate;
-    case FunctionId::Normalize:
-      return Opcode::Normalize;
-    case FunctionId::Pow:
-      return Opcode::Pow;
-    case FunctionId::Round:
-      return Opcode::Round;
-    case FunctionId::Powf:
-      return Opcode::Powf;
-    case FunctionId::Atan2:
-      return Opcode::Atan2;
-    case FunctionId::Clamp:
-      return Opcode::Clamp;
-    case FunctionId::IfElse:
-      return Opcode::IfElse;
-    case FunctionId::Mod:
-      return Opcode::Mod;
-    case FunctionId::SqDist:
-      return Opcode::SqDist;
-    case FunctionId::Norm2:
-      return Opcode::Norm2;
-    case FunctionId::SqNorm2:
-      return Opcode::SqNorm2;
-    case FunctionId::Sum:
-      return Opcode::Sum;
-    case FunctionId::Max:
-      return Opcode::Max;
-    case FunctionId::Min:
-      return Opcode::Min;
-    case FunctionId::WeightedSqNorm:
-      return Opcode::WeightedSqNorm;
-    case FunctionId::WeightedSqDist:
-      return Opcode::WeightedSqDist;
-    case FunctionId::Elem:
-    case FunctionId::Extract:
-      return Opcode::Extract;
-    case FunctionId::Concat:
-      return Opcode::Concat;
-    case FunctionId::OneHot:
-      return Opcode::OneHot;
-    case FunctionId::MatVecMult:
-      return Opcode::MatVecMult;
-    case FunctionId::VecMatMult:
-      return Opcode::VecMatMult;
-    case FunctionId::TensorProd:
-      return Opcode::TensorProd;
-    case FunctionId::Zero:
-      return Opcode::Zero;
-    case FunctionId::IntCst:
-      break;  // a constant, handled by the caller
-  }
-  return Opcode::Zero;
-}
-
 double literal(const Expr& expr) {
   return expr.kind == Kind::Negate ? -literal(*expr.args[0]) : expr.number;
 }
@@ -241,7 +158,7 @@ class Compiler {
         break;
       case Kind::Call: {
         const FunctionId id = expr.function->id;
-        instruction.op = elementwise_opcode(id);
+        instruction.op = expr.function->op;
         if (id == FunctionId::Pow || id == FunctionId::Round || id == FunctionId::Elem ||
             id == FunctionId::Extract) {
           instruction.n = static_cast<int>(literal(*expr.args[1]));

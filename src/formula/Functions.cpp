@@ -8,96 +8,76 @@ namespace {
 
 using Rule = DimensionRule;
 using Id = FunctionId;
+using Op = Opcode;
 
 constexpr unsigned kFirst = 1, kSecond = 2, kThird = 4;  // integer-literal arguments
 
-double exp_(double x) {
-  return std::exp(x);
-}
-double log_(double x) {
-  return std::log(x);
-}
-double sqrt_(double x) {
-  return std::sqrt(x);
-}
-double rsqrt_(double x) {
-  return 1 / std::sqrt(x);
-}
-double inv_(double x) {
-  return 1 / x;
-}
-double square_(double x) {
-  return x * x;
-}
-double abs_(double x) {
-  return std::fabs(x);
-}
-double sign_(double x) {
-  return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
-}
-double step_(double x) {
-  return x < 0 ? 0.0 : 1.0;
-}
-double relu_(double x) {
-  return x < 0 ? 0.0 : x;
-}
-double sin_(double x) {
-  return std::sin(x);
-}
-double cos_(double x) {
-  return std::cos(x);
-}
-double atan_(double x) {
-  return std::atan(x);
-}
-double minus_(double x) {
-  return -x;
-}
-
 // Signatures follow KeOps' documentation; f, g are formulas, n, d integers.
 const FunctionInfo kFunctions[] = {
-    {Id::Exp, "Exp", "Exp(f)", 1, Rule::Elementwise, 0, exp_},
-    {Id::Log, "Log", "Log(f)", 1, Rule::Elementwise, 0, log_},
-    {Id::Sqrt, "Sqrt", "Sqrt(f)", 1, Rule::Elementwise, 0, sqrt_},
-    {Id::Rsqrt, "Rsqrt", "Rsqrt(f)", 1, Rule::Elementwise, 0, rsqrt_},
-    {Id::Inv, "Inv", "Inv(f)", 1, Rule::Elementwise, 0, inv_},
-    {Id::Square, "Square", "Square(f)", 1, Rule::Elementwise, 0, square_},
-    {Id::Abs, "Abs", "Abs(f)", 1, Rule::Elementwise, 0, abs_},
-    {Id::Sign, "Sign", "Sign(f)", 1, Rule::Elementwise, 0, sign_},
-    {Id::Step, "Step", "Step(f)", 1, Rule::Elementwise, 0, step_},
-    {Id::ReLU, "ReLU", "ReLU(f)", 1, Rule::Elementwise, 0, relu_},
-    {Id::Sin, "Sin", "Sin(f)", 1, Rule::Elementwise, 0, sin_},
-    {Id::Cos, "Cos", "Cos(f)", 1, Rule::Elementwise, 0, cos_},
-    {Id::Atan, "Atan", "Atan(f)", 1, Rule::Elementwise, 0, atan_},
-    {Id::Minus, "Minus", "Minus(f)", 1, Rule::Elementwise, 0, minus_},
-    {Id::Normalize, "Normalize", "Normalize(f)", 1, Rule::Elementwise, 0, nullptr},
-    {Id::Pow, "Pow", "Pow(f, n) with an integer n", 2, Rule::Elementwise, kSecond, nullptr},
+    {Id::Exp, "Exp", "Exp(f)", 1, Rule::Elementwise, 0, Op::Exp,
+     [](double x) { return std::exp(x); }},
+    {Id::Other, "Log", "Log(f)", 1, Rule::Elementwise, 0, Op::Log,
+     [](double x) { return std::log(x); }},
+    {Id::Sqrt, "Sqrt", "Sqrt(f)", 1, Rule::Elementwise, 0, Op::Sqrt,
+     [](double x) { return std::sqrt(x); }},
+    {Id::Rsqrt, "Rsqrt", "Rsqrt(f)", 1, Rule::Elementwise, 0, Op::Rsqrt,
+     [](double x) { return 1 / std::sqrt(x); }},
+    {Id::Inv, "Inv", "Inv(f)", 1, Rule::Elementwise, 0, Op::Inv, [](double x) { return 1 / x; }},
+    {Id::Square, "Square", "Square(f)", 1, Rule::Elementwise, 0, Op::Square,
+     [](double x) { return x * x; }},
+    {Id::Abs, "Abs", "Abs(f)", 1, Rule::Elementwise, 0, Op::Abs,
+     [](double x) { return std::fabs(x); }},
+    {Id::Other, "Sign", "Sign(f)", 1, Rule::Elementwise, 0, Op::Sign,
+     [](double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }},
+    {Id::Other, "Step", "Step(f)", 1, Rule::Elementwise, 0, Op::Step,
+     [](double x) { return x < 0 ? 0.0 : 1.0; }},
+    {Id::Other, "ReLU", "ReLU(f)", 1, Rule::Elementwise, 0, Op::ReLU,
+     [](double x) { return x < 0 ? 0.0 : x; }},
+    {Id::Other, "Sin", "Sin(f)", 1, Rule::Elementwise, 0, Op::Sin,
+     [](double x) { return std::sin(x); }},
+    {Id::Other, "Cos", "Cos(f)", 1, Rule::Elementwise, 0, Op::Cos,
+     [](double x) { return std::cos(x); }},
+    {Id::Other, "Atan", "Atan(f)", 1, Rule::Elementwise, 0, Op::Atan,
+     [](double x) { return std::atan(x); }},
+    {Id::Minus, "Minus", "Minus(f)", 1, Rule::Elementwise, 0, Op::Negate,
+     [](double x) { return -x; }},
+    {Id::Other, "Normalize", "Normalize(f)", 1, Rule::Elementwise, 0, Op::Normalize, nullptr},
+    {Id::Pow, "Pow", "Pow(f, n) with an integer n", 2, Rule::Elementwise, kSecond, Op::Pow,
+     nullptr},
     {Id::Round, "Round", "Round(f, d) with an integer number of decimals d", 2, Rule::Elementwise,
-     kSecond, nullptr},
-    {Id::Powf, "Powf", "Powf(f, g)", 2, Rule::Broadcast, 0, nullptr},
-    {Id::Atan2, "Atan2", "Atan2(f, g)", 2, Rule::Broadcast, 0, nullptr},
-    {Id::Clamp, "Clamp", "Clamp(f, a, b)", 3, Rule::Broadcast, 0, nullptr},
-    {Id::IfElse, "IfElse", "IfElse(f, a, b)", 3, Rule::Broadcast, 0, nullptr},
-    {Id::Mod, "Mod", "Mod(f, n, d)", 3, Rule::Broadcast, 0, nullptr},
-    {Id::SqDist, "SqDist", "SqDist(a, b)", 2, Rule::EqualScalar, 0, nullptr},
-    {Id::Norm2, "Norm2", "Norm2(a)", 1, Rule::Scalar, 0, nullptr},
-    {Id::SqNorm2, "SqNorm2", "SqNorm2(a)", 1, Rule::Scalar, 0, nullptr},
-    {Id::Sum, "Sum", "Sum(a)", 1, Rule::Scalar, 0, nullptr},
-    {Id::Max, "Max", "Max(a)", 1, Rule::Scalar, 0, nullptr},
-    {Id::Min, "Min", "Min(a)", 1, Rule::Scalar, 0, nullptr},
-    {Id::IntCst, "IntCst", "IntCst(n) with an integer n", 1, Rule::Scalar, kFirst, nullptr},
-    {Id::WeightedSqNorm, "WeightedSqNorm", "WeightedSqNorm(s, f)", 2, Rule::Special, 0, nullptr},
-    {Id::WeightedSqDist, "WeightedSqDist", "WeightedSqDist(s, f, g)", 3, Rule::Special, 0, nullptr},
-    {Id::Elem, "Elem", "Elem(f, m) with an integer index m", 2, Rule::Special, kSecond, nullptr},
+     kSecond, Op::Round, nullptr},
+    {Id::Other, "Powf", "Powf(f, g)", 2, Rule::Broadcast, 0, Op::Powf, nullptr},
+    {Id::Other, "Atan2", "Atan2(f, g)", 2, Rule::Broadcast, 0, Op::Atan2, nullptr},
+    {Id::Other, "Clamp", "Clamp(f, a, b)", 3, Rule::Broadcast, 0, Op::Clamp, nullptr},
+    {Id::IfElse, "IfElse", "IfElse(f, a, b)", 3, Rule::Broadcast, 0, Op::IfElse, nullptr},
+    {Id::Other, "Mod", "Mod(f, n, d)", 3, Rule::Broadcast, 0, Op::Mod, nullptr},
+    {Id::SqDist, "SqDist", "SqDist(a, b)", 2, Rule::EqualScalar, 0, Op::SqDist, nullptr},
+    {Id::Norm2, "Norm2", "Norm2(a)", 1, Rule::Scalar, 0, Op::Norm2, nullptr},
+    {Id::SqNorm2, "SqNorm2", "SqNorm2(a)", 1, Rule::Scalar, 0, Op::SqNorm2, nullptr},
+    {Id::Sum, "Sum", "Sum(a)", 1, Rule::Scalar, 0, Op::Sum, nullptr},
+    {Id::Max, "Max", "Max(a)", 1, Rule::Scalar, 0, Op::Max, nullptr},
+    {Id::Min, "Min", "Min(a)", 1, Rule::Scalar, 0, Op::Min, nullptr},
+    {Id::IntCst, "IntCst", "IntCst(n) with an integer n", 1, Rule::Scalar, kFirst, Op::Zero,
+     nullptr},
+    {Id::WeightedSqNorm, "WeightedSqNorm", "WeightedSqNorm(s, f)", 2, Rule::Special, 0,
+     Op::WeightedSqNorm, nullptr},
+    {Id::WeightedSqDist, "WeightedSqDist", "WeightedSqDist(s, f, g)", 3, Rule::Special, 0,
+     Op::WeightedSqDist, nullptr},
+    {Id::Elem, "Elem", "Elem(f, m) with an integer index m", 2, Rule::Special, kSecond, Op::Extract,
+     nullptr},
     {Id::Extract, "Extract", "Extract(f, m, d) with integers start m and dimension d", 3,
-     Rule::Special, kSecond | kThird, nullptr},
-    {Id::Concat, "Concat", "Concat(f, g)", 2, Rule::Special, 0, nullptr},
+     Rule::Special, kSecond | kThird, Op::Extract, nullptr},
+    {Id::Concat, "Concat", "Concat(f, g)", 2, Rule::Special, 0, Op::Concat, nullptr},
     {Id::OneHot, "OneHot", "OneHot(f, d) with a scalar f and an integer dimension d", 2,
-     Rule::Special, kSecond, nullptr},
-    {Id::MatVecMult, "MatVecMult", "MatVecMult(f, g)", 2, Rule::Special, 0, nullptr},
-    {Id::VecMatMult, "VecMatMult", "VecMatMult(f, g)", 2, Rule::Special, 0, nullptr},
-    {Id::TensorProd, "TensorProd", "TensorProd(f, g)", 2, Rule::Special, 0, nullptr},
-    {Id::Zero, "Zero", "Zero(d) with an integer dimension d", 1, Rule::Special, kFirst, nullptr},
+     Rule::Special, kSecond, Op::OneHot, nullptr},
+    {Id::MatVecMult, "MatVecMult", "MatVecMult(f, g)", 2, Rule::Special, 0, Op::MatVecMult,
+     nullptr},
+    {Id::VecMatMult, "VecMatMult", "VecMatMult(f, g)", 2, Rule::Special, 0, Op::VecMatMult,
+     nullptr},
+    {Id::TensorProd, "TensorProd", "TensorProd(f, g)", 2, Rule::Special, 0, Op::TensorProd,
+     nullptr},
+    {Id::Zero, "Zero", "Zero(d) with an integer dimension d", 1, Rule::Special, kFirst, Op::Zero,
+     nullptr},
 };
 
 }  // namespace

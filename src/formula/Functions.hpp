@@ -1,8 +1,11 @@
 #pragma once
 /// \file Functions.hpp
 /// The table of the functions a formula may call, with their arity and
-/// dimension rules. A new function is one more row, one case in the dimension
-/// check when its rule is Special, and one case in the compiler (Compile.cpp).
+/// dimension rules and the instruction each compiles to. A new function is one
+/// more row, one case in the dimension check when its rule is Special, and one
+/// in the evaluator (formula/detail/Interpreter.hpp) when it needs a new opcode.
+
+#include <kinterp/formula/Program.hpp>
 
 #include <string>
 #include <string_view>
@@ -10,31 +13,22 @@
 
 namespace kinterp::detail {
 
+/// The functions that a pass (Check, Linearity, Recognise, Compile) tells
+/// apart by name. Any other is Other: what it does is in its table row alone
+/// (its dimension rule, its instruction and its function of one number).
 enum class FunctionId {
-  // elementwise, one argument
+  Other,
+  // elementwise
   Exp,
-  Log,
   Sqrt,
   Rsqrt,
   Inv,
   Square,
   Abs,
-  Sign,
-  Step,
-  ReLU,
-  Sin,
-  Cos,
-  Atan,
   Minus,
-  Normalize,
   Pow,    // Pow(f, n), integer n
   Round,  // Round(f, d), d decimals
-  // elementwise with broadcasting of scalar arguments
-  Powf,
-  Atan2,
-  Clamp,
   IfElse,
-  Mod,
   // to a scalar
   SqDist,
   Norm2,
@@ -72,6 +66,7 @@ struct FunctionInfo {
   int arity;
   DimensionRule rule;
   unsigned integer_arguments;  ///< bit k: argument k is an integer literal, not an expression
+  Opcode op;                   ///< the instruction it compiles to (IntCst: none, a constant)
   double (*scalar)(double);    ///< the function of one number, for elementwise ones (else null)
 };
 

@@ -27,7 +27,8 @@
 namespace kinterp::io {
 namespace {
 
-using detail::allocate;
+using detail::allocate_rows;
+using detail::broadcast_shape;
 using detail::check_blocks;
 using detail::check_layout;
 using detail::gather_everywhere;
@@ -153,17 +154,6 @@ Table parse(const std::string& path) {
   return table;
 }
 
-ArrayShape broadcast(MPI_Comm comm, const ArrayShape& shape) {
-  std::int64_t fields[3] = {shape.rows, shape.columns, shape.ndim};
-  MPI_Bcast(fields, 3, MPI_INT64_T, 0, comm);
-  ArrayShape out;
-  out.rows = fields[0];
-  out.columns = fields[1];
-  out.ndim = static_cast<int>(fields[2]);
-  out.item_size = 8;
-  return out;
-}
-
 // Point-to-point messages of at most INT_MAX doubles: CSV is for small data.
 void check_message_size(MPI_Comm comm, const std::string& path, std::int64_t values) {
   throw_if_any(comm, values > INT_MAX,
@@ -181,17 +171,12 @@ LocalRows<T> read(MPI_Comm comm, const std::string& path,
   agree_on_errors(comm, [&] {
     if (rank == 0) table = parse(path);
   });
-  const ArrayShape shape = broadcast(comm, table.shape);
+  const ArrayShape shape = broadcast_shape(comm, table.shape);
   const RowBlock block = requested ? *requested : block_partition(shape.rows, comm);
   check_blocks(comm, path, block, shape.rows);
   check_message_size(comm, path, block.count * shape.columns);
 
-  LocalRows<T> local;
-  local.global_rows = shape.rows;
-  local.columns = shape.columns;
-  local.ndim = shape.ndim;
-  local.block = block;
-  allocate(comm, path, local.values, block.count * shape.columns);
+  LocalRows<T> local = allocate_rows<T>(comm, path, block, shape.rows, shape.columns, shape.ndim);
   std::vector<double> mine;
   if (rank == 0) {
     // Each rank's block (any blocks, overlapping or not) from rank 0's table.
@@ -220,7 +205,7 @@ ArrayShape read_csv_shape(MPI_Comm comm, const std::string& path) {
   agree_on_errors(comm, [&] {
     if (rank_of(comm) == 0) table = parse(path);
   });
-  return broadcast(comm, table.shape);
+  return broadcast_shape(comm, table.shape);
 }
 
 template <class T>

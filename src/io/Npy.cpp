@@ -408,12 +408,8 @@ LocalRows<T> detail::read_npy(MPI_Comm comm, const std::string& path,
   // (e.g. rows [0, 20), [5, 10), [10, 15) on three ranks); independent reads are right.
   const bool collective = !check_blocks(comm, path, block, header.rows);
 
-  LocalRows<T> local;
-  local.global_rows = header.rows;
-  local.columns = header.columns;
-  local.ndim = header.ndim;
-  local.block = block;
-  allocate(comm, path, local.values, block.count * header.columns);
+  LocalRows<T> local =
+      allocate_rows<T>(comm, path, block, header.rows, header.columns, header.ndim);
 
   kinterp::detail::MpiFile file(
       comm, path, MPI_MODE_RDONLY, "cannot open the file with MPI-IO",

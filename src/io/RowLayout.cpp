@@ -104,4 +104,15 @@ bool check_blocks(MPI_Comm comm, const std::string& path, RowBlock block, std::i
   return false;
 }
 
+ArrayShape broadcast_shape(MPI_Comm comm, const ArrayShape& shape) {
+  std::int64_t fields[4] = {shape.rows, shape.columns, shape.ndim, shape.item_size};
+  MPI_Bcast(fields, 4, MPI_INT64_T, 0, comm);
+  ArrayShape out;
+  out.rows = fields[0];
+  out.columns = fields[1];
+  out.ndim = static_cast<int>(fields[2]);
+  out.item_size = static_cast<int>(fields[3]);
+  return out;
+}
+
 }  // namespace kinterp::io::detail

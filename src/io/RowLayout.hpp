@@ -8,6 +8,7 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/Partition.hpp>
+#include <kinterp/io/ArrayShape.hpp>
 #include <kinterp/io/Npy.hpp>
 
 #include <mpi.h>
@@ -33,6 +34,23 @@ void allocate(MPI_Comm comm, const std::string& path, std::vector<V>& values, st
     }
   });
 }
+
+/// This rank's rows `block` of an array of shape (global_rows, columns), its
+/// values allocated as by allocate (to be read into).
+template <class T>
+LocalRows<T> allocate_rows(MPI_Comm comm, const std::string& path, RowBlock block,
+                           std::int64_t global_rows, std::int64_t columns, int ndim) {
+  LocalRows<T> local;
+  local.global_rows = global_rows;
+  local.columns = columns;
+  local.ndim = ndim;
+  local.block = block;
+  allocate(comm, path, local.values, block.count * columns);
+  return local;
+}
+
+/// Collective: rank 0's `shape` on every rank.
+ArrayShape broadcast_shape(MPI_Comm comm, const ArrayShape& shape);
 
 /// Calls move(first, count) for consecutive pieces of [0, n) of at most `chunk`
 /// elements, and as often on every rank (the most any rank needs), since each

@@ -1,9 +1,10 @@
 #pragma once
 // What the file I/O tests share: a scratch directory per run, files written by
-// rank 0 alone, and the check that a collective call fails on every rank with
-// the same message.
+// rank 0 alone, the check that a collective call fails on every rank with the
+// same message, and the arrays value(row, column) written and checked.
 
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/Partition.hpp>
 #include <kinterp/io/Npy.hpp>
 
 #include "../DistributedData.hpp"
@@ -12,6 +13,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -92,10 +94,47 @@ inline double value(std::int64_t row, std::int64_t column) {
   return row + column / 10.0;
 }
 
-/// Checks that `local` holds rows `block` of value(row, column) as T.
+/// An array known in closed form: its element at (row, column).
+using Element = double (*)(std::int64_t row, std::int64_t column);
+
+/// The calling rank's rows under the default distribution (read_npy's).
+inline RowBlock default_block(std::int64_t rows, MPI_Comm comm = MPI_COMM_WORLD) {
+  return block_partition(rows, comm);
+}
+
+/// Blocks growing with the rank (rank 0 may get none): uneven on purpose.
+inline RowBlock uneven_block(std::int64_t rows, int rank, int size) {
+  const auto edge = [&](std::int64_t r) { return rows * r * (r + 1) / (size * (size + 1)); };
+  return {edge(rank), edge(rank + 1) - edge(rank)};
+}
+
+/// Rows `block` (by default default_block) of the array `element` (by default
+/// value) of shape (rows, columns), as T, to write.
+template <class T = double>
+io::LocalRows<T> make_rows(std::int64_t rows, std::int64_t columns, int ndim, RowBlock block,
+                           Element element = value) {
+  io::LocalRows<T> local;
+  local.global_rows = rows;
+  local.columns = columns;
+  local.ndim = ndim;
+  local.block = block;
+  for (std::int64_t row = block.begin; row < block.begin + block.count; ++row) {
+    for (std::int64_t column = 0; column < columns; ++column) {
+      local.values.push_back(static_cast<T>(element(row, column)));
+    }
+  }
+  return local;
+}
+template <class T = double>
+io::LocalRows<T> make_rows(std::int64_t rows, std::int64_t columns, int ndim) {
+  return make_rows<T>(rows, columns, ndim, default_block(rows));
+}
+
+/// Checks that `local` holds rows `block` of the array `element` (by default
+/// value) as T.
 template <class T>
 void expect_rows(const io::LocalRows<T>& local, RowBlock block, std::int64_t rows,
-                 std::int64_t columns, int ndim) {
+                 std::int64_t columns, int ndim, Element element = value) {
   EXPECT_EQ(local.global_rows, rows);
   EXPECT_EQ(local.columns, columns);
   EXPECT_EQ(local.ndim, ndim);
@@ -104,7 +143,7 @@ void expect_rows(const io::LocalRows<T>& local, RowBlock block, std::int64_t row
   ASSERT_EQ(local.values.size(), static_cast<std::size_t>(block.count * columns));
   for (std::int64_t k = 0; k < block.count; ++k) {
     for (std::int64_t j = 0; j < columns; ++j) {
-      EXPECT_EQ(local.values[k * columns + j], static_cast<T>(value(block.begin + k, j)))
+      EXPECT_EQ(local.values[k * columns + j], static_cast<T>(element(block.begin + k, j)))
           << "row " << block.begin + k << ", column " << j;
     }
   }

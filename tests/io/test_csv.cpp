@@ -16,20 +16,13 @@
 
 namespace {
 
-using kinterp::block_partition;
 using kinterp::RowBlock;
 using kinterp::io::ArrayShape;
 using kinterp::io::LocalRows;
 using kinterp::io::read_csv;
 using kinterp::io::read_csv_shape;
 using kinterp::io::write_csv;
-using kinterp::test::expect_collective_error;
-using kinterp::test::file_contents;
-using kinterp::test::ScratchDirectory;
-using kinterp::test::value;
-using kinterp::test::world_rank;
-using kinterp::test::world_size;
-using kinterp::test::write_file;
+using namespace kinterp::test;  // IoTestSupport.hpp: the scratch directory, arrays, checks
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_csv"));
@@ -48,10 +41,6 @@ std::string table_text(std::int64_t rows, std::int64_t columns, const std::strin
     text += "\n";
   }
   return text;
-}
-
-RowBlock default_block(std::int64_t rows) {
-  return block_partition(rows, MPI_COMM_WORLD);
 }
 
 // Checks that `local` holds rows `block` of `expected` (row-major, `columns` wide).
@@ -184,19 +173,6 @@ TEST(CsvErrors, BlockOutsideTheArray) {
 }
 
 // ---- Writing ----
-
-template <class T>
-LocalRows<T> make_rows(std::int64_t rows, std::int64_t columns, int ndim) {
-  LocalRows<T> local;
-  local.global_rows = rows;
-  local.columns = columns;
-  local.ndim = ndim;
-  local.block = default_block(rows);
-  for (std::int64_t i = local.block.begin; i < local.block.begin + local.block.count; ++i) {
-    for (std::int64_t j = 0; j < columns; ++j) local.values.push_back(static_cast<T>(value(i, j)));
-  }
-  return local;
-}
 
 TEST(WriteCsv, RowsGatheredInOrderWithSeventeenDigits) {
   const std::string path = ScratchDirectory::file("written.csv");

@@ -21,7 +21,6 @@
 
 namespace {
 
-using kinterp::block_partition;
 using kinterp::RowBlock;
 using kinterp::io::ArrayShape;
 using kinterp::io::Attributes;
@@ -31,12 +30,7 @@ using kinterp::io::read_hdf5_attributes;
 using kinterp::io::read_hdf5_shape;
 using kinterp::io::write_hdf5;
 using kinterp::io::write_hdf5_attributes;
-using kinterp::test::expect_collective_error;
-using kinterp::test::expect_rows;
-using kinterp::test::ScratchDirectory;
-using kinterp::test::value;
-using kinterp::test::world_rank;
-using kinterp::test::world_size;
+using namespace kinterp::test;  // IoTestSupport.hpp: the scratch directory, arrays, checks
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_hdf5"));
@@ -133,29 +127,6 @@ std::string reference_attribute(const std::string& path, const std::string& data
 }
 
 // ---- Checks ----
-
-RowBlock default_block(std::int64_t rows, MPI_Comm comm = MPI_COMM_WORLD) {
-  return block_partition(rows, comm);
-}
-
-// Blocks growing with the rank (rank 0 may get none): uneven on purpose.
-RowBlock uneven_block(std::int64_t rows, int rank, int size) {
-  const auto edge = [&](std::int64_t r) { return rows * r * (r + 1) / (size * (size + 1)); };
-  return {edge(rank), edge(rank + 1) - edge(rank)};
-}
-
-template <class T>
-LocalRows<T> make_rows(std::int64_t rows, std::int64_t columns, int ndim, RowBlock block) {
-  LocalRows<T> local;
-  local.global_rows = rows;
-  local.columns = columns;
-  local.ndim = ndim;
-  local.block = block;
-  for (std::int64_t i = block.begin; i < block.begin + block.count; ++i) {
-    for (std::int64_t j = 0; j < columns; ++j) local.values.push_back(static_cast<T>(value(i, j)));
-  }
-  return local;
-}
 
 // On rank 0: the serial library finds `name` of shape `dims`, float of
 // `size` bytes, holding value(i, j) rounded to float when `size` is 4 or

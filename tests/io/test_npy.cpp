@@ -25,19 +25,12 @@
 namespace {
 
 namespace fs = std::filesystem;
-using kinterp::block_partition;
 using kinterp::RowBlock;
 using kinterp::io::LocalRows;
 using kinterp::io::read_npy;
 using kinterp::io::write_npy;
 
-using kinterp::test::world_rank;
-using kinterp::test::world_size;
-
-using kinterp::test::expect_collective_error;
-using kinterp::test::file_contents;
-using kinterp::test::ScratchDirectory;
-using kinterp::test::write_file;
+using namespace kinterp::test;  // IoTestSupport.hpp: the scratch directory, arrays, checks
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_npy"));
@@ -45,6 +38,17 @@ using kinterp::test::write_file;
 // Exactly representable in float32, so every conversion must reproduce it exactly.
 double value(std::int64_t row, std::int64_t column) {
   return 0.25 * row - 3.0 * column + 0.5;
+}
+
+// The shared writer and check (IoTestSupport.hpp), on this file's array.
+template <class T>
+LocalRows<T> make_rows(std::int64_t rows, std::int64_t columns, int ndim, RowBlock block) {
+  return kinterp::test::make_rows<T>(rows, columns, ndim, block, value);
+}
+template <class T>
+void expect_rows(const LocalRows<T>& local, RowBlock block, std::int64_t rows, std::int64_t columns,
+                 int ndim) {
+  kinterp::test::expect_rows(local, block, rows, columns, ndim, value);
 }
 
 template <class F>
@@ -73,49 +77,6 @@ std::string npy_bytes(const std::string& dict, const std::string& data, int majo
     bytes += static_cast<char>((text.size() >> (8 * i)) & 0xff);
   }
   return bytes + text + data;
-}
-
-// Checks that `local` holds rows `block` of the array value(row, column).
-template <class T>
-void expect_rows(const LocalRows<T>& local, RowBlock block, std::int64_t rows, std::int64_t columns,
-                 int ndim) {
-  EXPECT_EQ(local.global_rows, rows);
-  EXPECT_EQ(local.columns, columns);
-  EXPECT_EQ(local.ndim, ndim);
-  EXPECT_EQ(local.block.begin, block.begin);
-  EXPECT_EQ(local.block.count, block.count);
-  ASSERT_EQ(local.values.size(), static_cast<std::size_t>(block.count * columns));
-  for (std::int64_t k = 0; k < block.count; ++k) {
-    for (std::int64_t column = 0; column < columns; ++column) {
-      EXPECT_EQ(local.values[k * columns + column], static_cast<T>(value(block.begin + k, column)))
-          << "row " << block.begin + k << ", column " << column;
-    }
-  }
-}
-
-RowBlock default_block(std::int64_t rows) {
-  return block_partition(rows, world_rank(), world_size());
-}
-
-// Blocks growing with the rank (rank 0 may get none): uneven on purpose.
-RowBlock uneven_block(std::int64_t rows, int rank, int size) {
-  const auto edge = [&](std::int64_t r) { return rows * r * (r + 1) / (size * (size + 1)); };
-  return {edge(rank), edge(rank + 1) - edge(rank)};
-}
-
-template <class T>
-LocalRows<T> make_rows(std::int64_t rows, std::int64_t columns, int ndim, RowBlock block) {
-  LocalRows<T> local;
-  local.global_rows = rows;
-  local.columns = columns;
-  local.ndim = ndim;
-  local.block = block;
-  for (std::int64_t row = block.begin; row < block.begin + block.count; ++row) {
-    for (std::int64_t column = 0; column < columns; ++column) {
-      local.values.push_back(static_cast<T>(value(row, column)));
-    }
-  }
-  return local;
 }
 
 // ---- Reading files written by hand ----

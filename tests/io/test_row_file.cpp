@@ -26,26 +26,10 @@ using kinterp::io::read_attributes;
 using kinterp::io::read_rows;
 using kinterp::io::read_shape;
 using kinterp::io::write_rows;
-using kinterp::test::expect_collective_error;
-using kinterp::test::expect_rows;
-using kinterp::test::ScratchDirectory;
-using kinterp::test::value;
-using kinterp::test::world_rank;
+using namespace kinterp::test;  // IoTestSupport.hpp: the scratch directory, arrays, checks
 
 [[maybe_unused]] ::testing::Environment* const scratch =
     ::testing::AddGlobalTestEnvironment(new ScratchDirectory("kinterp_test_row_file"));
-
-LocalRows<double> make_rows(std::int64_t rows, std::int64_t columns, int ndim) {
-  LocalRows<double> local;
-  local.global_rows = rows;
-  local.columns = columns;
-  local.ndim = ndim;
-  local.block = block_partition(rows, MPI_COMM_WORLD);
-  for (std::int64_t i = local.block.begin; i < local.block.begin + local.block.count; ++i) {
-    for (std::int64_t j = 0; j < columns; ++j) local.values.push_back(value(i, j));
-  }
-  return local;
-}
 
 void expect_spec(const std::string& text, FileFormat format, const std::string& path,
                  const std::string& dataset) {
