@@ -101,6 +101,20 @@ std::int64_t scalar_bytes(std::int64_t columns, std::int64_t history) {
   return 8 * columns * (scalars_per_column + history);
 }
 
+/// The scalar section: m values per vector, in this order (encode and decode
+/// walk the same list). State is CheckpointState, const or not.
+template <class State, class Doubles, class Integers>
+void for_each_column_vector(State& s, const Doubles& doubles, const Integers& integers) {
+  doubles(s.rhs_norms);
+  doubles(s.rz);
+  doubles(s.residual_norms);
+  doubles(s.replacement_norms);
+  doubles(s.mark_norms);
+  integers(s.mark_iterations);
+  integers(s.active);
+  for (auto& norms : s.history) doubles(norms);
+}
+
 /// Header and scalars of `state`, checksum field zero.
 Bytes encode_head(const CheckpointState& s) {
   const CheckpointProblem& p = s.problem;
@@ -130,14 +144,7 @@ Bytes encode_head(const CheckpointState& s) {
   const auto integers = [&](const std::vector<std::int64_t>& v) {
     for (std::int64_t c = 0; c < m; ++c, at += 8) b.put<std::int64_t>(at, v[c]);
   };
-  doubles(s.rhs_norms);
-  doubles(s.rz);
-  doubles(s.residual_norms);
-  doubles(s.replacement_norms);
-  doubles(s.mark_norms);
-  integers(s.mark_iterations);
-  integers(s.active);
-  for (const auto& norms : s.history) doubles(norms);
+  for_each_column_vector(s, doubles, integers);
   return b;
 }
 
@@ -224,14 +231,7 @@ void decode_scalars(const Bytes& b, CheckpointState& s) {
     v.resize(m);
     for (std::int64_t c = 0; c < m; ++c, at += 8) v[c] = b.get<std::int64_t>(at);
   };
-  doubles(s.rhs_norms);
-  doubles(s.rz);
-  doubles(s.residual_norms);
-  doubles(s.replacement_norms);
-  doubles(s.mark_norms);
-  integers(s.mark_iterations);
-  integers(s.active);
-  for (auto& norms : s.history) doubles(norms);
+  for_each_column_vector(s, doubles, integers);
 }
 
 /// checksum = hash(header with checksum 0, scalars) + sum of the row hashes.
