@@ -104,11 +104,7 @@ Matrix points(std::uint64_t stream, kinterp::RowBlock block, Matrix* values) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::unique_ptr<kinterp::Environment> environment;
-  {
-    const kinterp::bench::StdoutToStderr startup;
-    environment = std::make_unique<kinterp::Environment>(argc, argv);
-  }
+  const auto environment = kinterp::bench::start_quietly(argc, argv);
   try {
     const Settings s = parse(argc, argv);
     const MPI_Comm comm = MPI_COMM_WORLD;

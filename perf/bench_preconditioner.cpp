@@ -188,11 +188,7 @@ void run(const Problem& problem, const Settings& settings, MPI_Comm comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::unique_ptr<kinterp::Environment> environment;
-  {
-    const kinterp::bench::StdoutToStderr startup;
-    environment = std::make_unique<kinterp::Environment>(argc, argv);
-  }
+  const auto environment = kinterp::bench::start_quietly(argc, argv);
   try {
     const Settings settings = parse(argc, argv);
     if (settings.help) {

@@ -64,11 +64,7 @@ void run(MPI_Comm comm, const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::unique_ptr<kinterp::Environment> environment;
-  {
-    const StdoutToStderr startup;
-    environment = std::make_unique<kinterp::Environment>(argc, argv);
-  }
+  const auto environment = kinterp::bench::start_quietly(argc, argv);
   const MPI_Comm comm = MPI_COMM_WORLD;
   try {
     const Settings settings = parse_settings(argc, argv);

@@ -1,8 +1,11 @@
 #pragma once
 // Keeps stdout for the JSON lines while MPI and Kokkos start.
 
+#include <kinterp/core/Environment.hpp>
+
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include <unistd.h>  // dup, dup2
 
@@ -32,5 +35,11 @@ class StdoutToStderr {
  private:
   int saved_ = -1;
 };
+
+/// MPI and Kokkos, started with stdout sent to stderr meanwhile.
+inline std::unique_ptr<Environment> start_quietly(int& argc, char**& argv) {
+  const StdoutToStderr startup;
+  return std::make_unique<Environment>(argc, argv);
+}
 
 }  // namespace kinterp::bench
