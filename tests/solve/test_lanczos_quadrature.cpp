@@ -25,9 +25,10 @@ using namespace kinterp::test;
 using kinterp::GaussQuadrature;
 using kinterp::LanczosRecorder;
 using kinterp::LanczosTridiagonal;
+using kinterp::LocalMatrix;
 
-using Matrix = kinterp::KernelSum<double>::Matrix;
-using ConstMatrix = kinterp::KernelSum<double>::ConstMatrix;
+using Matrix = LocalMatrix<double>;
+using ConstMatrix = LocalMatrix<const double>;
 using LD = long double;
 
 /// A dense symmetric matrix, row-major, in long double.
@@ -328,6 +329,17 @@ kinterp::SolveOptions tight() {
   return options;
 }
 
+/// CG to tight() on the operator (and preconditioner, if any), with the
+/// Lanczos coefficients of every column given to `recorder`.
+template <class... Operators>
+kinterp::SolveResult solve_recording(LanczosRecorder& recorder, const HostMatrix<double>& b,
+                                     kinterp::RowBlock block, const Matrix& x,
+                                     const Operators&... operators) {
+  auto options = tight();
+  options.lanczos_coefficients = recorder.callback();
+  return kinterp::conjugate_gradient(operators..., rows_on_device(b, block), x, options);
+}
+
 // Relative error allowed in z^T f(A) z (against z^T |f|(A) z): with CG run to
 // rtol 1e-11 the Gauss rule's own error is ~(1e-11)^2 cond(A) = 1e-18; what
 // remains is the rounding of finite-precision Lanczos over ~n iterations.
@@ -374,9 +386,7 @@ TEST(LanczosQuadrature, PlainCGGivesLogAndInverseQuadraticForms) {
   }
   Matrix x("x", block.count, m);
   LanczosRecorder recorder(m);
-  auto options = tight();
-  options.lanczos_coefficients = recorder.callback();
-  const auto result = kinterp::conjugate_gradient(A, rows_on_device(b, block), x, options);
+  const auto result = solve_recording(recorder, b, block, x, A);
   ASSERT_TRUE(result.converged()) << result.detail;
   const HostMatrix<double> solution = gather(x, block, n);
 
@@ -482,9 +492,7 @@ TEST(LanczosQuadrature, PreconditionedCGQuadratureIsOfTheScaledOperator) {
   const HostMatrix<double> b = global_matrix<double>(n, m, 82, -1, 1);
   Matrix x("x", block.count, m);
   LanczosRecorder recorder(m);
-  auto options = tight();
-  options.lanczos_coefficients = recorder.callback();
-  const auto result = kinterp::conjugate_gradient(A, M, rows_on_device(b, block), x, options);
+  const auto result = solve_recording(recorder, b, block, x, A, M);
   ASSERT_TRUE(result.converged()) << result.detail;
   const HostMatrix<double> solution = gather(x, block, n);
 
@@ -515,9 +523,7 @@ TEST(LanczosQuadrature, LogDeterminantFromUnitProbes) {
   for (int i = 0; i < n; ++i) b(i, i) = std::sqrt(diagonal[i]);
   Matrix x("x", block.count, n);
   LanczosRecorder recorder(n);
-  auto options = tight();
-  options.lanczos_coefficients = recorder.callback();
-  const auto result = kinterp::conjugate_gradient(A, M, rows_on_device(b, block), x, options);
+  const auto result = solve_recording(recorder, b, block, x, A, M);
   ASSERT_TRUE(result.converged()) << result.detail;
 
   LD estimate = 0;
