@@ -10,6 +10,7 @@
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/dist/FormulaKernelProduct.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/local/LocalMatrix.hpp>
 
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
@@ -23,10 +24,8 @@ namespace kinterp {
 template <class T>
 class FormulaSolve {
  public:
-  using execution_space = Kokkos::DefaultExecutionSpace;
-  using memory_space = execution_space::memory_space;
-  using Matrix = Kokkos::View<T**, Kokkos::LayoutRight, memory_space>;
-  using ConstMatrix = Kokkos::View<const T**, Kokkos::LayoutRight, memory_space>;
+  using Matrix = LocalMatrix<T>;
+  using ConstMatrix = LocalMatrix<const T>;
 
   /// Collective over `comm`. `formula` is F(X, Y, A): linear in the j-variable
   /// `unknown` (A), with one i-variable X and one j-variable Y besides it, both

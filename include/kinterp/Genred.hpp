@@ -7,6 +7,7 @@
 #include <kinterp/dist/RingReduction.hpp>
 #include <kinterp/formula/Formula.hpp>
 #include <kinterp/formula/Reduction.hpp>
+#include <kinterp/local/LocalMatrix.hpp>
 
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
@@ -28,9 +29,9 @@ template <class T>
 class Genred {
  public:
   using execution_space = Kokkos::DefaultExecutionSpace;
+  using ConstMatrix = LocalMatrix<const T>;
+  using Output = LocalMatrix<double>;
   using memory_space = execution_space::memory_space;
-  using ConstMatrix = Kokkos::View<const T**, Kokkos::LayoutRight, memory_space>;
-  using Output = Kokkos::View<double**, Kokkos::LayoutRight, memory_space>;
 
   /// Collective over `comm` (duplicated inside). `sources`: this rank's
   /// packed source rows (any count, 0 included). Throws FormulaError for a

@@ -115,7 +115,7 @@ FormulaSolve<T>::FormulaSolve(MPI_Comm comm, const Formula& formula,
   apply(v, kv);
   // This rank's sum over all entries of x .* y.
   const auto dot = [](const Matrix& x, const Matrix& y) {
-    using Flat = Kokkos::View<const T*, memory_space, Kokkos::MemoryUnmanaged>;
+    using Flat = Kokkos::View<const T*, typename Matrix::memory_space, Kokkos::MemoryUnmanaged>;
     return static_cast<double>(KokkosBlas::dot(Flat(x.data(), x.size()), Flat(y.data(), y.size())));
   };
   double all[6] = {dot(u, kv), dot(v, ku), dot(u, u), dot(v, v), dot(kv, kv), dot(ku, ku)};
@@ -136,7 +136,7 @@ FormulaSolve<T>::FormulaSolve(MPI_Comm comm, const Formula& formula,
 template <class T>
 RingTimings FormulaSolve<T>::apply(const ConstMatrix& x, const Matrix& y) const {
   const detail::ScopedRegion region("kinterp::FormulaSolve::apply");
-  return product_.apply_at_sources(execution_space(), x, y);
+  return product_.apply_at_sources(Kokkos::DefaultExecutionSpace(), x, y);
 }
 
 template <class T>

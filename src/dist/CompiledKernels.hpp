@@ -12,8 +12,10 @@
 namespace kinterp {
 
 template <class T>
-RingTimings DirectKernelProduct<T>::apply(const execution_space& space, const ConstMatrix& targets,
-                                          const ConstMatrix& weights, const Matrix& out) const {
+RingTimings DirectKernelProduct<T>::apply(const Kokkos::DefaultExecutionSpace& space,
+                                          const LocalMatrix<const T>& targets,
+                                          const LocalMatrix<const T>& weights,
+                                          const LocalMatrix<T>& out) const {
   return visit_kernel<T>(kernel_, [&](const auto& k) {
     return ring_.apply(space, k, static_cast<T>(kernel_.variance), targets, weights, out);
   });

@@ -36,7 +36,7 @@ struct RoundSums {
 template <class T>
 FormulaKernelProduct<T>::FormulaKernelProduct(MPI_Comm comm, const Program& program,
                                               const std::string& weights,
-                                              const ConstMatrix& sources)
+                                              const LocalMatrix<const T>& sources)
     : program_(program),
       device_program_(program_),
       points_(sources),
@@ -48,23 +48,26 @@ FormulaKernelProduct<T>::FormulaKernelProduct(MPI_Comm comm, const Program& prog
 }
 
 template <class T>
-RingTimings FormulaKernelProduct<T>::apply(const execution_space& space, const ConstMatrix& targets,
-                                           const ConstMatrix& weights, const Matrix& out) const {
+RingTimings FormulaKernelProduct<T>::apply(const execution_space& space,
+                                           const LocalMatrix<const T>& targets,
+                                           const LocalMatrix<const T>& weights,
+                                           const LocalMatrix<T>& out) const {
   const detail::ScopedRegion region("kinterp::FormulaKernelProduct::apply");
-  Kokkos::parallel_for(
-      "kinterp::FormulaKernelProduct::pack",
-      Kokkos::RangePolicy<execution_space>(space, 0, points_.extent(0)),
-      PackSourceRows<Matrix, ConstMatrix>{rows_, points_, weights, points_at_, weights_at_});
+  Kokkos::parallel_for("kinterp::FormulaKernelProduct::pack",
+                       Kokkos::RangePolicy<execution_space>(space, 0, points_.extent(0)),
+                       PackSourceRows<LocalMatrix<T>, LocalMatrix<const T>>{
+                           rows_, points_, weights, points_at_, weights_at_});
   ring_.set_sources(space, rows_);
   if (sums_.extent(0) != targets.extent(0) || sums_.extent(1) != out.extent(1)) {
-    sums_ = DoubleMatrix("kinterp::FormulaKernelProduct::sums", targets.extent(0), out.extent(1));
+    sums_ = LocalMatrix<double>("kinterp::FormulaKernelProduct::sums", targets.extent(0),
+                                out.extent(1));
   }
   const RingTimings timings =
       ring_.apply(space, device_program_, detail::ReductionLayout(Reduction{}, program_.dimension),
                   targets, sums_);
   Kokkos::parallel_for("kinterp::FormulaKernelProduct::round",
                        Kokkos::RangePolicy<execution_space>(space, 0, out.extent(0)),
-                       RoundSums<Matrix, DoubleMatrix>{out, sums_});
+                       RoundSums<LocalMatrix<T>, LocalMatrix<double>>{out, sums_});
   space.fence();
   return timings;
 }

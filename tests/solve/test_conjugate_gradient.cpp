@@ -31,8 +31,8 @@ using kinterp::KernelFamily;
 using kinterp::KernelSpec;
 using kinterp::StopReason;
 
-using Matrix = kinterp::DirectKernelProduct<double>::Matrix;
-using ConstMatrix = kinterp::DirectKernelProduct<double>::ConstMatrix;
+using Matrix = kinterp::LocalMatrix<double>;
+using ConstMatrix = kinterp::LocalMatrix<const double>;
 using Vector = Kokkos::View<double*, Matrix::memory_space>;
 
 [[maybe_unused]] ::testing::Environment* const scratch =

@@ -17,20 +17,16 @@ namespace kinterp {
 template <class T>
 class DirectKernelProduct final : public KernelProduct<T> {
  public:
-  using typename KernelProduct<T>::execution_space;
-  using typename KernelProduct<T>::Matrix;
-  using typename KernelProduct<T>::ConstMatrix;
-
   /// Collective over `comm` (duplicated inside). `sources`: this rank's
   /// points, n_r x d, the same d on every rank.
-  DirectKernelProduct(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& sources)
+  DirectKernelProduct(MPI_Comm comm, const KernelSpec& kernel, const LocalMatrix<const T>& sources)
       : kernel_(kernel), ring_(Communicator(comm), sources) {}
 
   /// Collective. out = K(targets, sources) weights with the kernel's variance.
-  RingTimings apply(const execution_space& space, const ConstMatrix& targets,
-                    const ConstMatrix& weights, const Matrix& out) const override;
+  RingTimings apply(const Kokkos::DefaultExecutionSpace& space, const LocalMatrix<const T>& targets,
+                    const LocalMatrix<const T>& weights, const LocalMatrix<T>& out) const override;
 
-  const ConstMatrix& sources() const override { return ring_.sources(); }
+  const LocalMatrix<const T>& sources() const override { return ring_.sources(); }
   const Communicator& communicator() const override { return ring_.communicator(); }
   const KernelSpec& kernel() const { return kernel_; }
 

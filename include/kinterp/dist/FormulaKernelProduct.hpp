@@ -19,37 +19,32 @@ namespace kinterp {
 template <class T>
 class FormulaKernelProduct final : public KernelProduct<T> {
  public:
-  using typename KernelProduct<T>::execution_space;
-  using typename KernelProduct<T>::memory_space;
-  using typename KernelProduct<T>::Matrix;
-  using typename KernelProduct<T>::ConstMatrix;
-
   /// Collective over `comm` (duplicated inside). `program`: F compiled for
   /// axis 1 with one i-variable X and the j-variables Y and `weights` (A),
   /// where X and Y are points of sources' dimension (the caller checks this
   /// shape and says what is wrong). `sources`: this rank's points Y.
   FormulaKernelProduct(MPI_Comm comm, const Program& program, const std::string& weights,
-                       const ConstMatrix& sources);
+                       const LocalMatrix<const T>& sources);
 
   /// Collective. out (n_t x dimension) = sum_j F(t_i, x_j, w_j) for this
   /// rank's targets (n_t x d) and weights (n_r x the dimension of A).
-  RingTimings apply(const execution_space& space, const ConstMatrix& targets,
-                    const ConstMatrix& weights, const Matrix& out) const override;
+  RingTimings apply(const Kokkos::DefaultExecutionSpace& space, const LocalMatrix<const T>& targets,
+                    const LocalMatrix<const T>& weights, const LocalMatrix<T>& out) const override;
 
-  const ConstMatrix& sources() const override { return points_; }
+  const LocalMatrix<const T>& sources() const override { return points_; }
   const Communicator& communicator() const override { return ring_.communicator(); }
   const Program& program() const { return program_; }
 
  private:
-  using DoubleMatrix = Kokkos::View<double**, Kokkos::LayoutRight, memory_space>;
+  using execution_space = Kokkos::DefaultExecutionSpace;
 
   Program program_;
   DeviceProgram<T, execution_space> device_program_;
   int points_at_ = 0, weights_at_ = 0;  // where Y and A sit in a source row
-  ConstMatrix points_;
-  mutable Matrix rows_;  // the points and the weights packed as source rows
+  LocalMatrix<const T> points_;
+  mutable LocalMatrix<T> rows_;  // the points and the weights packed as source rows
   mutable RingReduction<T, execution_space> ring_;
-  mutable DoubleMatrix sums_;  // the reduction's output, in double
+  mutable LocalMatrix<double> sums_;  // the reduction's output, in double
 };
 
 extern template class FormulaKernelProduct<float>;

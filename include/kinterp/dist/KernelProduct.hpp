@@ -9,6 +9,7 @@
 
 #include <kinterp/core/Communicator.hpp>
 #include <kinterp/dist/SourceRing.hpp>
+#include <kinterp/local/LocalMatrix.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -21,8 +22,8 @@ class KernelProduct {
  public:
   using execution_space = Kokkos::DefaultExecutionSpace;
   using memory_space = execution_space::memory_space;
-  using Matrix = Kokkos::View<T**, Kokkos::LayoutRight, memory_space>;
-  using ConstMatrix = Kokkos::View<const T**, Kokkos::LayoutRight, memory_space>;
+  using Matrix = LocalMatrix<T>;
+  using ConstMatrix = LocalMatrix<const T>;
 
   virtual ~KernelProduct() = default;
 

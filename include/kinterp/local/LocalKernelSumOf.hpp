@@ -5,15 +5,11 @@
 /// (LocalKernelSum.hpp) without instantiating its engines again.
 
 #include <kinterp/kernels/KernelSpec.hpp>
+#include <kinterp/local/LocalMatrix.hpp>
 
 #include <Kokkos_Core.hpp>
 
 namespace kinterp {
-
-/// Rows x columns on the default execution space, as the library's sums take them.
-template <class T>
-using LocalMatrix =
-    Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::DefaultExecutionSpace::memory_space>;
 
 /// out(i, c) += spec.variance * sum_j k(|t_i - x_j|^2) w(j, c) for the
 /// compiled family `spec` names (visit_kernel<T>), on the default execution
