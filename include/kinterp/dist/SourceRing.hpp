@@ -78,8 +78,10 @@ class SourceRing {
   /// `pack(block)` writes this rank's block into the device buffer `block`;
   /// `visit(origin, block)` works on rank origin's block: block is nullptr for
   /// the rank's own (its data is where the caller keeps it), else the block's
-  /// values in the memory space. `visit` must leave `space` fenced or fence it
-  /// (its time counts as compute). Returns this rank's timings.
+  /// values in the memory space. Both launch their work on `space`, which the
+  /// ring fences after each of them (so a visit's kernels count as compute
+  /// time, and MPI never reads a block still being written). Returns this
+  /// rank's timings.
   template <class Length, class Pack, class Visit>
   RingTimings circulate(const ExecutionSpace& space, const Length& length, const Pack& pack,
                         const Visit& visit) const {
