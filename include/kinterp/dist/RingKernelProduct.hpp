@@ -66,6 +66,20 @@ class RingKernelProduct {
   RingTimings apply(const ExecutionSpace& space, const Kernel& kernel, T scale,
                     const ConstMatrix& targets, const ConstMatrix& weights,
                     const Matrix& out) const {
+    return apply_blocks(space, targets, weights, out,
+                        [&](int, const auto& block_sources, const auto& block_weights) {
+                          local_kernel_sum(space, kernel, scale, targets, block_sources,
+                                           block_weights, out);
+                        });
+  }
+
+  /// The same ring with another local engine: `sum(origin, sources, weights)`
+  /// adds rank origin's block (two rank-2 Views on the memory space; the
+  /// caller's own Views for origin == rank) to `out`, launched on `space`.
+  template <class LocalSum>
+  RingTimings apply_blocks(const ExecutionSpace& space, const ConstMatrix& targets,
+                           const ConstMatrix& weights, const Matrix& out,
+                           const LocalSum& sum) const {
     const detail::ScopedRegion region("kinterp::RingKernelProduct::apply");
     const int columns = check_shapes(targets, weights, out);
     Kokkos::deep_copy(space, out, T(0));
@@ -79,12 +93,12 @@ class RingKernelProduct {
     };
     const auto visit = [&](int origin, const T* block) {
       if (!block) {
-        local_kernel_sum(space, kernel, scale, targets, sources_, weights, out);
+        sum(origin, sources_, weights);
         return;
       }
       const std::int64_t n = ring_.count(origin);
-      local_kernel_sum(space, kernel, scale, targets, UnmanagedConstMatrix(block, n, dim_),
-                       UnmanagedConstMatrix(block + n * dim_, n, columns), out);
+      sum(origin, UnmanagedConstMatrix(block, n, dim_),
+          UnmanagedConstMatrix(block + n * dim_, n, columns));
     };
     return ring_.circulate(space, length, pack, visit);
   }

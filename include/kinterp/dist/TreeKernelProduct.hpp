@@ -1,0 +1,107 @@
+#pragma once
+/// \file TreeKernelProduct.hpp
+/// The tree product of a compiled kernel family for points of 1, 2 or 3
+/// coordinates: every target's sum within a tolerance eps,
+///   |(K~ w - K w)_i| <= eps * sum_j |k(t_i, x_j)| |w_j|  for each column,
+/// at a cost near N log N instead of N^2 (tree/FarFieldRule.hpp says how).
+/// Each rank's sources sit in a ClusterTree built once; a product circulates
+/// the blocks of sources and weights around the ring of ranks as the direct
+/// product does (RingKernelProduct.hpp), and every rank sums its targets
+/// against each block through the block's tree: its own is kept, the others'
+/// are built as they pass.
+
+#include <kinterp/dist/KernelProduct.hpp>
+#include <kinterp/dist/RingKernelProduct.hpp>
+#include <kinterp/kernels/KernelSpec.hpp>
+#include <kinterp/tree/ClusterTree.hpp>
+#include <kinterp/tree/FarFieldRule.hpp>
+#include <kinterp/tree/TreeKernelSum.hpp>
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kinterp {
+
+/// How a tree product is built: its tolerance, and sizes that are chosen
+/// from it unless given (the bound holds whatever they are; tests use small
+/// ones to reach the far field with few points).
+struct TreeOptions {
+  double tolerance = 1e-6;  ///< eps of the bound
+  int degree = 0;           ///< of the proxies' interpolation, 1..24; 0: from eps and d
+  int leaf_size = 0;        ///< most sources per leaf; 0: (degree + 1)^d within [32, 512]
+  int batch_size = 0;       ///< most targets per batch; 0: 128
+};
+
+/// The work of a tree product, summed over the ranks: target-point pairs
+/// summed directly (near field) and target-proxy pairs (far field).
+struct TreeWork {
+  double targets = 0;  ///< target rows
+  double near_pairs = 0;
+  double far_pairs = 0;
+  /// Kernel evaluations per target; the direct product makes N.
+  double pairs_per_target() const { return targets > 0 ? (near_pairs + far_pairs) / targets : 0; }
+};
+
+/// What a tree product was built with and what it holds, this rank.
+struct TreeProductInfo {
+  double tolerance = 0;      ///< eps of the bound
+  int degree = 0;            ///< Chebyshev degree of the proxies
+  int leaf_size = 0;         ///< most sources per leaf
+  int batch_size = 0;        ///< most targets per batch
+  int depth = 0;             ///< of this rank's source tree
+  double setup_seconds = 0;  ///< building this rank's trees
+  std::size_t bytes = 0;     ///< this rank's trees (sorted copy of the points included)
+  /// From a product with unit weights at up to 1024 sampled sources per
+  /// rank, made at set-up: what choosing between tree and direct needs.
+  double sampled_pairs_per_target = 0;
+};
+
+/// Compiled in the library for T = float and double. Validates the tolerance
+/// (collectively); KernelSum checks the rest of its input first.
+template <class T>
+class TreeKernelProduct final : public KernelProduct<T> {
+ public:
+  using MemorySpace = Kokkos::DefaultExecutionSpace::memory_space;
+
+  /// Collective over `comm` (duplicated inside). `sources`: this rank's
+  /// points, n_r x d, 1 <= d <= 3, the same d on every rank. Throws
+  /// kinterp::Error on every rank for a tolerance outside
+  /// FarFieldRule::make's range, a bad size, or d > 3.
+  TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel, const LocalMatrix<const T>& sources,
+                    const TreeOptions& options);
+
+  /// Collective. out = K(targets, sources) weights within the bound.
+  RingTimings apply(const Kokkos::DefaultExecutionSpace& space, const LocalMatrix<const T>& targets,
+                    const LocalMatrix<const T>& weights, const LocalMatrix<T>& out) const override;
+
+  const LocalMatrix<const T>& sources() const override { return ring_.sources(); }
+  const Communicator& communicator() const override { return ring_.communicator(); }
+  const KernelSpec& kernel() const { return kernel_; }
+  const FarFieldRule& rule() const { return rule_; }
+  const TreeProductInfo& info() const { return info_; }
+  /// The work of the last apply (collective sums, taken in apply). Not safe
+  /// to read while another thread applies the same product.
+  const TreeWork& last_work() const { return last_work_; }
+
+ private:
+  /// The tree of `rows` (a rank's block of sources) with this product's sizes.
+  template <class Rows>
+  ClusterTree<T, MemorySpace> source_tree(const Rows& rows) const;
+  template <class Rows>
+  TreeBatches<T, MemorySpace> target_batches(const Rows& rows) const;
+
+  KernelSpec kernel_;
+  RingKernelProduct<T> ring_;
+  FarFieldRule rule_;
+  TreeProductInfo info_;
+  ClusterTree<T, MemorySpace> tree_;        // this rank's sources
+  TreeBatches<T, MemorySpace> at_sources_;  // the same points as targets
+  mutable TreeWork last_work_;
+};
+
+extern template class TreeKernelProduct<float>;
+extern template class TreeKernelProduct<double>;
+
+}  // namespace kinterp

@@ -1,0 +1,145 @@
+#pragma once
+// TreeKernelProduct's definitions, instantiated once per precision in
+// TreeKernelsFloat.cpp and TreeKernelsDouble.cpp (the nine families' tree
+// sums in three dimensions are a long compile).
+
+#include <kinterp/core/Collective.hpp>
+#include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/dist/TreeKernelProduct.hpp>
+#include <kinterp/kernels/RadialKernels.hpp>
+#include <kinterp/tree/ProxyCharges.hpp>
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <optional>
+
+namespace kinterp {
+
+namespace detail {
+/// Targets per batch: a few SIMD register blocks; small enough that the
+/// batch's box stays tight.
+inline constexpr int tree_batch_size = 128;
+
+/// A host copy of a rank-2 View on the memory space, read as rows(i, k).
+template <class View>
+auto host_rows(const View& rows) {
+  return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), rows);
+}
+}  // namespace detail
+
+template <class T>
+template <class Rows>
+ClusterTree<T, typename TreeKernelProduct<T>::MemorySpace> TreeKernelProduct<T>::source_tree(
+    const Rows& rows) const {
+  const auto host = detail::host_rows(rows);
+  return ClusterTree<T, MemorySpace>::build(host, static_cast<int>(rows.extent(0)),
+                                            static_cast<int>(rows.extent(1)), info_.leaf_size,
+                                            rule_.degree);
+}
+
+template <class T>
+template <class Rows>
+TreeBatches<T, typename TreeKernelProduct<T>::MemorySpace> TreeKernelProduct<T>::target_batches(
+    const Rows& rows) const {
+  const auto host = detail::host_rows(rows);
+  return TreeBatches<T, MemorySpace>::build(host, static_cast<int>(rows.extent(0)),
+                                            static_cast<int>(rows.extent(1)), info_.batch_size);
+}
+
+template <class T>
+TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
+                                        const LocalMatrix<const T>& sources,
+                                        const TreeOptions& options)
+    : kernel_(kernel), ring_(Communicator(comm), sources) {
+  const double start = MPI_Wtime();
+  const MPI_Comm own = ring_.communicator().get();
+  agree_on_errors(own, [&] {
+    if (sources.extent(1) < 1 || sources.extent(1) > max_tree_dim) {
+      throw Error("tree product: the points have " + std::to_string(sources.extent(1)) +
+                  " coordinates; the tree takes 1, 2 or 3 (use the direct product)");
+    }
+    rule_ = FarFieldRule::make<T>(kernel, options.tolerance, static_cast<int>(sources.extent(1)),
+                                  options.degree);
+    if (options.leaf_size < 0 || options.batch_size < 0) {
+      throw Error("tree product: the leaf and batch sizes must be positive (or 0: chosen)");
+    }
+  });
+  int proxies = 1;
+  for (std::size_t k = 0; k < sources.extent(1); ++k) proxies *= rule_.degree + 1;
+  info_.tolerance = options.tolerance;
+  info_.degree = rule_.degree;
+  info_.leaf_size = options.leaf_size > 0 ? options.leaf_size : std::clamp(proxies, 32, 512);
+  info_.batch_size = options.batch_size > 0 ? options.batch_size : detail::tree_batch_size;
+  tree_ = source_tree(sources);
+  at_sources_ = target_batches(sources);
+  info_.depth = tree_.depth;
+  info_.bytes = tree_.bytes() + at_sources_.tree.bytes();
+  info_.setup_seconds = MPI_Wtime() - start;
+
+  // The work per target, from a product at a sample of the sources.
+  const std::int64_t n = static_cast<std::int64_t>(sources.extent(0));
+  const std::int64_t step = std::max<std::int64_t>(1, n / 1024);
+  const std::int64_t sampled = n == 0 ? 0 : (n + step - 1) / step;
+  LocalMatrix<T> rows(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::TreeKernelProduct::sample"),
+      sampled, sources.extent(1));
+  const int d = static_cast<int>(sources.extent(1));
+  Kokkos::parallel_for(
+      "kinterp::TreeKernelProduct::sample",
+      Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, sampled),
+      KOKKOS_LAMBDA(const std::int64_t i) {
+        for (int k = 0; k < d; ++k) rows(i, k) = sources(i * step, k);
+      });
+  LocalMatrix<T> ones("kinterp::TreeKernelProduct::ones", n, 1),
+      out("kinterp::TreeKernelProduct::out", sampled, 1);
+  Kokkos::deep_copy(ones, T(1));
+  apply(Kokkos::DefaultExecutionSpace(), rows, ones, out);
+  info_.sampled_pairs_per_target = last_work_.pairs_per_target();
+}
+
+template <class T>
+RingTimings TreeKernelProduct<T>::apply(const Kokkos::DefaultExecutionSpace& space,
+                                        const LocalMatrix<const T>& targets,
+                                        const LocalMatrix<const T>& weights,
+                                        const LocalMatrix<T>& out) const {
+  const detail::ScopedRegion region("kinterp::TreeKernelProduct::apply");
+  // The targets' batches: kept for the sources, built for other targets
+  // (none when there are no targets, or the shapes are wrong: the ring's
+  // check then throws on every rank).
+  const bool at_sources =
+      targets.data() == sources().data() && targets.extent(0) == sources().extent(0);
+  std::optional<TreeBatches<T, MemorySpace>> own_batches;
+  if (!at_sources && targets.extent(0) > 0 && targets.extent(1) == sources().extent(1)) {
+    own_batches = target_batches(targets);
+  }
+  const TreeBatches<T, MemorySpace>* batches =
+      at_sources ? &at_sources_ : (own_batches ? &*own_batches : nullptr);
+  const int batch_count = batches ? static_cast<int>(batches->leaves.extent(0)) : 0;
+  const int rank = communicator().rank();
+  Kokkos::View<double* [2], MemorySpace> work("kinterp::TreeKernelProduct::work", batch_count);
+  const RingTimings timings = visit_kernel<T>(kernel_, [&](const auto& k) {
+    return ring_.apply_blocks(
+        space, targets, weights, out, [&](int origin, const auto& points, const auto& w) {
+          if (!batches || points.extent(0) == 0) return;
+          std::optional<ClusterTree<T, MemorySpace>> passing;
+          if (origin != rank) passing = source_tree(points);
+          const ClusterTree<T, MemorySpace>& tree = origin == rank ? tree_ : *passing;
+          const auto charges = make_proxy_charges(space, tree, w);
+          tree_kernel_sum(space, k, static_cast<T>(kernel_.variance), rule_, *batches, tree,
+                          charges, out, work);
+          space.fence();  // the passing tree and the charges are freed next
+        });
+  });
+  double totals[3] = {static_cast<double>(targets.extent(0)), 0, 0};
+  const auto per_batch = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), work);
+  for (int b = 0; b < batch_count; ++b) {
+    totals[1] += per_batch(b, 0);
+    totals[2] += per_batch(b, 1);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, totals, 3, MPI_DOUBLE, MPI_SUM, communicator().get());
+  last_work_ = {totals[0], totals[1], totals[2]};
+  return timings;
+}
+
+}  // namespace kinterp

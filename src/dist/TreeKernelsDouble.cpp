@@ -1,0 +1,5 @@
+#include "TreeKernels.hpp"
+
+namespace kinterp {
+template class TreeKernelProduct<double>;
+}  // namespace kinterp
