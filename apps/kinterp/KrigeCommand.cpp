@@ -9,6 +9,7 @@
 #include "CommandLine.hpp"
 #include "CommandSupport.hpp"
 #include "LogView.hpp"
+#include "ProductFlags.hpp"
 
 #include <climits>
 #include <cmath>
@@ -81,6 +82,7 @@ KrigingOptions kriging_options(const CommandLine& command) {
     options.solve.max_iterations = KrigingOptions::default_solve().max_iterations;
   }
   options.preconditioner = settings.how.preconditioner;
+  options.product = resolve_product(command, solve_product_tolerance<double>(options.solve.rtol));
   return options;
 }
 
@@ -189,6 +191,9 @@ std::vector<OptionSpec> krige_options() {
       {"cv", "K",
        "k-fold cross-validation (refits, K from 2 to N) of the model (after\n"
        "--fit): prints the RMSE and mean absolute error"},
+      {"product", "ENGINE",
+       "kernel products: auto (default), tree or direct (see kinterp solve --help)"},
+      {"product-tolerance", "EPS", "the tree's tolerance (default: a hundredth of --rtol)"},
       // Shorter than add_run_options' texts: kinterp solve --help explains them.
       {"options-file", "FILE", "more options from FILE (see kinterp solve --help)"},
       {"log-view", "", "print where the time went, min/max/avg over ranks"},
@@ -311,6 +316,7 @@ int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
         info.rank, report.max(info.setup_seconds),
         info.trace > 0 ? info.residual_trace / info.trace : 0.0);
   }
+  report.print("kernel products: %s\n", fit.product_engine.c_str());
   report.print("fit: %s after %d iterations, relative residual %.3e\n",
                to_string(fit.reason).c_str(), fit.iterations, fit.relative_residual());
   if (!fit.detail.empty()) report.print("  %s\n", fit.detail.c_str());

@@ -10,6 +10,7 @@
 #include "CommandLine.hpp"
 #include "CommandSupport.hpp"
 #include "KernelOptions.hpp"
+#include "ProductFlags.hpp"
 
 #include <optional>
 
@@ -29,6 +30,7 @@ std::vector<OptionSpec> predict_options() {
       {"out", "FILE", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
   };
   for (auto& option : kernel_options(false)) options.push_back(option);
+  for (auto& option : product_options()) options.push_back(option);
   add_run_options(options);
   return options;
 }
@@ -85,6 +87,7 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const std::string& points_path = inputs.points;
   const std::string weights_path = command.required("weights");
   const std::string targets_path = command.required("targets"), out_path = command.required("out");
+  const ProductOptions product = from_command_line([&] { return resolve_product(command, 1e-6); });
   check_files(comm,
               {{"--points", points_path}, {"--weights", weights_path}, {"--targets", targets_path}},
               {{"--out", out_path}});
@@ -119,9 +122,10 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                  weights_path.c_str());
   }
   typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
-  const RingTimings timings = kernel.predict<T>(comm, to_device(points, "kinterp::points"),
-                                                to_device(weights, "kinterp::weights"),
-                                                to_device(targets, "kinterp::targets"), out);
+  const ModelPrediction prediction = kernel.predict<T>(
+      comm, to_device(points, "kinterp::points"), to_device(weights, "kinterp::weights"),
+      to_device(targets, "kinterp::targets"), out, product);
+  const RingTimings& timings = prediction.timings;
   const double write_start = MPI_Wtime();
   io::write_rows(comm, out_path,
                  io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
@@ -130,6 +134,7 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   report.print("time: %.3f s in all; kernel product %.3f s, of which waiting for messages %.3f s\n",
                report.max(MPI_Wtime() - start), report.max(timings.total),
                report.max(timings.wait));
+  report.print("kernel products: %s\n", prediction.product.c_str());
   report.print("predictions written to %s\n", out_path.c_str());
   if (command.flag("log-view")) {
     log_read_run_write(comm, read_seconds, "predict (kernel product)", timings, write_seconds,

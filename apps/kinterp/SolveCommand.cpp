@@ -12,6 +12,7 @@
 #include "CommandSupport.hpp"
 #include "KernelOptions.hpp"
 #include "LogView.hpp"
+#include "ProductFlags.hpp"
 #include "Progress.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -71,6 +72,7 @@ std::vector<OptionSpec> solve_options() {
        "it was written with"},
   };
   for (auto& option : kernel_options(true)) options.push_back(option);
+  for (auto& option : product_options()) options.push_back(option);
   add_run_options(options);
   return options;
 }
@@ -105,6 +107,8 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   SolveSettings settings = from_command_line([&] { return solve_settings(command, mixed); });
   SolveOptions& options = settings.options;
   const double alpha = settings.alpha;
+  const ProductOptions product = from_command_line(
+      [&] { return resolve_product(command, solve_product_tolerance<T>(options.rtol)); });
   std::vector<FileOption> inputs = {{"--points", points_path}, {"--values", values_path}};
   if (const auto guess = command.optional("initial-guess")) {
     inputs.push_back({"--initial-guess", *guess});
@@ -166,8 +170,8 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_values = to_device(values, "kinterp::values");
   const double fit_start = MPI_Wtime();
-  const KernelSolveResult result =
-      kernel.fit<T>(comm, device_points, device_values, weights, alpha, options, settings.how);
+  const KernelSolveResult result = kernel.fit<T>(comm, device_points, device_values, weights, alpha,
+                                                 options, settings.how, product);
   const double fit_seconds = MPI_Wtime() - fit_start;
 
   // On HDF5 weights: what `kinterp predict` needs to use them without options,
@@ -183,6 +187,7 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
     attributes["solver_reason"] = to_string(result.reason);
     attributes["solver_iterations"] = std::to_string(result.iterations);
     attributes["solver_relative_residual"] = number_text(result.relative_residual());
+    attributes["product"] = result.product_engine;
   }
   const double write_start = MPI_Wtime();
   io::write_rows(comm, out_path, io::to_local_rows<T>(weights, n, points.block, values.ndim),
@@ -213,6 +218,13 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
         result.recurrence_relative_residual(), result.relative_residual());
   }
   if (!result.detail.empty()) report.print("  %s\n", result.detail.c_str());
+  report.print("kernel products: %s\n", result.product_engine.c_str());
+  if (result.product_tolerance > 0) {
+    report.print(
+        "  the residual is computed with these products; the exact one is within %.2e of it "
+        "(eps || |K| |a| || / ||b||)\n",
+        result.product_residual_bound);
+  }
   if (result.mixed_precision) {
     report.print(
         "mixed precision: %d kernel products in float, %d in double (%d residual replacement%s, "

@@ -20,6 +20,12 @@
 
 namespace kinterp {
 
+/// What KernelModel::predict did: its product's timings and engine.
+struct ModelPrediction {
+  RingTimings timings;
+  std::string product;  ///< the product's description ("direct", "tree (eps ...)")
+};
+
 class KernelModel {
  public:
   template <class T>
@@ -56,20 +62,26 @@ class KernelModel {
 
   /// Collective: solves (alpha I + K) weights = values for this rank's points
   /// and values (n_r x d, n_r x m), as KernelSolve::solve or FormulaSolve::solve.
-  /// The generic evaluator has no preconditioner and no mixed precision: asking
-  /// for them throws.
+  /// `product` chooses a compiled family's products (direct by default).
+  /// The generic evaluator has no preconditioner, no mixed precision and no
+  /// tree product: asking for them throws (auto takes direct).
   template <class T>
   KernelSolveResult fit(MPI_Comm comm, const ConstMatrix<T>& points, const ConstMatrix<T>& values,
                         const Matrix<T>& weights, double alpha, const SolveOptions& options,
-                        const KernelSolveOptions& how = {}) const;
+                        const KernelSolveOptions& how = {},
+                        const ProductOptions& product = {}) const;
 
   /// Collective: out (n_t x m) = sum_j k(t_i, x_j) w_j, the fitted model at
   /// this rank's targets, over all ranks' points and weights.
   template <class T>
-  RingTimings predict(MPI_Comm comm, const ConstMatrix<T>& points, const ConstMatrix<T>& weights,
-                      const ConstMatrix<T>& targets, const Matrix<T>& out) const;
+  ModelPrediction predict(MPI_Comm comm, const ConstMatrix<T>& points,
+                          const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
+                          const Matrix<T>& out, const ProductOptions& product = {}) const;
 
  private:
+  /// Throws for the tree asked of a generic formula.
+  void require_direct(const ProductOptions& product) const;
+
   KernelSpec spec_;
   std::optional<Formula> generic_;
   Parameters parameters_;

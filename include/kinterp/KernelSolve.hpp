@@ -7,6 +7,8 @@
 #include <kinterp/precond/NystromPreconditioner.hpp>
 #include <kinterp/solve/SolveResult.hpp>
 
+#include <string>
+
 namespace kinterp {
 
 /// How KernelSolve computes, beyond CG's stopping rules (SolveOptions).
@@ -44,6 +46,14 @@ struct KernelSolveResult : SolveResult {
   /// bytes_per_rank, residual trace; all 0 without one.
   NystromInfo preconditioner;
   double preconditioner_seconds = 0;  ///< this rank's time applying it
+  /// The kernel products: "direct" or the tree's settings and work.
+  std::string product_engine;
+  /// The products' tolerance eps (0: exact to rounding). The residual above
+  /// is computed with them; the exact one differs from it by at most
+  /// product_residual_bound (relative to ||b||, the worst column):
+  /// eps || |K| |a| || / ||b||, from one more product.
+  double product_tolerance = 0;
+  double product_residual_bound = 0;
 };
 
 /// Throws kinterp::Error unless alpha >= 0 and the options are usable (rtol,
@@ -61,7 +71,11 @@ class KernelSolve {
   using ConstMatrix = typename KernelSum<T>::ConstMatrix;
 
   /// Collective over `comm`. `points`: this rank's rows of x (n_r x d).
-  KernelSolve(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& points);
+  /// `product` chooses the products' engine (direct by default); with
+  /// mixed precision the float products take the same engine, a tree at
+  /// the larger of its tolerance and float's smallest (1e-6).
+  KernelSolve(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& points,
+              const ProductOptions& product = {});
 
   /// Collective. b: this rank's rows (n_r x m); a: the solution (n_r x m),
   /// also the initial guess when options.use_initial_guess. alpha >= 0.
@@ -94,6 +108,7 @@ class KernelSolve {
                                const NystromPreconditioner<T>* prebuilt) const;
 
   KernelSum<T> sum_;
+  ProductOptions product_options_;
 };
 
 extern template class KernelSolve<float>;

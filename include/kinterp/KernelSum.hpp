@@ -4,6 +4,7 @@
 /// kernels, with targets and sources spread over MPI ranks.
 
 #include <kinterp/dist/KernelProduct.hpp>
+#include <kinterp/dist/ProductChoice.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 
 #include <mpi.h>
@@ -16,8 +17,9 @@ namespace kinterp {
 /// out_i = sum_j k(t_i, x_j) a_j over all ranks' sources x_j (KernelSpec's
 /// variance included). Compiled for T = float and double on Kokkos' default
 /// execution space. Every rank passes its own rows (any count, 0 included).
-/// The sums run through a KernelProduct (dist/KernelProduct.hpp): today the
-/// direct product of every target with every source.
+/// The sums run through a KernelProduct (dist/KernelProduct.hpp): the direct
+/// product of every target with every source by default, or the tree product
+/// within a tolerance (ProductOptions, dist/ProductChoice.hpp).
 template <class T>
 class KernelSum {
  public:
@@ -29,7 +31,9 @@ class KernelSum {
   /// Collective over `comm` (duplicated inside). `sources`: this rank's points,
   /// n_r x d. Throws kinterp::Error on every rank for an invalid kernel, NaN or
   /// Inf coordinates, or ranks that disagree on d.
-  KernelSum(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& sources);
+  /// `product` chooses the engine (ProductChoice.hpp; direct by default).
+  KernelSum(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& sources,
+            const ProductOptions& product = {});
 
   /// Collective. out (n_t x m) = the sum for this rank's targets (n_t x d), with
   /// `weights` this rank's rows of a (n_r x m, m the same on every rank), the

@@ -107,13 +107,23 @@ void KernelModel::check_weight_columns(const std::string& what, std::int64_t col
   }
 }
 
+void KernelModel::require_direct(const ProductOptions& product) const {
+  if (generic_ && product.engine == ProductEngine::Tree) {
+    throw Error("the tree product needs a compiled kernel family; \"" + generic_->text() +
+                "\" runs through the generic evaluator, whose products are direct");
+  }
+}
+
 template <class T>
 KernelSolveResult KernelModel::fit(MPI_Comm comm, const ConstMatrix<T>& points,
                                    const ConstMatrix<T>& values, const Matrix<T>& weights,
                                    double alpha, const SolveOptions& options,
-                                   const KernelSolveOptions& how) const {
-  if (!generic_)
-    return KernelSolve<T>(comm, spec_, points).solve(values, weights, alpha, options, how);
+                                   const KernelSolveOptions& how,
+                                   const ProductOptions& product) const {
+  if (!generic_) {
+    return KernelSolve<T>(comm, spec_, points, product).solve(values, weights, alpha, options, how);
+  }
+  require_direct(product);
   if (how.preconditioned() || how.mixed_precision) {
     throw Error("the Nystrom preconditioner and mixed precision need a compiled kernel family; \"" +
                 generic_->text() +
@@ -124,10 +134,14 @@ KernelSolveResult KernelModel::fit(MPI_Comm comm, const ConstMatrix<T>& points,
 }
 
 template <class T>
-RingTimings KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points,
-                                 const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
-                                 const Matrix<T>& out) const {
-  if (!generic_) return KernelSum<T>(comm, spec_, points)(targets, weights, out);
+ModelPrediction KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points,
+                                     const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
+                                     const Matrix<T>& out, const ProductOptions& product) const {
+  if (!generic_) {
+    const KernelSum<T> sum(comm, spec_, points, product);
+    return {sum(targets, weights, out), sum.product().description()};
+  }
+  require_direct(product);
   const Program layout = generic_->compile(parameters_);
   if (layout.targets.size() != 1 || layout.sources.size() != 2) {
     throw Error("predict takes a formula F(X, Y, " + unknown_ +
@@ -150,17 +164,18 @@ RingTimings KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points,
                    std::to_string(targets.extent(1)) + ") and output (" +
                    std::to_string(out.extent(0)) + " x " + std::to_string(out.extent(1)) +
                    ") do not fit \"" + generic_->text() + "\"");
-  const FormulaKernelProduct<T> product(comm, layout, unknown_, points);
-  return product.apply(Kokkos::DefaultExecutionSpace(), targets, weights, out);
+  const FormulaKernelProduct<T> generic(comm, layout, unknown_, points);
+  return {generic.apply(Kokkos::DefaultExecutionSpace(), targets, weights, out),
+          generic.description()};
 }
 
-#define KINTERP_INSTANTIATE_KERNEL_MODEL(T)                                                  \
-  template KernelSolveResult KernelModel::fit<T>(                                            \
-      MPI_Comm, const ConstMatrix<T>&, const ConstMatrix<T>&, const Matrix<T>&, double,      \
-      const SolveOptions&, const KernelSolveOptions&) const;                                 \
-  template RingTimings KernelModel::predict<T>(MPI_Comm, const ConstMatrix<T>&,              \
-                                               const ConstMatrix<T>&, const ConstMatrix<T>&, \
-                                               const Matrix<T>&) const;
+#define KINTERP_INSTANTIATE_KERNEL_MODEL(T)                                                      \
+  template KernelSolveResult KernelModel::fit<T>(                                                \
+      MPI_Comm, const ConstMatrix<T>&, const ConstMatrix<T>&, const Matrix<T>&, double,          \
+      const SolveOptions&, const KernelSolveOptions&, const ProductOptions&) const;              \
+  template ModelPrediction KernelModel::predict<T>(MPI_Comm, const ConstMatrix<T>&,              \
+                                                   const ConstMatrix<T>&, const ConstMatrix<T>&, \
+                                                   const Matrix<T>&, const ProductOptions&) const;
 KINTERP_INSTANTIATE_KERNEL_MODEL(float)
 KINTERP_INSTANTIATE_KERNEL_MODEL(double)
 #undef KINTERP_INSTANTIATE_KERNEL_MODEL

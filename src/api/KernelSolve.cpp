@@ -1,17 +1,19 @@
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
-#include <kinterp/dist/DirectKernelProduct.hpp>
+#include <kinterp/dist/ProductChoice.hpp>
 #include <kinterp/solve/Checkpoint.hpp>
 #include <kinterp/solve/ConjugateGradient.hpp>
 
 #include "SolveOperators.hpp"
 #include "Validation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <sstream>
 #include <type_traits>
+#include <vector>
 
 namespace kinterp {
 
@@ -43,6 +45,36 @@ std::uint64_t problem_fingerprint(MPI_Comm comm, const ConstMatrix& points, cons
     h = fold(h, p.tolerance);
   }
   return fold(h, callers);
+}
+
+/// eps || |K| |a| || / ||b|| (the worst column): how far the residual that
+/// products within eps give can be from the exact one. Collective.
+template <class T, class Matrix>
+double product_residual_bound(const KernelProduct<T>& product, const Matrix& a,
+                              const std::vector<double>& rhs_norms) {
+  const std::size_t rows = a.extent(0), m = a.extent(1);
+  LocalMatrix<T> magnitude(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::abs_a"), rows,
+                           m);
+  LocalMatrix<T> image(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::K_abs_a"), rows,
+                       m);
+  Kokkos::parallel_for(
+      "kinterp::KernelSolve::abs", Kokkos::RangePolicy<execution_space>(0, rows),
+      KOKKOS_LAMBDA(const std::size_t i) {
+        for (std::size_t c = 0; c < m; ++c) magnitude(i, c) = a(i, c) < 0 ? -a(i, c) : a(i, c);
+      });
+  product.apply_at_sources(execution_space(), magnitude, image);
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), image);
+  std::vector<double> squares(m, 0.0);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t c = 0; c < m; ++c) squares[c] += double(host(i, c)) * double(host(i, c));
+  MPI_Allreduce(MPI_IN_PLACE, squares.data(), static_cast<int>(m), MPI_DOUBLE, MPI_SUM,
+                product.communicator().get());
+  double worst = 0;
+  for (std::size_t c = 0; c < m; ++c) {
+    const double norm = c < rhs_norms.size() && rhs_norms[c] > 0 ? rhs_norms[c] : 1;
+    worst = std::max(worst, product.tolerance() * std::sqrt(squares[c]) / norm);
+  }
+  return worst;
 }
 
 }  // namespace
@@ -101,8 +133,9 @@ void check_solve_parameters(double alpha, const SolveOptions& options) {
 }
 
 template <class T>
-KernelSolve<T>::KernelSolve(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& points)
-    : sum_(comm, kernel, points) {}
+KernelSolve<T>::KernelSolve(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& points,
+                            const ProductOptions& product)
+    : sum_(comm, kernel, points, product), product_options_(product) {}
 
 template <class T>
 KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
@@ -140,8 +173,12 @@ KernelSolveResult KernelSolve<T>::solve_with(const ConstMatrix& b, const Matrix&
   const KernelSpec& spec = sum_.kernel();
   SolveOptions cg = options;
   if (cg.checkpoint.writes() || cg.checkpoint.restarts()) {
-    cg.checkpoint.problem_fingerprint = problem_fingerprint(
-        comm, product.sources(), spec, alpha, how, options.checkpoint.problem_fingerprint);
+    // A tree product's tolerance changes the operator; direct ones fold
+    // nothing, so that their checkpoints stay valid.
+    std::uint64_t callers = options.checkpoint.problem_fingerprint;
+    if (product.tolerance() > 0) callers = detail::fold(callers, product.tolerance());
+    cg.checkpoint.problem_fingerprint =
+        problem_fingerprint(comm, product.sources(), spec, alpha, how, callers);
   }
   if (how.mixed_precision) cg.max_restarts = std::max(cg.max_restarts, 10);
 
@@ -180,10 +217,13 @@ KernelSolveResult KernelSolve<T>::solve_with(const ConstMatrix& b, const Matrix&
       Kokkos::parallel_for("kinterp::KernelSolve::points_to_float",
                            Kokkos::RangePolicy<execution_space>(0, points.extent(0)),
                            detail::RoundToFloat{points32, points});
-      const DirectKernelProduct<float> product32(comm, spec, points32);
+      ProductOptions options32 = product_options_;
+      options32.tree.tolerance =
+          std::max(options32.tree.tolerance, FarFieldRule::smallest_tolerance<float>());
+      const auto product32 = make_kernel_product<float>(comm, spec, points32, options32);
       const std::size_t rows = b.extent(0), m = b.extent(1);
       const detail::MixedPrecisionOperator op{
-          product32,
+          *product32,
           product,
           alpha,
           detail::FloatMatrix("kinterp::KernelSolve::x32", rows, m),
@@ -197,6 +237,12 @@ KernelSolveResult KernelSolve<T>::solve_with(const ConstMatrix& b, const Matrix&
     run(detail::RegularizedOperator<T>{product, static_cast<T>(alpha), counter});
   }
   result.alpha = alpha;
+  result.product_engine = product.description();
+  result.product_tolerance = product.tolerance();
+  if (result.product_tolerance > 0) {
+    result.product_residual_bound = product_residual_bound(product, a, result.rhs_norms);
+    ++counter.products;
+  }
   result.products = counter.products;
   result.float_products = counter.float_products;
   result.product = counter.timings;

@@ -1,7 +1,6 @@
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/core/detail/FiniteRows.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
-#include <kinterp/dist/DirectKernelProduct.hpp>
 
 namespace kinterp {
 
@@ -13,10 +12,12 @@ const KernelSpec& checked(const KernelSpec& kernel) {
 }  // namespace
 
 template <class T>
-KernelSum<T>::KernelSum(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& sources)
-    : kernel_(checked(kernel)),
-      product_(std::make_shared<const DirectKernelProduct<T>>(comm, kernel_, sources)) {
-  detail::require_finite(product_->communicator().get(), sources, "source points");
+KernelSum<T>::KernelSum(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& sources,
+                        const ProductOptions& product)
+    : kernel_(checked(kernel)) {
+  // Checked before a tree sorts them.
+  detail::require_finite(comm, sources, "source points");
+  product_ = make_kernel_product<T>(comm, kernel_, sources, product);
 }
 
 template <class T>

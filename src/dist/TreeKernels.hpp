@@ -12,7 +12,9 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
+#include <vector>
 
 namespace kinterp {
 
@@ -77,25 +79,51 @@ TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
   info_.bytes = tree_.bytes() + at_sources_.tree.bytes();
   info_.setup_seconds = MPI_Wtime() - start;
 
-  // The work per target, from a product at a sample of the sources.
-  const std::int64_t n = static_cast<std::int64_t>(sources.extent(0));
-  const std::int64_t step = std::max<std::int64_t>(1, n / 1024);
-  const std::int64_t sampled = n == 0 ? 0 : (n + step - 1) / step;
+  // The work per target, from a product at a sample of the sources: whole
+  // batches (every k-th), so that the sample's batches are as compact as
+  // the solve's.
+  std::vector<int> picked;
+  {
+    const auto begin =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), at_sources_.tree.begin);
+    const auto end = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), at_sources_.tree.end);
+    const auto leaves =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), at_sources_.leaves);
+    const auto order =
+        Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), at_sources_.tree.order);
+    const int count = static_cast<int>(leaves.extent(0));
+    const int step = std::max(1, count * info_.batch_size / 1024);
+    for (int b = 0; b < count; b += step) {
+      for (int j = begin(leaves(b)); j < end(leaves(b)); ++j) picked.push_back(order(j));
+    }
+  }
+  const auto sampled = static_cast<std::int64_t>(picked.size());
+  const int d = static_cast<int>(sources.extent(1));
   LocalMatrix<T> rows(
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::TreeKernelProduct::sample"),
-      sampled, sources.extent(1));
-  const int d = static_cast<int>(sources.extent(1));
-  Kokkos::parallel_for(
-      "kinterp::TreeKernelProduct::sample",
-      Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, sampled),
-      KOKKOS_LAMBDA(const std::int64_t i) {
-        for (int k = 0; k < d; ++k) rows(i, k) = sources(i * step, k);
-      });
+      sampled, d);
+  {
+    const auto host_sources = detail::host_rows(sources);
+    const auto host = Kokkos::create_mirror_view(rows);
+    for (std::int64_t i = 0; i < sampled; ++i)
+      for (int k = 0; k < d; ++k) host(i, k) = host_sources(picked[i], k);
+    Kokkos::deep_copy(rows, host);
+  }
+  const std::int64_t n = static_cast<std::int64_t>(sources.extent(0));
   LocalMatrix<T> ones("kinterp::TreeKernelProduct::ones", n, 1),
       out("kinterp::TreeKernelProduct::out", sampled, 1);
   Kokkos::deep_copy(ones, T(1));
   apply(Kokkos::DefaultExecutionSpace(), rows, ones, out);
   info_.sampled_pairs_per_target = last_work_.pairs_per_target();
+}
+
+template <class T>
+std::string TreeKernelProduct<T>::description() const {
+  char text[160];
+  std::snprintf(text, sizeof text,
+                "tree (eps %g, degree %d, leaves of %d, %.3g kernel values per target at set-up)",
+                info_.tolerance, info_.degree, info_.leaf_size, info_.sampled_pairs_per_target);
+  return text;
 }
 
 template <class T>

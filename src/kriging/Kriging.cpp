@@ -133,7 +133,7 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
                    std::to_string(global_rows_) + " points: lower the drift degree");
 
   coordinates_ = model.transform(points);
-  solver_.emplace(comm, spec_, coordinates_);
+  solver_.emplace(comm, spec_, coordinates_, options.product);
   if (options.preconditioner.rank > 0 || options.preconditioner.memory_budget_bytes > 0) {
     const double ridge = model.nugget > 0
                              ? model.nugget

@@ -29,6 +29,7 @@ class DirectKernelProduct final : public KernelProduct<T> {
   const LocalMatrix<const T>& sources() const override { return ring_.sources(); }
   const Communicator& communicator() const override { return ring_.communicator(); }
   const KernelSpec& kernel() const { return kernel_; }
+  std::string description() const override { return "direct"; }
 
  private:
   KernelSpec kernel_;

@@ -33,6 +33,7 @@ class FormulaKernelProduct final : public KernelProduct<T> {
 
   const LocalMatrix<const T>& sources() const override { return points_; }
   const Communicator& communicator() const override { return ring_.communicator(); }
+  std::string description() const override { return "direct (generic formula evaluator)"; }
   const Program& program() const { return program_; }
 
  private:

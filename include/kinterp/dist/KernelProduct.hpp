@@ -14,6 +14,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace kinterp {
 
@@ -40,6 +41,12 @@ class KernelProduct {
   virtual const ConstMatrix& sources() const = 0;
   /// The product's own duplicate of the caller's communicator.
   virtual const Communicator& communicator() const = 0;
+
+  /// The accuracy the product promises: 0 for one exact to rounding, else
+  /// eps of |(K~ w - K w)_i| <= eps * sum_j |k(t_i, x_j)| |w_j| (a tree).
+  virtual double tolerance() const { return 0; }
+  /// For logs: "direct", "tree (eps 1e-06, degree 17, ...)".
+  virtual std::string description() const = 0;
 
   std::int64_t local_count() const { return static_cast<std::int64_t>(sources().extent(0)); }
   /// Collective. y = K(sources, sources) x: the operator of a solve.

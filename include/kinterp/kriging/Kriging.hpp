@@ -15,6 +15,7 @@
 /// per batch, sharing one Nystrom preconditioner with the fit.
 
 #include <kinterp/KernelSolve.hpp>
+#include <kinterp/dist/ProductChoice.hpp>
 #include <kinterp/kriging/CovarianceModel.hpp>
 
 #include <mpi.h>
@@ -43,6 +44,9 @@ struct KrigingOptions {
   SolveOptions solve = default_solve();
   /// The Nystrom preconditioner, built once (rank 0 and no budget: plain CG).
   NystromOptions preconditioner;
+  /// The engine of the kriging system's products (the fit, the mean, the
+  /// variances; direct by default). The likelihood's products are direct.
+  ProductOptions product;
   int variance_batch = 64;  ///< targets per variance solve (memory: ~6 n_r x batch doubles)
   /// With a nugget > 0, each variance's CG stops once the error of k_t^T
   /// K^-1 k_t is provably below variance_tolerance * variance (|r|^2 / nugget,
