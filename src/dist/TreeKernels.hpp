@@ -56,15 +56,17 @@ TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
     : kernel_(kernel), ring_(Communicator(comm), sources) {
   const double start = MPI_Wtime();
   const MPI_Comm own = ring_.communicator().get();
+  // The settings first (the same on every rank), then the points.
   agree_on_errors(own, [&] {
-    if (sources.extent(1) < 1 || sources.extent(1) > max_tree_dim) {
-      throw Error("tree product: the points have " + std::to_string(sources.extent(1)) +
-                  " coordinates; the tree takes 1, 2 or 3 (use the direct product)");
-    }
-    rule_ = FarFieldRule::make<T>(kernel, options.tolerance, static_cast<int>(sources.extent(1)),
+    const int d = static_cast<int>(sources.extent(1));
+    rule_ = FarFieldRule::make<T>(kernel, options.tolerance, std::clamp(d, 1, max_tree_dim),
                                   options.degree);
     if (options.leaf_size < 0 || options.batch_size < 0) {
       throw Error("tree product: the leaf and batch sizes must be positive (or 0: chosen)");
+    }
+    if (d < 1 || d > max_tree_dim) {
+      throw Error("tree product: the points have " + std::to_string(d) +
+                  " coordinates; the tree takes 1, 2 or 3 (use the direct product)");
     }
   });
   int proxies = 1;

@@ -121,5 +121,46 @@ class GenericFormulaTest(CliTestCase):
                          EXIT_ERROR, "need a compiled kernel family")
 
 
+class TreeProductTest(CliTestCase):
+    """--product tree: every prediction within eps sum_j |k(t_i, x_j)| |a_j| of K @ a."""
+
+    def test_tree_predictions_meet_the_bound(self):
+        x, t = self.rng.random((3000, 2)), self.rng.random((500, 2))
+        a = self.rng.standard_normal(3000)
+        for name, array in (("tp_x.npy", x), ("tp_a.npy", a), ("tp_t.npy", t)):
+            self.save(name, array)
+        for eps in (1e-4, 1e-9):
+            run = self.run_kinterp("predict", "--points", "tp_x.npy", "--weights", "tp_a.npy",
+                                   "--targets", "tp_t.npy", "--kernel", "matern32",
+                                   "--length-scale", 0.05, "--product", "tree",
+                                   "--product-tolerance", eps, "--out", "tp_y.npy")
+            self.assertExit(run, EXIT_OK)
+            self.assertIn("kernel products: tree (eps %g" % eps, run.stdout)
+            r = np.sqrt(squared_distances(t, x)) * np.sqrt(3) / 0.05
+            K = (1 + r) * np.exp(-r)
+            y = np.load(self.path("tp_y.npy"))
+            excess = np.abs(y - K @ a) / (eps * (np.abs(K) @ np.abs(a)))
+            self.assertLessEqual(excess.max(), 1.0, "eps %g: worst error %.3g times the bound"
+                                 % (eps, excess.max()))
+
+    def test_bad_product_options_are_refused(self):
+        x, a = self.rng.random((20, 4)), self.rng.standard_normal(20)
+        self.save("bp_x.npy", x)
+        self.save("bp_a.npy", a)
+        common = ("predict", "--points", "bp_x.npy", "--weights", "bp_a.npy", "--targets",
+                  "bp_x.npy", "--kernel", "gaussian", "--length-scale", 0.5, "--out",
+                  "bp_y.npy")
+        self.assertFails(self.run_kinterp(*common, "--product", "tre"), EXIT_USAGE,
+                         "unknown product engine 'tre'", "did you mean 'tree'")
+        self.assertFails(self.run_kinterp(*common, "--product", "direct",
+                                          "--product-tolerance", 1e-6),
+                         EXIT_USAGE, "--product-tolerance belongs to the tree product")
+        self.assertFails(self.run_kinterp(*common, "--product", "tree",
+                                          "--product-tolerance", 0),
+                         EXIT_ERROR, "the tolerance is 0")
+        self.assertFails(self.run_kinterp(*common, "--product", "tree"), EXIT_ERROR,
+                         "the tree takes 1, 2 or 3")
+
+
 if __name__ == "__main__":
     main(globals())

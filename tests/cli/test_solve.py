@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from cli_support import (CONFIG, EXIT_ERROR, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_USAGE, RTOL,
+from cli_support import (CONFIG, SAFETY, EXIT_ERROR, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_USAGE, RTOL,
                          CliTestCase, formula_args, gaussian, gaussian_length_scale, laplacian,
                          laplacian_args, main, reference_cg, reference_solve)
 
@@ -367,6 +367,38 @@ class CheckpointTest(CliTestCase):
                          EXIT_ERROR, "another problem")
         self.assertFails(self.solve("--restart", ckpt, "--precision", "float", "--out", "o.npy"),
                          EXIT_ERROR, "another problem", "float32")
+
+
+class TreeProductTest(CliTestCase):
+    """--product tree: the solve meets rtol within the bound it reports on its products."""
+
+    def test_tree_solve_meets_rtol_within_its_reported_bound(self):
+        n, alpha, s = 2500, 0.5, 0.05
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal(n)
+        self.save("tree_x.npy", x)
+        self.save("tree_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "tree_x.npy", "--values", "tree_b.npy",
+                               "--kernel", "gaussian", "--length-scale", s, "--alpha", alpha,
+                               "--rtol", RTOL, "--product", "tree", "--product-tolerance", 1e-12,
+                               "--out", "tree_a.npy")
+        self.assertConverged(run)
+        self.assertIn("kernel products: tree (eps 1e-12", run.stdout)
+        found = re.search(r"the exact one is within ([0-9.e+-]+) of it", run.stdout)
+        self.assertIsNotNone(found, "no bound on the residual\n" + run.describe())
+        a = np.load(self.path("tree_a.npy"))
+        exact = np.linalg.norm(b - alpha * a - gaussian_length_scale(s)(x, x) @ a)
+        self.assertLessEqual(exact / np.linalg.norm(b), SAFETY * RTOL + float(found.group(1)),
+                             run.describe())
+
+    def test_auto_takes_direct_below_its_threshold(self):
+        x, b = self.rng.random((300, 2)), self.rng.standard_normal(300)
+        self.save("auto_x.npy", x)
+        self.save("auto_b.npy", b)
+        run = self.run_kinterp("solve", "--points", "auto_x.npy", "--values", "auto_b.npy",
+                               "--kernel", "gaussian", "--length-scale", 0.1, "--alpha", 1,
+                               "--out", "auto_a.npy")
+        self.assertConverged(run)
+        self.assertIn("kernel products: direct\n", run.stdout)
 
 
 if __name__ == "__main__":
