@@ -198,7 +198,10 @@ void run(const Settings& s, MPI_Comm comm) {
       .add("product_seconds", product)
       .add("product_seconds_all", times);
   if (s.direct) line.add("direct_seconds", direct_seconds).add("speedup", direct_seconds / product);
-  line.add("max_rel_error", worst)
+  line.add("pairs_per_target", work.pairs_per_target())
+      .add("near_pairs", work.near_pairs)
+      .add("far_pairs", work.far_pairs)
+      .add("max_rel_error", worst)
       .add("rel_error_2norm", std::sqrt(sums[0] / sums[1]))
       .add("sampled_rows", static_cast<std::int64_t>(std::min<std::int64_t>(s.n, s.sample)))
       .add("tree_bytes_per_point",

@@ -54,6 +54,7 @@ struct HostTreeSum {
   Kokkos::View<double* [2], MemorySpace> work;  ///< per batch: near and far pairs
   T scale;
   int stride;  ///< targets per batch, rounded up to the register block
+  int scratch_level;
 
   static std::size_t scratch_bytes(int stride, int columns) {
     return sizeof(T) * Dim * stride + sizeof(double) * columns * stride +
@@ -65,7 +66,7 @@ struct HostTreeSum {
     const int first = batches.begin(leaf), count = batches.end(leaf) - first;
     const int columns = walk.columns;
     auto take = [&](std::size_t bytes) {
-      return team.team_scratch(0).get_shmem_aligned((bytes + 63) / 64 * 64, 64);
+      return team.team_scratch(scratch_level).get_shmem_aligned((bytes + 63) / 64 * 64, 64);
     };
     TileBuffers<T> b;
     b.stride = stride;
@@ -253,11 +254,12 @@ void tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
           const int stride =
               (batches.largest + Functor::Lanes - 1) / Functor::Lanes * Functor::Lanes;
           typename Functor::Policy policy(space, static_cast<int>(batches.leaves.extent(0)), 1);
+          // Level 0 (about L1) holds 32 KiB on OpenMP; more goes to level 1.
+          const std::size_t bytes = Functor::scratch_bytes(stride, walk.columns);
+          const int level = bytes <= std::size_t(Functor::Policy::scratch_size_max(0)) ? 0 : 1;
           Kokkos::parallel_for(
-              "kinterp::tree_kernel_sum",
-              policy.set_scratch_size(
-                  0, Kokkos::PerTeam(Functor::scratch_bytes(stride, walk.columns))),
-              Functor{walk, batches.tree, batches.leaves, out, work, scale, stride});
+              "kinterp::tree_kernel_sum", policy.set_scratch_size(level, Kokkos::PerTeam(bytes)),
+              Functor{walk, batches.tree, batches.leaves, out, work, scale, stride, level});
         };
         switch (tree.dim) {
           case 1:
