@@ -111,8 +111,8 @@ struct ChargeCluster {
 
 }  // namespace detail
 
-/// The charges of `weights` (n x m, the tree's points' original rows, m <= 16
-/// per call is not required: columns are taken 16 at a time) on `space`.
+/// The charges of `weights` (n x m, rows in the tree's points' original
+/// order; any m, taken 16 columns at a time), computed on `space`.
 template <class ExecutionSpace, class T, class MemorySpace, class Weights>
 ProxyCharges<T, MemorySpace> make_proxy_charges(const ExecutionSpace& space,
                                                 const ClusterTree<T, MemorySpace>& tree,

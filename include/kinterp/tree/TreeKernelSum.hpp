@@ -106,19 +106,9 @@ struct HostTreeSum {
     };
     double low[max_tree_dim], high[max_tree_dim];
     batch_box(batches, leaf, low, high);
-    double near_points = 0, far_points = 0;
-    walk(
-        low, high,
-        [&](int node) {
-          near_points += sources.end(node) - sources.begin(node);
-          near(node);
-        },
-        [&](int node) {
-          far_points += sources.proxies_per_node;
-          far(node);
-        });
-    work(team.league_rank(), 0) += near_points * count;
-    work(team.league_rank(), 1) += far_points * count;
+    const WalkWork done = walk(low, high, near, far);
+    work(team.league_rank(), 0) += done.near_points * count;
+    work(team.league_rank(), 1) += done.far_points * count;
 
     for (int c = 0; c < columns; ++c) {
       const double* const total = b.totals + c * stride;
@@ -170,19 +160,9 @@ struct ScalarTreeSum {
     };
     double low[max_tree_dim], high[max_tree_dim];
     batch_box(batches, leaf_of(i), low, high);
-    double near_points = 0, far_points = 0;
-    walk(
-        low, high,
-        [&](int node) {
-          near_points += sources.end(node) - sources.begin(node);
-          near(node);
-        },
-        [&](int node) {
-          far_points += sources.proxies_per_node;
-          far(node);
-        });
-    Kokkos::atomic_add(&work(batch_of(leaf_of(i)), 0), near_points);
-    Kokkos::atomic_add(&work(batch_of(leaf_of(i)), 1), far_points);
+    const WalkWork done = walk(low, high, near, far);
+    Kokkos::atomic_add(&work(batch_of(leaf_of(i)), 0), done.near_points);
+    Kokkos::atomic_add(&work(batch_of(leaf_of(i)), 1), done.far_points);
     for (int c = 0; c < columns; ++c) {
       out(batches.order(i), walk.column_begin + c) += scale * static_cast<T>(total[c]);
     }

@@ -21,6 +21,11 @@ inline constexpr int max_walk_depth = 60;
 /// Weight columns per walk: the left-out budget is kept per column.
 inline constexpr int max_walk_columns = 16;
 
+/// What a walk handed out: source points summed directly and proxies.
+struct WalkWork {
+  double near_points = 0, far_points = 0;
+};
+
 template <class T, class MemorySpace, class Kernel>
 struct TreeWalk {
   ClusterTree<T, MemorySpace> tree;
@@ -30,10 +35,12 @@ struct TreeWalk {
   int column_begin, columns;
 
   /// Calls far(node) for clusters to take by their proxies and near(node)
-  /// for leaves to sum point by point, for targets in [low, high].
+  /// for leaves to sum point by point, for targets in [low, high]; returns
+  /// how many points and proxies each target of the batch meets.
   template <class Near, class Far>
-  KOKKOS_INLINE_FUNCTION void operator()(const double* low, const double* high, const Near& near,
-                                         const Far& far) const {
+  KOKKOS_INLINE_FUNCTION WalkWork operator()(const double* low, const double* high,
+                                             const Near& near, const Far& far) const {
+    WalkWork done;
     double bound[max_walk_columns], spent[max_walk_columns];
     for (int c = 0; c < columns; ++c) bound[c] = spent[c] = 0;
     int stack[max_walk_depth + 2];
@@ -104,8 +111,10 @@ struct TreeWalk {
       if (by_proxies || child < 0) {
         if (by_proxies) {
           far(node);
+          done.far_points += tree.proxies_per_node;
         } else {
           near(node);
+          done.near_points += tree.end(node) - tree.begin(node);
         }
         for (int c = 0; c < columns; ++c)
           bound[c] += k_far * charges.magnitude(node, column_begin + c);
@@ -126,6 +135,7 @@ struct TreeWalk {
       stack[top++] = child + 1 - nearer;
       stack[top++] = child + nearer;
     }
+    return done;
   }
 };
 
