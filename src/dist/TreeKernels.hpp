@@ -23,7 +23,8 @@ namespace detail {
 /// batch's box stays tight.
 inline constexpr int tree_batch_size = 128;
 
-/// A host copy of a rank-2 View on the memory space, read as rows(i, k).
+/// The rows of a rank-2 View on the host, read as rows(i, k): the View itself
+/// where it is in host memory, else a copy.
 template <class View>
 auto host_rows(const View& rows) {
   return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), rows);
@@ -75,8 +76,11 @@ TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
   info_.degree = rule_.degree;
   info_.leaf_size = options.leaf_size > 0 ? options.leaf_size : std::clamp(proxies, 32, 512);
   info_.batch_size = options.batch_size > 0 ? options.batch_size : detail::tree_batch_size;
-  tree_ = source_tree(sources);
-  at_sources_ = target_batches(sources);
+  // One host copy of the points (none where the memory space is the host's)
+  // serves the tree, the batches and the sample below.
+  const auto host_sources = detail::host_rows(sources);
+  tree_ = source_tree(host_sources);
+  at_sources_ = target_batches(host_sources);
   info_.depth = tree_.depth;
   info_.bytes = tree_.bytes() + at_sources_.tree.bytes();
   info_.setup_seconds = MPI_Wtime() - start;
@@ -105,7 +109,6 @@ TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
       Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::TreeKernelProduct::sample"),
       sampled, d);
   {
-    const auto host_sources = detail::host_rows(sources);
     const auto host = Kokkos::create_mirror_view(rows);
     for (std::int64_t i = 0; i < sampled; ++i)
       for (int k = 0; k < d; ++k) host(i, k) = host_sources(picked[i], k);
