@@ -207,59 +207,83 @@ struct TreeBatches {
   }
 };
 
-/// out(i, c) += scale * (K w)(t_i, c) within `rule`'s bound, for the targets
-/// of `batches` and the sources of `tree` with `charges` (ProxyCharges of w).
-/// work(b, 0) and work(b, 1) (one row per batch) gain the batch's target-point
-/// and target-proxy pairs, summed over the column groups of 16. Not
-/// collective; asynchronous on `space`. `scalar` takes the devices' path on
-/// a CPU (for tests).
+namespace detail {
+/// The walks for each group of up to 16 columns of `charges`.
+template <class T, class MemorySpace, class Kernel, class Launch>
+void for_each_column_group(const Kernel& kernel, const FarFieldRule& rule,
+                           const ClusterTree<T, MemorySpace>& tree,
+                           const ProxyCharges<T, MemorySpace>& charges, const Launch& launch) {
+  for (int first = 0; first < charges.columns; first += max_walk_columns) {
+    launch(TreeWalk<T, MemorySpace, Kernel>{tree, charges, rule, kernel, first,
+                                            std::min(max_walk_columns, charges.columns - first)});
+  }
+}
+}  // namespace detail
+
+/// The devices' path of tree_kernel_sum (one thread per target), on any
+/// execution space: tree_kernel_sum takes it where the space is not the
+/// host's; tests call it on the CPU.
 template <class ExecutionSpace, class T, class MemorySpace, class Kernel, class Out>
-void tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
-                     const FarFieldRule& rule, const TreeBatches<T, MemorySpace>& batches,
-                     const ClusterTree<T, MemorySpace>& tree,
-                     const ProxyCharges<T, MemorySpace>& charges, const Out& out,
-                     const Kokkos::View<double* [2], MemorySpace>& work,
-                     bool scalar = !detail::runs_on_host<ExecutionSpace>()) {
+void thread_per_target_tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
+                                       const FarFieldRule& rule,
+                                       const TreeBatches<T, MemorySpace>& batches,
+                                       const ClusterTree<T, MemorySpace>& tree,
+                                       const ProxyCharges<T, MemorySpace>& charges, const Out& out,
+                                       const Kokkos::View<double* [2], MemorySpace>& work) {
   const detail::ScopedRegion region("kinterp::tree_kernel_sum");
-  if (batches.tree.count == 0 || tree.count == 0 || charges.columns == 0) return;
-  for (int first = 0; first < charges.columns; first += detail::max_walk_columns) {
-    const detail::TreeWalk<T, MemorySpace, Kernel> walk{
-        tree,   charges, rule,
-        kernel, first,   std::min(detail::max_walk_columns, charges.columns - first)};
-    if constexpr (detail::runs_on_host<ExecutionSpace>()) {
-      if (!scalar) {
-        const auto launch = [&](auto dim_constant) {
-          constexpr int Dim = decltype(dim_constant)::value;
-          using Functor = detail::HostTreeSum<ExecutionSpace, T, Kernel, Out, Dim>;
-          const int stride =
-              (batches.largest + Functor::Lanes - 1) / Functor::Lanes * Functor::Lanes;
-          typename Functor::Policy policy(space, static_cast<int>(batches.leaves.extent(0)), 1);
-          // Level 0 (about L1) holds 32 KiB on OpenMP; more goes to level 1.
-          const std::size_t bytes = Functor::scratch_bytes(stride, walk.columns);
-          const int level = bytes <= std::size_t(Functor::Policy::scratch_size_max(0)) ? 0 : 1;
-          Kokkos::parallel_for(
-              "kinterp::tree_kernel_sum", policy.set_scratch_size(level, Kokkos::PerTeam(bytes)),
-              Functor{walk, batches.tree, batches.leaves, out, work, scale, stride, level});
-        };
-        switch (tree.dim) {
-          case 1:
-            launch(std::integral_constant<int, 1>{});
-            break;
-          case 2:
-            launch(std::integral_constant<int, 2>{});
-            break;
-          default:
-            launch(std::integral_constant<int, 3>{});
-            break;
-        }
-        continue;
-      }
-    }
+  if (batches.tree.count == 0 || tree.count == 0) return;
+  detail::for_each_column_group(kernel, rule, tree, charges, [&](const auto& walk) {
     Kokkos::parallel_for(
         "kinterp::tree_kernel_sum",
         Kokkos::RangePolicy<ExecutionSpace>(space, 0, batches.tree.count),
         detail::ScalarTreeSum<T, MemorySpace, Kernel, Out>{walk, batches.tree, batches.leaf_of,
                                                            batches.batch_of, out, work, scale});
+  });
+}
+
+/// out(i, c) += scale * (K w)(t_i, c) within `rule`'s bound, for the targets
+/// of `batches` and the sources of `tree` with `charges` (ProxyCharges of w).
+/// work(b, 0) and work(b, 1) (one row per batch) gain the batch's target-point
+/// and target-proxy pairs, summed over the column groups of 16. Not
+/// collective; asynchronous on `space`. On the host a thread takes a batch
+/// and runs SIMD tiles; elsewhere thread_per_target_tree_kernel_sum.
+template <class ExecutionSpace, class T, class MemorySpace, class Kernel, class Out>
+void tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
+                     const FarFieldRule& rule, const TreeBatches<T, MemorySpace>& batches,
+                     const ClusterTree<T, MemorySpace>& tree,
+                     const ProxyCharges<T, MemorySpace>& charges, const Out& out,
+                     const Kokkos::View<double* [2], MemorySpace>& work) {
+  if constexpr (!detail::runs_on_host<ExecutionSpace>()) {
+    thread_per_target_tree_kernel_sum(space, kernel, scale, rule, batches, tree, charges, out,
+                                      work);
+  } else {
+    const detail::ScopedRegion region("kinterp::tree_kernel_sum");
+    if (batches.tree.count == 0 || tree.count == 0) return;
+    detail::for_each_column_group(kernel, rule, tree, charges, [&](const auto& walk) {
+      const auto launch = [&](auto dim_constant) {
+        constexpr int Dim = decltype(dim_constant)::value;
+        using Functor = detail::HostTreeSum<ExecutionSpace, T, Kernel, Out, Dim>;
+        const int stride = (batches.largest + Functor::Lanes - 1) / Functor::Lanes * Functor::Lanes;
+        typename Functor::Policy policy(space, static_cast<int>(batches.leaves.extent(0)), 1);
+        // Level 0 (about L1) holds 32 KiB on OpenMP; more goes to level 1.
+        const std::size_t bytes = Functor::scratch_bytes(stride, walk.columns);
+        const int level = bytes <= std::size_t(Functor::Policy::scratch_size_max(0)) ? 0 : 1;
+        Kokkos::parallel_for(
+            "kinterp::tree_kernel_sum", policy.set_scratch_size(level, Kokkos::PerTeam(bytes)),
+            Functor{walk, batches.tree, batches.leaves, out, work, scale, stride, level});
+      };
+      switch (tree.dim) {
+        case 1:
+          launch(std::integral_constant<int, 1>{});
+          break;
+        case 2:
+          launch(std::integral_constant<int, 2>{});
+          break;
+        default:
+          launch(std::integral_constant<int, 3>{});
+          break;
+      }
+    });
   }
 }
 
