@@ -121,7 +121,7 @@ class GenericFormulaTest(CliTestCase):
                          EXIT_ERROR, "need a compiled kernel family")
 
 
-class TreeProductTest(CliTestCase):
+class TreePredictTest(CliTestCase):
     """--product tree: every prediction within eps sum_j |k(t_i, x_j)| |a_j| of K @ a."""
 
     def test_tree_predictions_meet_the_bound(self):

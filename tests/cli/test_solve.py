@@ -369,7 +369,7 @@ class CheckpointTest(CliTestCase):
                          EXIT_ERROR, "another problem", "float32")
 
 
-class TreeProductTest(CliTestCase):
+class TreeSolveTest(CliTestCase):
     """--product tree: the solve meets rtol within the bound it reports on its products."""
 
     def test_tree_solve_meets_rtol_within_its_reported_bound(self):
