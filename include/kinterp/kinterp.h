@@ -109,6 +109,18 @@ int kinterp_set_preconditioner(kinterp_model model, int rank);
  *  Compiled kernels only. */
 int kinterp_set_mixed_precision(kinterp_model model, int enabled);
 
+/** Which engine computes the kernel products of kinterp_fit and
+ *  kinterp_predict: "direct" (the default: every pair, exact to rounding),
+ *  "tree" (points of 1-3 coordinates: each product's error in row i is at
+ *  most tolerance * sum_j |k(x_i, x_j)| |a_j|, at about N log N work instead
+ *  of N^2), or "auto" (the tree from 20000 points in 1-3 dimensions where it
+ *  does less than a third of the direct work, else direct). tolerance: in
+ *  [1e-12, 0.1], or 0 for the default: a hundredth of rtol (at most 1e-6) in
+ *  fits, 1e-6 in predictions; 0 with "direct". Mixed precision's float
+ *  products take at least 1e-6. Compiled kernels only: with a generic formula
+ *  kinterp_fit refuses "tree", and "auto" takes direct. */
+int kinterp_set_product(kinterp_model model, const char* engine, double tolerance);
+
 /* ---- Fit and predict (collective) ---- */
 
 /** Solves (alpha I + K) a = b for this rank's points (local_rows x dimension)
@@ -118,6 +130,10 @@ int kinterp_fit(kinterp_model model, int64_t local_rows, int dimension, const do
                 int columns, const double* values);
 /** The last fit: CG iterations and max over columns of ||b - (alpha I + K) a|| / ||b||. */
 int kinterp_fit_result(kinterp_model model, int* iterations, double* relative_residual);
+/** The last fit's products: their tolerance (0: exact to rounding, the
+ *  direct engine) and how far the exact relative residual can be from the
+ *  one kinterp_fit_result reports, which is computed with these products. */
+int kinterp_fit_product(kinterp_model model, double* tolerance, double* residual_bound);
 /** Copies this rank's weights (local_rows x columns, as in the last fit)
  *  into `weights`; the shape is checked. */
 int kinterp_weights(kinterp_model model, int64_t local_rows, int columns, double* weights);

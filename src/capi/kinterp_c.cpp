@@ -9,6 +9,7 @@
 #include <kinterp/core/Communicator.hpp>
 #include <kinterp/core/Environment.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/dist/ProductChoice.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -136,6 +137,8 @@ struct kinterp_model_s {
   double alpha = 0;
   kinterp::SolveOptions options;
   kinterp::KernelSolveOptions how;
+  kinterp::ProductEngine product_engine = kinterp::ProductEngine::Direct;
+  double product_tolerance = 0;  ///< 0: the default of fits and predictions
 
   // The last fit.
   std::optional<KernelModel> model;
@@ -167,6 +170,14 @@ struct kinterp_model_s {
     return KernelModel::named(kernel_name, length_scale);
   }
 
+  /// The products' engine, with `default_tolerance` where none was set.
+  kinterp::ProductOptions product(double default_tolerance) const {
+    kinterp::ProductOptions chosen;
+    chosen.engine = product_engine;
+    chosen.tree.tolerance = product_tolerance > 0 ? product_tolerance : default_tolerance;
+    return chosen;
+  }
+
   /// Everything that must agree across ranks, as one text.
   std::string settings_text(std::int64_t dimension_, int columns) const {
     std::ostringstream text;
@@ -174,7 +185,8 @@ struct kinterp_model_s {
     text << kernel_name << '|' << length_scale << '|' << formula << '|' << aliases << '|' << unknown
          << '|' << alpha << '|' << options.rtol << '|' << options.atol << '|'
          << options.max_iterations << '|' << how.preconditioner.rank << '|' << how.mixed_precision
-         << '|' << dimension_ << '|' << columns;
+         << '|' << static_cast<int>(product_engine) << '|' << product_tolerance << '|'
+         << dimension_ << '|' << columns;
     for (const auto& [name, values] : parameters) {
       text << '|' << name;
       for (double v : values) text << ',' << v;
@@ -352,6 +364,23 @@ int kinterp_set_mixed_precision(kinterp_model model, int enabled) {
   return on_model(model, [&](kinterp_model_s& m) { m.how.mixed_precision = enabled != 0; });
 }
 
+int kinterp_set_product(kinterp_model model, const char* engine, double tolerance) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    const auto chosen = kinterp::product_engine_from_name(require_text(engine, "the engine"));
+    if (tolerance != 0) {
+      if (chosen == kinterp::ProductEngine::Direct) {
+        throw kinterp::Error("the direct product is exact to rounding: give tolerance 0 with \"direct\", "
+                             "or use \"tree\" (or \"auto\")");
+      }
+      // The range of double products (mixed precision's float ones raise
+      // it to their smallest).
+      kinterp::FarFieldRule::check_tolerance<double>(tolerance);
+    }
+    m.product_engine = chosen;
+    m.product_tolerance = tolerance;
+  });
+}
+
 int kinterp_fit(kinterp_model model, int64_t local_rows, int dimension, const double* points,
                 int columns, const double* values) {
   return kinterp_fit_checked(model, local_rows, dimension, points, columns, values, nullptr);
@@ -388,8 +417,9 @@ int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
           "dimension or columns of kinterp_fit: every rank must make the same settings");
     }
     Matrix weights("kinterp::weights", local_rows, columns);
-    m.result = resolved->fit<double>(comm, device_points, device_values, weights, m.alpha,
-                                     m.options, m.how);
+    m.result = resolved->fit<double>(
+        comm, device_points, device_values, weights, m.alpha, m.options, m.how,
+        m.product(kinterp::solve_product_tolerance<double>(m.options.rtol)));
     m.model = resolved;
     m.dimension = dimension;
     m.points = device_points;
@@ -407,6 +437,14 @@ int kinterp_fit_result(kinterp_model model, int* iterations, double* relative_re
     if (!m.model) throw state_error("kinterp_fit_result: no fit yet: call kinterp_fit first");
     if (iterations) *iterations = m.result.iterations;
     if (relative_residual) *relative_residual = m.result.relative_residual();
+  });
+}
+
+int kinterp_fit_product(kinterp_model model, double* tolerance, double* residual_bound) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    if (!m.model) throw state_error("kinterp_fit_product: no fit yet: call kinterp_fit first");
+    if (tolerance) *tolerance = m.result.product_tolerance;
+    if (residual_bound) *residual_bound = m.result.product_residual_bound;
   });
 }
 
@@ -447,7 +485,7 @@ int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dime
         throw kinterp::Error("kinterp_predict: the values array is NULL");
       out = Matrix("kinterp::predicted", local_targets, columns);
     });
-    m.model->predict<double>(comm, m.points, m.weights, device_targets, out);
+    m.model->predict<double>(comm, m.points, m.weights, device_targets, out, m.product(1e-6));
     if (local_targets > 0) Kokkos::deep_copy(HostRows(values, out.extent(0), out.extent(1)), out);
   });
 }

@@ -25,7 +25,8 @@ module kinterp
             kinterp_error_message, kinterp_set_kernel, kinterp_set_formula, &
             kinterp_set_parameter, kinterp_set_unknown, kinterp_set_alpha, &
             kinterp_set_tolerances, kinterp_set_preconditioner, kinterp_set_mixed_precision, &
-            kinterp_fit, kinterp_fit_result, kinterp_weights, kinterp_predict
+            kinterp_set_product, kinterp_fit, kinterp_fit_result, kinterp_fit_product, &
+            kinterp_weights, kinterp_predict
 
   interface
     integer(c_int) function c_initialize(argc, argv) bind(C, name="kinterp_initialize")
@@ -102,6 +103,13 @@ module kinterp
       type(c_ptr), value :: model
       integer(c_int), value :: enabled
     end function
+    integer(c_int) function c_set_product(model, engine, tolerance) &
+        bind(C, name="kinterp_set_product")
+      import :: c_int, c_ptr, c_char, c_double
+      type(c_ptr), value :: model
+      character(kind=c_char), intent(in) :: engine(*)
+      real(c_double), value :: tolerance
+    end function
     integer(c_int) function c_fit(model, local_rows, dimension, points, columns, values, &
                                   caller_error) bind(C, name="kinterp_fit_checked")
       import :: c_int, c_int64_t, c_ptr, c_double, c_char
@@ -117,6 +125,12 @@ module kinterp
       type(c_ptr), value :: model
       integer(c_int), intent(out) :: iterations
       real(c_double), intent(out) :: relative_residual
+    end function
+    integer(c_int) function c_fit_product(model, tolerance, residual_bound) &
+        bind(C, name="kinterp_fit_product")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: model
+      real(c_double), intent(out) :: tolerance, residual_bound
     end function
     integer(c_int) function c_weights(model, local_rows, columns, weights) &
         bind(C, name="kinterp_weights")
@@ -253,6 +267,17 @@ contains
                                              "values", size(values, 2))))
   end function
 
+  integer function kinterp_set_product(model, engine, tolerance) result(status)
+    type(kinterp_model), intent(in) :: model
+    character(len=*), intent(in) :: engine
+    real(c_double), intent(in) :: tolerance
+    status = c_set_product(model%handle, c_string(engine), tolerance)
+  end function
+  integer function kinterp_fit_product(model, tolerance, residual_bound) result(status)
+    type(kinterp_model), intent(in) :: model
+    real(c_double), intent(out) :: tolerance, residual_bound
+    status = c_fit_product(model%handle, tolerance, residual_bound)
+  end function
   integer function kinterp_fit_result(model, iterations, relative_residual) result(status)
     type(kinterp_model), intent(in) :: model
     integer, intent(out) :: iterations

@@ -186,6 +186,34 @@ int main(int argc, char** argv) {
   check = prediction_error(model, gaussian);
   CHECK(check < 1e-12, "gaussian: prediction error %g", check);
 
+  double tolerance = -1, bound = -1;
+  CHECK(kinterp_fit_product(model, &tolerance, &bound) == KINTERP_SUCCESS && tolerance == 0 &&
+            bound == 0,
+        "direct products: tolerance %g, bound %g", tolerance, bound);
+
+  /* The tree product: the fit within its reported bound (a 2-norm bound
+   * relative to ||b||; the dense check is a max-norm one, so sqrt(N) apart),
+   * each prediction within eps sum_j |k(t, x_j)| |a_j|. */
+  CHECK(kinterp_set_product(model, "tree", 1e-10) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  CHECK(kinterp_fit(model, count, D, points, 1, values) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  CHECK(kinterp_fit_product(model, &tolerance, &bound) == KINTERP_SUCCESS && tolerance == 1e-10 &&
+            bound > 0,
+        "tree products: tolerance %g, bound %g", tolerance, bound);
+  check = relative_residual(model, gaussian, alpha);
+  CHECK(check <= sqrt(N) * (2e-12 + bound), "tree: dense residual %g, bound %g", check, bound);
+  check = prediction_error(model, gaussian);
+  CHECK(check <= 1e-10, "tree: prediction error %g against eps 1e-10", check);
+  expect_error(model, kinterp_set_product(model, "tre", 0), KINTERP_ERROR_INVALID_ARGUMENT,
+               "did you mean 'tree'");
+  expect_error(model, kinterp_set_product(model, "direct", 1e-6), KINTERP_ERROR_INVALID_ARGUMENT,
+               "tolerance 0 with \"direct\"");
+  expect_error(model, kinterp_set_product(model, "tree", 1e-13), KINTERP_ERROR_INVALID_ARGUMENT,
+               "the tolerance is 1e-13");
+  CHECK(kinterp_set_product(model, "direct", 0) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+
   /* The same kernel as a formula (compiled), then a formula that is no
    * compiled family (the generic evaluator). */
   const double g = 1 / (2 * scale * scale), h = 1 / (scale * scale);
@@ -207,6 +235,11 @@ int main(int argc, char** argv) {
   expect_error(model, kinterp_fit(model, count, D, points, 1, values),
                KINTERP_ERROR_INVALID_ARGUMENT, "H");
   kinterp_set_parameter(model, "H", &h, 1);
+  /* The generic evaluator has no tree product: refused on every rank. */
+  kinterp_set_product(model, "tree", 0);
+  expect_error(model, kinterp_fit(model, count, D, points, 1, values),
+               KINTERP_ERROR_INVALID_ARGUMENT, "needs a compiled kernel family");
+  kinterp_set_product(model, "direct", 0);
   CHECK(kinterp_fit(model, count, D, points, 1, values) == KINTERP_SUCCESS, "%s",
         kinterp_error_message(model));
   check = relative_residual(model, mixture, alpha);

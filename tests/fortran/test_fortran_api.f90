@@ -12,7 +12,7 @@ program test_fortran_api
   real(c_double), parameter :: scale = 0.25d0, alpha = 1d-3
   real(c_double) :: all_points(d, n), all_values(1, n), all_weights(n)
   real(c_double), allocatable :: weights(:, :), predicted(:, :), targets(:, :)
-  real(c_double) :: residual, worst, largest, term, magnitude
+  real(c_double) :: residual, worst, largest, term, magnitude, tolerance, bound
   real(kind=16) :: accumulated
   integer :: rank, ranks, first, last, i, j, t, ierr, status, iterations, failures, total
   integer :: counts(64), displacements(64)
@@ -98,6 +98,19 @@ program test_fortran_api
   targets = 0.5d0
   status = kinterp_predict(model, targets, predicted(:, 1:min(1, size(predicted, 2))))
   call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "a wrong target dimension is refused")
+
+  ! The tree product through the binding (its accuracy is test_c_api's):
+  ! the engine and tolerance reach the fit, which reports them back.
+  status = kinterp_set_product(model, "tre", 0d0)
+  call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "a misspelt engine is refused")
+  call check(index(kinterp_error_message(model), "did you mean 'tree'") > 0, &
+             kinterp_error_message(model))
+  call check(kinterp_set_product(model, "tree", 1d-10) == KINTERP_SUCCESS, &
+             kinterp_error_message(model))
+  status = kinterp_fit(model, all_points(:, first:last), all_values(:, first:last))
+  call check(status == KINTERP_SUCCESS, kinterp_error_message(model))
+  call check(kinterp_fit_product(model, tolerance, bound) == KINTERP_SUCCESS, "fit product")
+  call check(tolerance == 1d-10 .and. bound > 0, "the tree's tolerance and bound are reported")
 
   call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
   deallocate(weights, targets, predicted)  ! variables of the main program are never freed

@@ -10,6 +10,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +34,15 @@ struct ProductOptions {
   /// set-up on a sample, is below a third of the direct product's N.
   std::int64_t auto_min_sources = 20000;
 };
+
+/// A solve's default tree tolerance: a hundredth of rtol, at most 1e-6 and
+/// at least what precision T allows (the tree's bound is relative to
+/// sum |k||a|, the residual's to ||b||).
+template <class T>
+double solve_product_tolerance(double rtol) {
+  const double wanted = rtol > 0 ? 0.01 * rtol : 1e-6;
+  return std::max(FarFieldRule::smallest_tolerance<T>(), std::min(1e-6, wanted));
+}
 
 /// Collective over `comm`. The product of `kernel` over this rank's sources
 /// (n_r x d) that `options` choose. Throws kinterp::Error on every rank for

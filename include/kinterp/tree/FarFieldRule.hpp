@@ -68,9 +68,7 @@ struct FarFieldRule {
   /// Not collective. Throws kinterp::Error for a tolerance outside
   /// [smallest_tolerance<T>(), 0.1] (NaN included), saying why.
   template <class T>
-  /// `degree` > 0 fixes the degree (the acceptance adapts to it: the bound
-  /// holds at any degree, the speed does not); 0 chooses it.
-  static FarFieldRule make(const KernelSpec& kernel, double tolerance, int dim, int degree = 0) {
+  static void check_tolerance(double tolerance) {
     const double smallest = smallest_tolerance<T>();
     if (!(tolerance >= smallest && tolerance <= largest_tolerance)) {
       throw Error("tree product: the tolerance is " + detail::number_text(tolerance) +
@@ -78,6 +76,15 @@ struct FarFieldRule {
                   (sizeof(T) < sizeof(double) ? "float (rounding limits it)" : "double") +
                   " (use the direct product for exact sums)");
     }
+  }
+
+  /// Not collective. The rule for `kernel` at `tolerance` (check_tolerance's
+  /// errors) in `dim` dimensions. `degree` > 0 fixes the degree (the
+  /// acceptance adapts to it: the bound holds at any degree, the speed does
+  /// not); 0 chooses it.
+  template <class T>
+  static FarFieldRule make(const KernelSpec& kernel, double tolerance, int dim, int degree = 0) {
+    check_tolerance<T>(tolerance);
     FarFieldRule rule;
     rule.tolerance = tolerance;
     rule.analytic = kernel.family == KernelFamily::Gaussian;
