@@ -22,9 +22,13 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   endif()
 endif()
 if(KINTERP_SANITIZE)
+  set(_kinterp_sanitize_flags -fsanitize=${KINTERP_SANITIZE})
+  if(KINTERP_NO_SANITIZE)
+    list(APPEND _kinterp_sanitize_flags -fno-sanitize=${KINTERP_NO_SANITIZE})
+  endif()
   target_compile_options(kinterp_private_options INTERFACE
-    -fsanitize=${KINTERP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
-  target_link_options(kinterp_private_options INTERFACE -fsanitize=${KINTERP_SANITIZE})
+    ${_kinterp_sanitize_flags} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(kinterp_private_options INTERFACE ${_kinterp_sanitize_flags})
 endif()
 
 # Kokkos_Core.hpp and mpi.h take about 2 s of every C++ file's compile, most
