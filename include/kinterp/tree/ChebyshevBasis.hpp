@@ -22,12 +22,17 @@ struct ChebyshevBasis {
     return detail::math::cos(a * 3.14159265358979323846 / p);
   }
 
+  /// nodes[a] = node(a, p), a = 0..p: the table evaluate takes.
+  KOKKOS_INLINE_FUNCTION static void nodes(int p, double* nodes) {
+    for (int a = 0; a <= p; ++a) nodes[a] = node(a, p);
+  }
+
   /// l[a] = the a-th Lagrange basis polynomial of degree p (p >= 1) at u in
-  /// units of the interval, u = (y - c) / h.
-  KOKKOS_INLINE_FUNCTION static void evaluate(double u, int p, double* l) {
+  /// units of the interval, u = (y - c) / h; `nodes` as nodes() fills it.
+  KOKKOS_INLINE_FUNCTION static void evaluate(double u, int p, const double* nodes, double* l) {
     double total = 0;
     for (int a = 0; a <= p; ++a) {
-      const double difference = u - node(a, p);
+      const double difference = u - nodes[a];
       if (difference == 0) {  // on a node: the basis is the unit vector
         for (int b = 0; b <= p; ++b) l[b] = b == a ? 1 : 0;
         return;

@@ -35,20 +35,24 @@ namespace detail {
 /// One cluster's charges, from its children's proxies or its own points.
 template <class T, class MemorySpace>
 struct ChargeCluster {
+  static constexpr int max_nodes = max_tree_degree + 1;
+
   ClusterTree<T, MemorySpace> tree;
   Kokkos::View<const int*, MemorySpace> nodes;  ///< the level's clusters
   Kokkos::View<const T*, MemorySpace> weights;  ///< tree order
   Kokkos::View<double*, MemorySpace> sums;      ///< [c * stride + block * per_node + s]
   int columns;
 
-  /// Adds the basis at y times its values to the cluster's sums.
-  KOKKOS_INLINE_FUNCTION void add(int node, const double* y, const double* value, double* sum_base,
-                                  std::size_t stride) const {
+  /// Adds the basis at the point y times its values to the cluster's sums.
+  KOKKOS_INLINE_FUNCTION void add_point(int node, const double* chebyshev, const double* y,
+                                        const double* value, double* sum_base,
+                                        std::size_t stride) const {
     const int p = tree.degree, n1 = p + 1, d = tree.dim;
-    double basis[max_tree_dim][max_tree_degree + 1];
+    double basis[max_tree_dim][max_nodes];
     for (int k = 0; k < max_tree_dim; ++k) {
       if (k < d) {
-        ChebyshevBasis::evaluate((y[k] - tree.centre(node, k)) / tree.half(node, k), p, basis[k]);
+        ChebyshevBasis::evaluate((y[k] - tree.centre(node, k)) / tree.half(node, k), p, chebyshev,
+                                 basis[k]);
       } else {
         basis[k][0] = 1;
       }
@@ -67,20 +71,66 @@ struct ChargeCluster {
     }
   }
 
+  /// Adds child h's proxy charges, interpolated to the cluster's proxies, to
+  /// the cluster's sums. The map is a tensor product of one matrix per
+  /// dimension (the cluster's basis at the child's nodes), applied one
+  /// dimension at a time: d (p+1)^(d+1) operations, not (p+1)^(2d).
+  KOKKOS_INLINE_FUNCTION void add_child(int node, int h, const double* chebyshev,
+                                        double* sum_base, std::size_t stride) const {
+    const int p = tree.degree, n1 = p + 1, d = tree.dim;
+    double map[max_tree_dim][max_nodes][max_nodes];  // map[k][a][b]: basis b at child node a
+    for (int k = 0; k < d; ++k) {
+      for (int a = 0; a < n1; ++a) {
+        const double y = tree.centre(h, k) + tree.half(h, k) * chebyshev[a];
+        ChebyshevBasis::evaluate((y - tree.centre(node, k)) / tree.half(node, k), p, chebyshev,
+                                 map[k][a]);
+      }
+    }
+    const int n_y = d > 1 ? n1 : 1, n_z = d > 2 ? n1 : 1;
+    const double* const child = sums.data() + std::size_t(tree.proxy(h)) * tree.proxies_per_node;
+    for (int c = 0; c < columns; ++c) {
+      const double* const from = child + c * stride;
+      double* const to = sum_base + c * stride;
+      for (int az = 0; az < n_z; ++az) {
+        double plane[max_nodes * max_nodes] = {};  // (by, bx), this az
+        for (int ay = 0; ay < n_y; ++ay) {
+          double row[max_nodes] = {};  // bx, this (az, ay)
+          const double* const line = from + (az * n_y + ay) * n1;
+          for (int ax = 0; ax < n1; ++ax) {
+            if (line[ax] == 0) continue;
+            for (int bx = 0; bx < n1; ++bx) row[bx] += line[ax] * map[0][ax][bx];
+          }
+          for (int by = 0; by < n_y; ++by) {
+            const double wy = d > 1 ? map[1][ay][by] : 1;
+            if (wy == 0) continue;
+            for (int bx = 0; bx < n1; ++bx) plane[by * n1 + bx] += wy * row[bx];
+          }
+        }
+        for (int bz = 0; bz < n_z; ++bz) {
+          const double wz = d > 2 ? map[2][az][bz] : 1;
+          if (wz == 0) continue;
+          for (int b = 0; b < n_y * n1; ++b) to[bz * n_y * n1 + b] += wz * plane[b];
+        }
+      }
+    }
+  }
+
   KOKKOS_INLINE_FUNCTION void operator()(int i) const {
     const int node = nodes(i);
     const int per_node = tree.proxies_per_node, d = tree.dim;
     const std::size_t stride = tree.proxy_stride();
+    double chebyshev[max_nodes];
+    ChebyshevBasis::nodes(tree.degree, chebyshev);
     double* const base = sums.data() + std::size_t(tree.proxy(node)) * per_node;
     for (int c = 0; c < columns; ++c)
       for (int s = 0; s < per_node; ++s) base[c * stride + s] = 0;
-    double y[max_tree_dim] = {0, 0, 0};
-    double value[16];
     const auto from_points = [&](int first, int last) {
+      double y[max_tree_dim] = {0, 0, 0};
+      double value[16];
       for (int j = first; j < last; ++j) {
         for (int k = 0; k < d; ++k) y[k] = tree.points(std::size_t(k) * tree.count + j);
         for (int c = 0; c < columns; ++c) value[c] = weights(std::size_t(c) * tree.count + j);
-        add(node, y, value, base, stride);
+        add_point(node, chebyshev, y, value, base, stride);
       }
     };
     const int child = tree.first_child(node);
@@ -89,21 +139,10 @@ struct ChargeCluster {
       return;
     }
     for (int h = child; h < child + 2; ++h) {
-      const int block = tree.proxy(h);
-      if (block < 0) {
+      if (tree.proxy(h) < 0) {
         from_points(tree.begin(h), tree.end(h));
-        continue;
-      }
-      const std::size_t first = std::size_t(block) * per_node;
-      for (int s = 0; s < per_node; ++s) {
-        int rest = s;
-        for (int k = 0; k < d; ++k) {
-          y[k] = tree.centre(h, k) +
-                 tree.half(h, k) * ChebyshevBasis::node(rest % (tree.degree + 1), tree.degree);
-          rest /= tree.degree + 1;
-        }
-        for (int c = 0; c < columns; ++c) value[c] = sums(c * stride + first + s);
-        add(node, y, value, base, stride);
+      } else {
+        add_child(node, h, chebyshev, base, stride);
       }
     }
   }
