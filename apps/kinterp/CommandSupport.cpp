@@ -144,17 +144,23 @@ std::string machine(MPI_Comm comm) {
 }
 
 void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
-                      int depth) {
+                      int depth, const std::string& engine) {
   log.add(name, timings.total, depth);
   log.add("computing", timings.compute, depth + 1);
+  if (engine.rfind("tree", 0) == 0) {
+    log.add("trees of passing blocks, proxy charges", timings.prepare, depth + 2);
+    log.add("near and far fields", timings.compute - timings.prepare, depth + 2);
+  }
   log.add("waiting for messages", timings.wait, depth + 1);
 }
 
-void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& name,
-                        const RingTimings& timings, double write_seconds, double total) {
+void log_read_run_write(MPI_Comm comm, double read_seconds, double setup_seconds,
+                        const std::string& name, const RingTimings& timings,
+                        const std::string& engine, double write_seconds, double total) {
   LogView log;
   log.add("read input", read_seconds);
-  add_product_rows(log, name, timings, 0);
+  if (setup_seconds >= 0) log.add("set-up (kernel product)", setup_seconds);
+  add_product_rows(log, name, timings, 0, engine);
   log.add("write output", write_seconds);
   log.print(comm, total);
 }

@@ -93,12 +93,17 @@ std::string machine(MPI_Comm comm);
 using detail::count_text;  // "1 point", "3 points"
 
 /// --log-view's rows for kernel products: their time, split into computing
-/// and waiting for the ring's messages.
-void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings, int depth);
+/// and waiting for the ring's messages; for a tree (`engine`, the product's
+/// description, starts with "tree") computing splits into readying the
+/// blocks and the sums.
+void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings, int depth,
+                      const std::string& engine);
 
-/// --log-view of a command that reads, runs one product or reduction, writes.
-void log_read_run_write(MPI_Comm comm, double read_seconds, const std::string& name,
-                        const RingTimings& timings, double write_seconds, double total);
+/// --log-view of a command that reads, makes a product (setup_seconds; < 0:
+/// no row), runs it or a reduction, writes.
+void log_read_run_write(MPI_Comm comm, double read_seconds, double setup_seconds,
+                        const std::string& name, const RingTimings& timings,
+                        const std::string& engine, double write_seconds, double total);
 
 template <class T>
 typename KernelSum<T>::Matrix to_device(const io::LocalRows<T>& rows, const std::string& label) {

@@ -137,8 +137,8 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   report.print("kernel products: %s\n", prediction.product.c_str());
   report.print("predictions written to %s\n", out_path.c_str());
   if (command.flag("log-view")) {
-    log_read_run_write(comm, read_seconds, "predict (kernel product)", timings, write_seconds,
-                       MPI_Wtime() - start);
+    log_read_run_write(comm, read_seconds, prediction.setup_seconds, "predict (kernel product)",
+                       timings, prediction.product, write_seconds, MPI_Wtime() - start);
   }
   return exit_ok;
 }

@@ -263,8 +263,8 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   report.print("%lld x %d result written to %s\n", static_cast<long long>(targets.global_rows),
                genred.output_columns(), out_path.c_str());
   if (command.flag("log-view")) {
-    log_read_run_write(comm, read_seconds, "reduction", timings, write_seconds,
-                       MPI_Wtime() - start);
+    log_read_run_write(comm, read_seconds, -1, "reduction", timings, "generic evaluator",
+                       write_seconds, MPI_Wtime() - start);
   }
   return exit_ok;
 }

@@ -82,9 +82,9 @@ void log_solve(MPI_Comm comm, double read_seconds, double fit_seconds,
                const KernelSolveResult& result, double write_seconds, double total) {
   LogView log;
   log.add("read input", read_seconds);
-  log.add("set-up (kernel, preconditioner)", fit_seconds - result.seconds);
+  log.add("set-up (kernel products, preconditioner)", fit_seconds - result.seconds);
   log.add("conjugate gradient", result.seconds);
-  add_product_rows(log, "kernel products", result.product, 1);
+  add_product_rows(log, "kernel products", result.product, 1, result.product_engine);
   if (result.preconditioned) log.add("preconditioner", result.preconditioner_seconds, 1);
   if (result.checkpoints_written > 0 || result.resumed_from >= 0) {
     log.add("checkpoints", result.checkpoint_seconds, 1);

@@ -151,19 +151,24 @@ RingTimings TreeKernelProduct<T>::apply(const Kokkos::DefaultExecutionSpace& spa
   const int batch_count = batches ? static_cast<int>(batches->leaves.extent(0)) : 0;
   const int rank = communicator().rank();
   Kokkos::View<double* [2], MemorySpace> work("kinterp::TreeKernelProduct::work", batch_count);
-  const RingTimings timings = ring_.apply_blocks(
+  double prepare = 0;
+  RingTimings timings = ring_.apply_blocks(
       space, targets, weights, out, [&](int origin, const auto& points, const auto& w) {
         if (!batches || points.extent(0) == 0) return;
+        const double start = MPI_Wtime();
         std::optional<ClusterTree<T, MemorySpace>> passing;
         if (origin != rank) passing = source_tree(points);
         const ClusterTree<T, MemorySpace>& tree = origin == rank ? tree_ : *passing;
         const auto charges = make_proxy_charges(space, tree, w);
+        space.fence();  // so that the charges' time is theirs, not the sums'
+        prepare += MPI_Wtime() - start;
         visit_kernel<T>(kernel_, [&](const auto& k) {
           tree_kernel_sum(space, k, static_cast<T>(kernel_.variance), rule_, *batches, tree,
                           charges, out, work);
         });
         space.fence();  // the passing tree and the charges are freed next
       });
+  timings.prepare = prepare;
   double totals[3] = {static_cast<double>(targets.extent(0)), 0, 0};
   const auto per_batch = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), work);
   for (int b = 0; b < batch_count; ++b) {

@@ -108,6 +108,16 @@ def hdf5_built():
     return hdf5_built.answer
 
 
+def log_view_rows(stdout):
+    """--log-view's table: {phase: [min, max, average, share]}."""
+    rows = {}
+    for line in stdout.split("log view")[1].splitlines()[2:]:
+        fields = line.rsplit(None, 4)
+        if len(fields) == 5:
+            rows[fields[0].strip()] = [float(v.rstrip("%")) for v in fields[1:]]
+    return rows
+
+
 def formula_args(d, m, g):
     return ["--formula", GAUSSIAN, "--var", "X = Vi(%d)" % d, "--var", "Y = Vj(%d)" % d,
             "--var", "A = Vj(%d)" % m, "--var", "G = Pm(1)", "--param", "G=%r" % g]

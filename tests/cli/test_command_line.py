@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliTestCase, formula_args, gaussian,
-                         laplacian_args, main, reference_solve)
+                         laplacian_args, log_view_rows, main, reference_solve)
 
 
 class HelpTest(CliTestCase):
@@ -262,11 +262,7 @@ class OptionsFileTest(CliTestCase):
         reference, lambda_max = reference_solve(gaussian(50), x, b, alpha)
         self.assertSolution("of_a.npy", reference, alpha, b, lambda_max)
         # --log-view: one row per phase, min <= avg <= max, the total last.
-        rows = {}
-        for line in run.stdout.split("log view")[1].splitlines()[2:]:
-            fields = line.rsplit(None, 4)
-            if len(fields) == 5:
-                rows[fields[0].strip()] = [float(v.rstrip("%")) for v in fields[1:]]
+        rows = log_view_rows(run.stdout)
         for phase in ("read input", "conjugate gradient", "kernel products",
                       "waiting for messages", "write output", "total"):
             self.assertIn(phase, rows, run.describe())

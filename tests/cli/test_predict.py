@@ -13,7 +13,7 @@ The options, the helpers and the numpy references: cli_support.py.
 import numpy as np
 
 from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, RTOL, CliTestCase, formula_args,
-                         gaussian, laplacian, laplacian_args, main, reference_solve,
+                         gaussian, laplacian, laplacian_args, log_view_rows, main, reference_solve,
                          squared_distances)
 
 
@@ -133,8 +133,13 @@ class TreePredictTest(CliTestCase):
             run = self.run_kinterp("predict", "--points", "tp_x.npy", "--weights", "tp_a.npy",
                                    "--targets", "tp_t.npy", "--kernel", "matern32",
                                    "--length-scale", 0.05, "--product", "tree",
-                                   "--product-tolerance", eps, "--out", "tp_y.npy")
+                                   "--product-tolerance", eps, "--out", "tp_y.npy",
+                                   "--log-view")
             self.assertExit(run, EXIT_OK)
+            rows = log_view_rows(run.stdout)
+            for phase in ("set-up (kernel product)", "trees of passing blocks, proxy charges",
+                          "near and far fields"):
+                self.assertIn(phase, rows, run.describe())
             self.assertIn("kernel products: tree (eps %g" % eps, run.stdout)
             r = np.sqrt(squared_distances(t, x)) * np.sqrt(3) / 0.05
             K = (1 + r) * np.exp(-r)

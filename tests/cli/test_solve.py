@@ -17,7 +17,7 @@ import numpy as np
 
 from cli_support import (CONFIG, SAFETY, EXIT_ERROR, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_USAGE, RTOL,
                          CliTestCase, formula_args, gaussian, gaussian_length_scale, laplacian,
-                         laplacian_args, main, reference_cg, reference_solve)
+                         laplacian_args, log_view_rows, main, reference_cg, reference_solve)
 
 
 class SolveTest(CliTestCase):
@@ -380,8 +380,14 @@ class TreeSolveTest(CliTestCase):
         run = self.run_kinterp("solve", "--points", "tree_x.npy", "--values", "tree_b.npy",
                                "--kernel", "gaussian", "--length-scale", s, "--alpha", alpha,
                                "--rtol", RTOL, "--product", "tree", "--product-tolerance", 1e-12,
-                               "--out", "tree_a.npy")
+                               "--out", "tree_a.npy", "--log-view")
         self.assertConverged(run)
+        # --log-view splits the tree's computing into readying the blocks and the sums.
+        rows = log_view_rows(run.stdout)
+        average = {phase: rows[phase][2] for phase in (
+            "computing", "trees of passing blocks, proxy charges", "near and far fields")}
+        self.assertAlmostEqual(average["computing"], average["near and far fields"] +
+                               average["trees of passing blocks, proxy charges"], delta=2e-3)
         self.assertIn("kernel products: tree (eps 1e-12", run.stdout)
         found = re.search(r"the exact one is within ([0-9.e+-]+) of it", run.stdout)
         self.assertIsNotNone(found, "no bound on the residual\n" + run.describe())

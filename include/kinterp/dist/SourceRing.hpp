@@ -27,11 +27,15 @@ struct RingTimings {
   double total = 0;    ///< the whole product
   double compute = 0;  ///< local sums
   double wait = 0;     ///< waiting for blocks to arrive (communication not hidden)
+  /// Of compute: readying each block for its sums (a tree product's trees of
+  /// the passing blocks and its proxy charges; 0 for the direct product).
+  double prepare = 0;
 
   RingTimings& operator+=(const RingTimings& other) {
     total += other.total;
     compute += other.compute;
     wait += other.wait;
+    prepare += other.prepare;
     return *this;
   }
 };
