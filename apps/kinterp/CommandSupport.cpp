@@ -143,8 +143,8 @@ std::string machine(MPI_Comm comm) {
          (binding.empty() ? "" : ", " + binding);
 }
 
-void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings,
-                      int depth, const std::string& engine) {
+void add_product_rows(LogView& log, const std::string& name, const RingTimings& timings, int depth,
+                      const std::string& engine) {
   log.add(name, timings.total, depth);
   log.add("computing", timings.compute, depth + 1);
   if (engine.rfind("tree", 0) == 0) {

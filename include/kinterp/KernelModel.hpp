@@ -23,7 +23,7 @@ namespace kinterp {
 /// What KernelModel::predict did: its product's set-up, timings and engine.
 struct ModelPrediction {
   RingTimings timings;
-  std::string product;  ///< the product's description ("direct", "tree (eps ...)")
+  std::string product;       ///< the product's description ("direct", "tree (eps ...)")
   double setup_seconds = 0;  ///< making the product (the tree's set-up), this rank
 };
 

@@ -185,8 +185,8 @@ struct kinterp_model_s {
     text << kernel_name << '|' << length_scale << '|' << formula << '|' << aliases << '|' << unknown
          << '|' << alpha << '|' << options.rtol << '|' << options.atol << '|'
          << options.max_iterations << '|' << how.preconditioner.rank << '|' << how.mixed_precision
-         << '|' << static_cast<int>(product_engine) << '|' << product_tolerance << '|'
-         << dimension_ << '|' << columns;
+         << '|' << static_cast<int>(product_engine) << '|' << product_tolerance << '|' << dimension_
+         << '|' << columns;
     for (const auto& [name, values] : parameters) {
       text << '|' << name;
       for (double v : values) text << ',' << v;
@@ -369,8 +369,9 @@ int kinterp_set_product(kinterp_model model, const char* engine, double toleranc
     const auto chosen = kinterp::product_engine_from_name(require_text(engine, "the engine"));
     if (tolerance != 0) {
       if (chosen == kinterp::ProductEngine::Direct) {
-        throw kinterp::Error("the direct product is exact to rounding: give tolerance 0 with \"direct\", "
-                             "or use \"tree\" (or \"auto\")");
+        throw kinterp::Error(
+            "the direct product is exact to rounding: give tolerance 0 with \"direct\", "
+            "or use \"tree\" (or \"auto\")");
       }
       // The range of double products (mixed precision's float ones raise
       // it to their smallest).

@@ -75,8 +75,8 @@ struct ChargeCluster {
   /// the cluster's sums. The map is a tensor product of one matrix per
   /// dimension (the cluster's basis at the child's nodes), applied one
   /// dimension at a time: d (p+1)^(d+1) operations, not (p+1)^(2d).
-  KOKKOS_INLINE_FUNCTION void add_child(int node, int h, const double* chebyshev,
-                                        double* sum_base, std::size_t stride) const {
+  KOKKOS_INLINE_FUNCTION void add_child(int node, int h, const double* chebyshev, double* sum_base,
+                                        std::size_t stride) const {
     const int p = tree.degree, n1 = p + 1, d = tree.dim;
     double map[max_tree_dim][max_nodes][max_nodes];  // map[k][a][b]: basis b at child node a
     for (int k = 0; k < d; ++k) {
