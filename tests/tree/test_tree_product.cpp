@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <string>
@@ -240,6 +241,30 @@ TEST(TreeProduct, TheDevicesPathMeetsTheBoundOnTheHost) {
   };
   check_family({KernelFamily::Gaussian, 50.0, 1.0}, kinterp::GaussianKernel<T>{T(50.0)});
   check_family({KernelFamily::Matern32, 20.0, 1.0}, kinterp::Matern32Kernel<T>{T(20.0)});
+}
+
+TEST(TreeProduct, MoreRanksDoNotAddWork) {
+  // The sources are partitioned by space, so each rank's targets meet the
+  // other ranks' blocks mostly as far clusters: the kernel values per target
+  // stay near one rank's. (Blocks of the caller's rows, spread over the
+  // whole square, would need about P times as many.)
+  const std::int64_t n = sanitized ? 4000 : 20000;
+  const auto all = points<double>(n, 2, 21, uniform);
+  const auto weights = global_matrix<double>(n, 1, 22, -1, 1);
+  const KernelSpec spec{KernelFamily::Gaussian, 400.0, 1.0};
+  const kinterp::TreeOptions options{1e-6};
+  const auto work_at_sources = [&](MPI_Comm comm, kinterp::RowBlock block) {
+    const kinterp::TreeKernelProduct<double> product(comm, spec, rows_on_device(all, block),
+                                                     options);
+    DeviceMatrix<double> out("out", block.count, 1);
+    product.apply_at_sources(Kokkos::DefaultExecutionSpace(), rows_on_device(weights, block), out);
+    return product.last_work().pairs_per_target();
+  };
+  const double spread = work_at_sources(MPI_COMM_WORLD, my_block(n));
+  const double alone = work_at_sources(MPI_COMM_SELF, {0, n});
+  std::printf("kernel values per target: %.4g on %d ranks, %.4g on one\n", spread, world_size(),
+              alone);
+  EXPECT_LE(spread, 1.3 * alone);
 }
 
 TEST(TreeProduct, BadSettingsAreRefusedOnEveryRank) {

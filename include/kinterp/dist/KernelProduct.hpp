@@ -7,16 +7,56 @@
 /// compiled kernels, the generic formula evaluator's ring, a tree product)
 /// plugs in by implementing this interface.
 
+#include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Communicator.hpp>
+#include <kinterp/core/Error.hpp>
 #include <kinterp/dist/SourceRing.hpp>
 #include <kinterp/local/LocalMatrix.hpp>
 
+#include <mpi.h>
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
 #include <string>
 
 namespace kinterp {
+
+namespace detail {
+
+/// Collective: a product's shapes fit on every rank (targets of d
+/// coordinates, weights of one row per source here, out of targets x
+/// columns) and the weights have the same columns everywhere, or one Error
+/// on every rank. Returns the columns.
+template <class ConstMatrix, class Matrix>
+int check_product_shapes(const Communicator& comm, int dim, std::int64_t sources,
+                         const ConstMatrix& targets, const ConstMatrix& weights,
+                         const Matrix& out) {
+  std::string problem;
+  if (targets.extent(1) != static_cast<std::size_t>(dim)) {
+    problem = "the targets have " + std::to_string(targets.extent(1)) +
+              " coordinates but the sources have " + std::to_string(dim);
+  } else if (static_cast<std::int64_t>(weights.extent(0)) != sources) {
+    problem = "the weights have " + std::to_string(weights.extent(0)) +
+              " rows on a rank that holds " + std::to_string(sources) + " source points";
+  } else if (out.extent(0) != targets.extent(0) || out.extent(1) != weights.extent(1)) {
+    problem = "the output is " + std::to_string(out.extent(0)) + " x " +
+              std::to_string(out.extent(1)) + " but must be (targets) " +
+              std::to_string(targets.extent(0)) + " x (weight columns) " +
+              std::to_string(weights.extent(1));
+  }
+  throw_if_any(comm.get(), !problem.empty(), "kernel product: " + problem);
+
+  int columns[2] = {static_cast<int>(weights.extent(1)), -static_cast<int>(weights.extent(1))};
+  MPI_Allreduce(MPI_IN_PLACE, columns, 2, MPI_INT, MPI_MAX, comm.get());
+  if (columns[0] != -columns[1]) {
+    throw Error("kernel product: the weights have between " + std::to_string(-columns[1]) +
+                " and " + std::to_string(columns[0]) +
+                " columns on different ranks; every rank must pass the same number");
+  }
+  return columns[0];
+}
+
+}  // namespace detail
 
 template <class T>
 class KernelProduct {

@@ -9,6 +9,7 @@
 #include <kinterp/core/Communicator.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/ScopedRegion.hpp>
+#include <kinterp/dist/KernelProduct.hpp>
 #include <kinterp/dist/SourceRing.hpp>
 #include <kinterp/local/LocalKernelSum.hpp>
 
@@ -108,37 +109,16 @@ class RingKernelProduct {
   using UnmanagedConstMatrix =
       Kokkos::View<const T**, Kokkos::LayoutRight, memory_space, Kokkos::MemoryUnmanaged>;
 
-  /// Collective: the same shapes on every rank's view of the product, or one
-  /// error on all ranks. Returns m.
+  /// Collective: detail::check_product_shapes, and the largest block fits
+  /// one message. Returns m.
   int check_shapes(const ConstMatrix& targets, const ConstMatrix& weights,
                    const Matrix& out) const {
-    std::string problem;
-    if (targets.extent(1) != static_cast<std::size_t>(dim_)) {
-      problem = "the targets have " + std::to_string(targets.extent(1)) +
-                " coordinates but the sources have " + std::to_string(dim_);
-    } else if (static_cast<std::int64_t>(weights.extent(0)) != local_count()) {
-      problem = "the weights have " + std::to_string(weights.extent(0)) +
-                " rows on a rank that holds " + std::to_string(local_count()) + " source points";
-    } else if (out.extent(0) != targets.extent(0) || out.extent(1) != weights.extent(1)) {
-      problem = "the output is " + std::to_string(out.extent(0)) + " x " +
-                std::to_string(out.extent(1)) + " but must be (targets) " +
-                std::to_string(targets.extent(0)) + " x (weight columns) " +
-                std::to_string(weights.extent(1));
-    }
-    const MPI_Comm comm = communicator().get();
-    throw_if_any(comm, !problem.empty(), "kernel product: " + problem);
-
-    int columns[2] = {static_cast<int>(weights.extent(1)), -static_cast<int>(weights.extent(1))};
-    MPI_Allreduce(MPI_IN_PLACE, columns, 2, MPI_INT, MPI_MAX, comm);
-    if (columns[0] != -columns[1]) {
-      throw Error("kernel product: the weights have between " + std::to_string(-columns[1]) +
-                  " and " + std::to_string(columns[0]) +
-                  " columns on different ranks; every rank must pass the same number");
-    }
+    const int columns =
+        detail::check_product_shapes(communicator(), dim_, local_count(), targets, weights, out);
     const std::int64_t largest = ring_.largest_count();
-    ring_.require_one_message(largest * (dim_ + columns[0]),
+    ring_.require_one_message(largest * (dim_ + columns),
                               "kernel product: a block of " + std::to_string(largest) + " points");
-    return columns[0];
+    return columns;
   }
 
   SourceRing<T, ExecutionSpace> ring_;

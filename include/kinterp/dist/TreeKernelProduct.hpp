@@ -4,14 +4,16 @@
 /// coordinates: every target's sum within a tolerance eps,
 ///   |(K~ w - K w)_i| <= eps * sum_j |k(t_i, x_j)| |w_j|  for each column,
 /// at a cost near N log N instead of N^2 (tree/FarFieldRule.hpp says how).
-/// Each rank's sources sit in a ClusterTree built once; a product circulates
-/// the blocks of sources and weights around the ring of ranks as the direct
-/// product does (RingKernelProduct.hpp), and every rank sums its targets
-/// against each block through the block's tree: its own is kept, the others'
-/// are built as they pass.
+/// The sources are re-partitioned by space once (SpatialPartition.hpp) and
+/// each rank builds the ClusterTree of its block once. A product moves the
+/// weights to where their sources are, makes each rank's proxy charges once,
+/// and sends the targets around the ring (TargetRing.hpp): every rank sums
+/// its block's tree for each passing block of targets, which, the blocks
+/// being compact in space, is mostly a few far clusters, and sends the
+/// partial sums back. Results come back in the caller's rows.
 
 #include <kinterp/dist/KernelProduct.hpp>
-#include <kinterp/dist/RingKernelProduct.hpp>
+#include <kinterp/dist/SpatialPartition.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
 #include <kinterp/tree/ClusterTree.hpp>
 #include <kinterp/tree/FarFieldRule.hpp>
@@ -21,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace kinterp {
@@ -54,6 +57,8 @@ struct TreeProductInfo {
   int depth = 0;             ///< of this rank's source tree
   double setup_seconds = 0;  ///< building this rank's trees
   std::size_t bytes = 0;     ///< this rank's trees (sorted copy of the points included)
+  /// The sources on the most loaded rank over the mean (1 on one rank).
+  double imbalance = 1;
   /// From a product with unit weights at up to 1024 sampled sources per
   /// rank, made at set-up: what choosing between tree and direct needs.
   double sampled_pairs_per_target = 0;
@@ -77,8 +82,8 @@ class TreeKernelProduct final : public KernelProduct<T> {
   RingTimings apply(const Kokkos::DefaultExecutionSpace& space, const LocalMatrix<const T>& targets,
                     const LocalMatrix<const T>& weights, const LocalMatrix<T>& out) const override;
 
-  const LocalMatrix<const T>& sources() const override { return ring_.sources(); }
-  const Communicator& communicator() const override { return ring_.communicator(); }
+  const LocalMatrix<const T>& sources() const override { return sources_; }
+  const Communicator& communicator() const override { return comm_; }
   const KernelSpec& kernel() const { return kernel_; }
   const FarFieldRule& rule() const { return rule_; }
   const TreeProductInfo& info() const { return info_; }
@@ -90,17 +95,21 @@ class TreeKernelProduct final : public KernelProduct<T> {
   const TreeWork& last_work() const { return last_work_; }
 
  private:
-  /// The tree of `rows` (a rank's block of sources) with this product's sizes.
-  template <class Rows>
-  ClusterTree<T, MemorySpace> source_tree(const Rows& rows) const;
   template <class Rows>
   TreeBatches<T, MemorySpace> target_batches(const Rows& rows) const;
+  /// Collective. out = K(targets, sources) w for the targets of `batches`,
+  /// with `weights` in the rows of this rank's tree's points.
+  RingTimings apply_batches(const Kokkos::DefaultExecutionSpace& space,
+                            const TreeBatches<T, MemorySpace>& batches,
+                            const LocalMatrix<const T>& weights, const LocalMatrix<T>& out) const;
 
   KernelSpec kernel_;
-  RingKernelProduct<T> ring_;
+  Communicator comm_;
+  LocalMatrix<const T> sources_;  // the caller's
+  std::optional<SpatialPartition> partition_;  // on more than one rank
   FarFieldRule rule_;
   TreeProductInfo info_;
-  ClusterTree<T, MemorySpace> tree_;        // this rank's sources
+  ClusterTree<T, MemorySpace> tree_;        // this rank's block of the partition
   TreeBatches<T, MemorySpace> at_sources_;  // the same points as targets
   mutable TreeWork last_work_;
 };

@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <numeric>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -37,6 +39,23 @@ KOKKOS_INLINE_FUNCTION void batch_box(const ClusterTree<T, MemorySpace>& batches
   }
 }
 
+/// Per batch and weight column, the pool a walk starts with and what it
+/// leaves unspent (TreeWalk.hpp); empty Views: none.
+template <class MemorySpace>
+struct PoolCarry {
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> carried;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> unspent;
+
+  template <class Walk>
+  KOKKOS_INLINE_FUNCTION const double* carried_at(int batch, const Walk& walk) const {
+    return carried.extent(0) > 0 ? &carried(batch, walk.column_begin) : nullptr;
+  }
+  template <class Walk>
+  KOKKOS_INLINE_FUNCTION double* unspent_at(int batch, const Walk& walk) const {
+    return unspent.extent(0) > 0 ? &unspent(batch, walk.column_begin) : nullptr;
+  }
+};
+
 /// CPU: one team (one thread) per batch, SIMD tiles per cluster.
 template <class ExecutionSpace, class T, class Kernel, class Out, int Dim>
 struct HostTreeSum {
@@ -52,6 +71,7 @@ struct HostTreeSum {
   Kokkos::View<const int*, MemorySpace> leaves;
   Out out;
   Kokkos::View<double* [2], MemorySpace> work;  ///< per batch: near and far pairs
+  PoolCarry<MemorySpace> pool;
   T scale;
   int stride;  ///< targets per batch, rounded up to the register block
   int scratch_level;
@@ -106,7 +126,9 @@ struct HostTreeSum {
     };
     double low[max_tree_dim], high[max_tree_dim];
     batch_box(batches, leaf, low, high);
-    const WalkWork done = walk(low, high, near, far);
+    const int batch = team.league_rank();
+    const WalkWork done =
+        walk(low, high, near, far, pool.carried_at(batch, walk), pool.unspent_at(batch, walk));
     work(team.league_rank(), 0) += done.near_points * count;
     work(team.league_rank(), 1) += done.far_points * count;
 
@@ -128,6 +150,7 @@ struct ScalarTreeSum {
   Kokkos::View<const int*, MemorySpace> batch_of;  ///< per tree node: its batch number, leaves only
   Out out;
   Kokkos::View<double* [2], MemorySpace> work;
+  PoolCarry<MemorySpace> pool;
   T scale;
 
   KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
@@ -159,10 +182,14 @@ struct ScalarTreeSum {
           proxy_row, sources.proxy(node) * sources.proxies_per_node, sources.proxies_per_node);
     };
     double low[max_tree_dim], high[max_tree_dim];
-    batch_box(batches, leaf_of(i), low, high);
-    const WalkWork done = walk(low, high, near, far);
-    Kokkos::atomic_add(&work(batch_of(leaf_of(i)), 0), done.near_points);
-    Kokkos::atomic_add(&work(batch_of(leaf_of(i)), 1), done.far_points);
+    const int leaf = leaf_of(i), batch = batch_of(leaf);
+    batch_box(batches, leaf, low, high);
+    // The targets of a batch walk alike: the first one says what is unspent.
+    const WalkWork done =
+        walk(low, high, near, far, pool.carried_at(batch, walk),
+             i == batches.begin(leaf) ? pool.unspent_at(batch, walk) : nullptr);
+    Kokkos::atomic_add(&work(batch, 0), done.near_points);
+    Kokkos::atomic_add(&work(batch, 1), done.far_points);
     for (int c = 0; c < columns; ++c) {
       out(batches.order(i), walk.column_begin + c) += scale * static_cast<T>(total[c]);
     }
@@ -205,6 +232,96 @@ struct TreeBatches {
     b.batch_of = Kokkos::create_mirror_view_and_copy(MemorySpace(), batch_of);
     return b;
   }
+
+  /// The batches (places in `leaves`) in the tree's order of their targets,
+  /// and their sizes: with tree.points, what unpack takes back.
+  struct Packing {
+    std::vector<int> batches, sizes;
+  };
+  Packing packing() const {
+    const auto begin = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), tree.begin);
+    const auto end = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), tree.end);
+    const auto leaf = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), leaves);
+    Packing p;
+    p.batches.resize(leaf.extent(0));
+    std::iota(p.batches.begin(), p.batches.end(), 0);
+    std::sort(p.batches.begin(), p.batches.end(),
+              [&](int a, int b) { return begin(leaf(a)) < begin(leaf(b)); });
+    for (const int b : p.batches) p.sizes.push_back(end(leaf(b)) - begin(leaf(b)));
+    return p;
+  }
+
+  /// Batches of another rank's targets, as packing() and tree.points packed
+  /// them (`sizes`: `count` values; `points`: n x d, [k * n + j]), without
+  /// a copy of the points: the batches' boxes are computed here, and the
+  /// targets' order is the packed one.
+  template <class ExecutionSpace>
+  static TreeBatches unpack(const ExecutionSpace& space, const T* sizes, int count,
+                            const T* points, int n, int d) {
+    TreeBatches b;
+    ClusterTree<T, MemorySpace>& t = b.tree;
+    t.dim = d;
+    t.count = n;
+    t.node_count = count;
+    t.points = Kokkos::View<T*, MemorySpace>(const_cast<T*>(points), std::size_t(n) * d);
+    using IndexView = typename ClusterTree<T, MemorySpace>::IndexView;
+    using BoxView = typename ClusterTree<T, MemorySpace>::BoxView;
+    const auto alloc = [](const char* label) {
+      return Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label));
+    };
+    const IndexView begin(alloc("kinterp::TreeBatches::begin"), count),
+        end(alloc("kinterp::TreeBatches::end"), count),
+        order(alloc("kinterp::TreeBatches::order"), n),
+        leaves(alloc("kinterp::TreeBatches::leaves"), count),
+        leaf_of(alloc("kinterp::TreeBatches::leaf_of"), n);
+    const BoxView low("kinterp::TreeBatches::low", count), high("kinterp::TreeBatches::high", count);
+    Kokkos::parallel_scan(
+        "kinterp::TreeBatches::unpack::begin", Kokkos::RangePolicy<ExecutionSpace>(space, 0, count),
+        KOKKOS_LAMBDA(const int i, int& first, const bool last) {
+          const int size = static_cast<int>(sizes[i]);
+          if (last) {
+            begin(i) = first;
+            end(i) = first + size;
+          }
+          first += size;
+        });
+    Kokkos::parallel_for(
+        "kinterp::TreeBatches::unpack::boxes", Kokkos::RangePolicy<ExecutionSpace>(space, 0, count),
+        KOKKOS_LAMBDA(const int i) {
+          leaves(i) = i;
+          for (int j = begin(i); j < end(i); ++j) {
+            order(j) = j;
+            leaf_of(j) = i;
+          }
+          for (int k = 0; k < d; ++k) {
+            double lo = points[std::size_t(k) * n + begin(i)], hi = lo;
+            for (int j = begin(i) + 1; j < end(i); ++j) {
+              const double x = points[std::size_t(k) * n + j];
+              lo = x < lo ? x : lo;
+              hi = x > hi ? x : hi;
+            }
+            low(i, k) = lo;
+            high(i, k) = hi;
+          }
+        });
+    int largest = 0;
+    Kokkos::parallel_reduce(
+        "kinterp::TreeBatches::unpack::largest", Kokkos::RangePolicy<ExecutionSpace>(space, 0, count),
+        KOKKOS_LAMBDA(const int i, int& most) {
+          most = end(i) - begin(i) > most ? end(i) - begin(i) : most;
+        },
+        Kokkos::Max<int>(largest));
+    t.begin = begin;
+    t.end = end;
+    t.order = order;
+    t.low = low;
+    t.high = high;
+    b.leaves = leaves;
+    b.leaf_of = leaf_of;
+    b.batch_of = leaves;  // batch i is node i
+    b.largest = largest;
+    return b;
+  }
 };
 
 namespace detail {
@@ -229,22 +346,25 @@ void thread_per_target_tree_kernel_sum(const ExecutionSpace& space, const Kernel
                                        const TreeBatches<T, MemorySpace>& batches,
                                        const ClusterTree<T, MemorySpace>& tree,
                                        const ProxyCharges<T, MemorySpace>& charges, const Out& out,
-                                       const Kokkos::View<double* [2], MemorySpace>& work) {
+                                       const Kokkos::View<double* [2], MemorySpace>& work,
+                                       const detail::PoolCarry<MemorySpace>& pool = {}) {
   const detail::ScopedRegion region("kinterp::tree_kernel_sum");
   if (batches.tree.count == 0 || tree.count == 0) return;
   detail::for_each_column_group(kernel, rule, tree, charges, [&](const auto& walk) {
     Kokkos::parallel_for(
         "kinterp::tree_kernel_sum",
         Kokkos::RangePolicy<ExecutionSpace>(space, 0, batches.tree.count),
-        detail::ScalarTreeSum<T, MemorySpace, Kernel, Out>{walk, batches.tree, batches.leaf_of,
-                                                           batches.batch_of, out, work, scale});
+        detail::ScalarTreeSum<T, MemorySpace, Kernel, Out>{
+            walk, batches.tree, batches.leaf_of, batches.batch_of, out, work, pool, scale});
   });
 }
 
 /// out(i, c) += scale * (K w)(t_i, c) within `rule`'s bound, for the targets
 /// of `batches` and the sources of `tree` with `charges` (ProxyCharges of w).
 /// work(b, 0) and work(b, 1) (one row per batch) gain the batch's target-point
-/// and target-proxy pairs, summed over the column groups of 16. Not
+/// and target-proxy pairs, summed over the column groups of 16. `pool`
+/// (batch x column) carries unspent pools from one walk of the batches to
+/// the next (TreeWalk.hpp). Not
 /// collective; asynchronous on `space`. On the host a thread takes a batch
 /// and runs SIMD tiles; elsewhere thread_per_target_tree_kernel_sum.
 template <class ExecutionSpace, class T, class MemorySpace, class Kernel, class Out>
@@ -252,10 +372,11 @@ void tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
                      const FarFieldRule& rule, const TreeBatches<T, MemorySpace>& batches,
                      const ClusterTree<T, MemorySpace>& tree,
                      const ProxyCharges<T, MemorySpace>& charges, const Out& out,
-                     const Kokkos::View<double* [2], MemorySpace>& work) {
+                     const Kokkos::View<double* [2], MemorySpace>& work,
+                     const detail::PoolCarry<MemorySpace>& pool = {}) {
   if constexpr (!detail::runs_on_host<ExecutionSpace>()) {
     thread_per_target_tree_kernel_sum(space, kernel, scale, rule, batches, tree, charges, out,
-                                      work);
+                                      work, pool);
   } else {
     const detail::ScopedRegion region("kinterp::tree_kernel_sum");
     if (batches.tree.count == 0 || tree.count == 0) return;
@@ -270,7 +391,7 @@ void tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
         const int level = bytes <= std::size_t(Functor::Policy::scratch_size_max(0)) ? 0 : 1;
         Kokkos::parallel_for(
             "kinterp::tree_kernel_sum", policy.set_scratch_size(level, Kokkos::PerTeam(bytes)),
-            Functor{walk, batches.tree, batches.leaves, out, work, scale, stride, level});
+            Functor{walk, batches.tree, batches.leaves, out, work, pool, scale, stride, level});
       };
       switch (tree.dim) {
         case 1:

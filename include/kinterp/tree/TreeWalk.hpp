@@ -36,13 +36,23 @@ struct TreeWalk {
 
   /// Calls far(node) for clusters to take by their proxies and near(node)
   /// for leaves to sum point by point, for targets in [low, high]; returns
-  /// how many points and proxies each target of the batch meets.
+  /// how many points and proxies each target of the batch meets. The pool
+  /// starts at `carried[c]` for each of the walk's columns where given: what
+  /// an earlier walk of the same targets over other sources left unspent of
+  /// its own (FarFieldRule.hpp), so that a walk over far sources may leave
+  /// them out against the targets' whole sum, not its own small part. Where
+  /// `unspent` is given, what is left of the pool at the end goes there.
   template <class Near, class Far>
   KOKKOS_INLINE_FUNCTION WalkWork operator()(const double* low, const double* high,
-                                             const Near& near, const Far& far) const {
+                                             const Near& near, const Far& far,
+                                             const double* carried = nullptr,
+                                             double* unspent = nullptr) const {
     WalkWork done;
     double bound[max_walk_columns], spent[max_walk_columns];
-    for (int c = 0; c < columns; ++c) bound[c] = spent[c] = 0;
+    for (int c = 0; c < columns; ++c) {
+      bound[c] = 0;
+      spent[c] = carried ? -carried[c] : 0;
+    }
     int stack[max_walk_depth + 2];
     int top = 0;
     stack[top++] = 0;
@@ -134,6 +144,10 @@ struct TreeWalk {
       const int nearer = distance[1] < distance[0] ? 1 : 0;
       stack[top++] = child + 1 - nearer;
       stack[top++] = child + nearer;
+    }
+    for (int c = 0; c < columns && unspent; ++c) {
+      const double left = rule.pool_share() * bound[c] - spent[c];
+      unspent[c] = left > 0 ? left : 0;
     }
     return done;
   }
