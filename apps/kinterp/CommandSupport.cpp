@@ -148,7 +148,7 @@ void add_product_rows(LogView& log, const std::string& name, const RingTimings& 
   log.add(name, timings.total, depth);
   log.add("computing", timings.compute, depth + 1);
   if (engine.rfind("tree", 0) == 0) {
-    log.add("trees of passing blocks, proxy charges", timings.prepare, depth + 2);
+    log.add("proxy charges, passing targets", timings.prepare, depth + 2);
     log.add("near and far fields", timings.compute - timings.prepare, depth + 2);
   }
   log.add("waiting for messages", timings.wait, depth + 1);

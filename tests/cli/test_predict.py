@@ -137,7 +137,7 @@ class TreePredictTest(CliTestCase):
                                    "--log-view")
             self.assertExit(run, EXIT_OK)
             rows = log_view_rows(run.stdout)
-            for phase in ("set-up (kernel product)", "trees of passing blocks, proxy charges",
+            for phase in ("set-up (kernel product)", "proxy charges, passing targets",
                           "near and far fields"):
                 self.assertIn(phase, rows, run.describe())
             self.assertIn("kernel products: tree (eps %g" % eps, run.stdout)

@@ -385,9 +385,9 @@ class TreeSolveTest(CliTestCase):
         # --log-view splits the tree's computing into readying the blocks and the sums.
         rows = log_view_rows(run.stdout)
         average = {phase: rows[phase][2] for phase in (
-            "computing", "trees of passing blocks, proxy charges", "near and far fields")}
+            "computing", "proxy charges, passing targets", "near and far fields")}
         self.assertAlmostEqual(average["computing"], average["near and far fields"] +
-                               average["trees of passing blocks, proxy charges"], delta=2e-3)
+                               average["proxy charges, passing targets"], delta=2e-3)
         self.assertIn("kernel products: tree (eps 1e-12", run.stdout)
         found = re.search(r"the exact one is within ([0-9.e+-]+) of it", run.stdout)
         self.assertIsNotNone(found, "no bound on the residual\n" + run.describe())

@@ -243,6 +243,40 @@ TEST(TreeProduct, TheDevicesPathMeetsTheBoundOnTheHost) {
   check_family({KernelFamily::Matern32, 20.0, 1.0}, kinterp::Matern32Kernel<T>{T(20.0)});
 }
 
+TEST(SpatialPartition, BalancedAndReversible) {
+  // Half the points duplicated (equal keys: the row breaks the tie), the
+  // rest uniform; rows carry their global number through the move.
+  const std::int64_t n = 1003;
+  const auto all = points<double>(n, 2, 31, [](std::int64_t i, int, double u) {
+    return i % 2 == 0 ? 0.25 : u;
+  });
+  const auto block = my_block(n);
+  kinterp::SpatialPartition::HostRows<double> mine("mine", block.count, 3);
+  for (std::int64_t i = 0; i < block.count; ++i) {
+    for (int k = 0; k < 2; ++k) mine(i, k) = all(block.begin + i, k);
+    mine(i, 2) = static_cast<double>(block.begin + i);
+  }
+  const kinterp::Communicator comm(MPI_COMM_WORLD);
+  const kinterp::SpatialPartition partition(comm, mine, block.count, 2);
+  EXPECT_EQ(partition.local_count(),
+            kinterp::block_partition(n, world_rank(), world_size()).count);
+  EXPECT_LE(partition.imbalance(), 1.0 + world_size() / static_cast<double>(n));
+  kinterp::SpatialPartition::HostRows<double> moved("moved", partition.local_count(), 3);
+  partition.forward<double>(mine, moved);
+  double numbers = 0;
+  for (std::int64_t i = 0; i < partition.local_count(); ++i) {
+    const auto row = static_cast<std::int64_t>(moved(i, 2));
+    for (int k = 0; k < 2; ++k) ASSERT_EQ(moved(i, k), all(row, k)) << "row " << row;
+    numbers += moved(i, 2);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &numbers, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(numbers, 0.5 * n * (n - 1)) << "every row arrives once";
+  kinterp::SpatialPartition::HostRows<double> back("back", block.count, 3);
+  partition.backward<double>(moved, back);
+  for (std::int64_t i = 0; i < block.count; ++i)
+    for (int k = 0; k < 3; ++k) ASSERT_EQ(back(i, k), mine(i, k)) << "row " << i;
+}
+
 TEST(TreeProduct, MoreRanksDoNotAddWork) {
   // The sources are partitioned by space, so each rank's targets meet the
   // other ranks' blocks mostly as far clusters: the kernel values per target

@@ -27,8 +27,8 @@ struct RingTimings {
   double total = 0;    ///< the whole product
   double compute = 0;  ///< local sums
   double wait = 0;     ///< waiting for blocks to arrive (communication not hidden)
-  /// Of compute: readying each block for its sums (a tree product's trees of
-  /// the passing blocks and its proxy charges; 0 for the direct product).
+  /// Of compute: readying the sums (a tree product's proxy charges and the
+  /// passing targets' batches; 0 for the direct product).
   double prepare = 0;
 
   RingTimings& operator+=(const RingTimings& other) {

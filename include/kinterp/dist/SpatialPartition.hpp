@@ -115,8 +115,7 @@ class SpatialPartition {
   /// Collective. The reverse of forward: to (n x m) from this partition's rows.
   template <class T>
   void backward(const HostRows<const T>& from, const HostRows<T>& to) const {
-    exchange(from, to, send_order_, recv_counts_, recv_offsets_, send_counts_, send_offsets_,
-             true);
+    exchange(from, to, send_order_, recv_counts_, recv_offsets_, send_counts_, send_offsets_, true);
   }
 
  private:
@@ -199,7 +198,8 @@ class SpatialPartition {
       recv_counts[r] = values(other_counts[r], "the rows received from one rank");
       recv_offsets[r] = values(other_offsets[r], "a rank's rows");
     }
-    std::vector<T> send(std::size_t(offsets.back()) * m), received(std::size_t(other_offsets.back()) * m);
+    std::vector<T> send(std::size_t(offsets.back()) * m),
+        received(std::size_t(other_offsets.back()) * m);
     // Forward: the caller's rows are gathered in send order; back: the
     // partition's rows are sent as they are and scattered by that order.
     for (std::int64_t j = 0; j < offsets.back(); ++j) {

@@ -30,8 +30,8 @@ class TargetRing {
   /// Collective. This rank has `targets` targets, packed into a block of
   /// `block_values` values; partials have `columns` columns (the same on
   /// every rank). `tag` and tag + 1 keep its messages apart.
-  TargetRing(const Communicator& comm, std::int64_t targets, std::int64_t block_values,
-             int columns, int tag)
+  TargetRing(const Communicator& comm, std::int64_t targets, std::int64_t block_values, int columns,
+             int tag)
       : blocks_(comm, block_values, 1, "target blocks", "values", tag),
         targets_(comm.size()),
         columns_(columns),

@@ -105,7 +105,7 @@ class TreeKernelProduct final : public KernelProduct<T> {
 
   KernelSpec kernel_;
   Communicator comm_;
-  LocalMatrix<const T> sources_;  // the caller's
+  LocalMatrix<const T> sources_;               // the caller's
   std::optional<SpatialPartition> partition_;  // on more than one rank
   FarFieldRule rule_;
   TreeProductInfo info_;

@@ -18,6 +18,12 @@
 ///   that, what is left of the pool;
 /// * 0.2 eps on rounding.
 ///
+/// Over several ranks a target's sources are split into blocks, one tree
+/// each. Its own rank's walk comes first; what its pool leaves unspent, U, is
+/// shared out among the other walks, each starting with U / (P - 1) besides
+/// 0.4 eps of its own B. The spends then add up to at most 0.4 eps times the
+/// sum of the walks' B, which is at most S_i.
+///
 /// The interpolation error is estimated, relative to the kernel's largest
 /// value over the cluster, by the two ways a kernel resists interpolation:
 /// its variation over the cluster seen from a target, Delta = log(k(d - rho)

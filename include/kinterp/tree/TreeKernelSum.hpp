@@ -185,9 +185,8 @@ struct ScalarTreeSum {
     const int leaf = leaf_of(i), batch = batch_of(leaf);
     batch_box(batches, leaf, low, high);
     // The targets of a batch walk alike: the first one says what is unspent.
-    const WalkWork done =
-        walk(low, high, near, far, pool.carried_at(batch, walk),
-             i == batches.begin(leaf) ? pool.unspent_at(batch, walk) : nullptr);
+    const WalkWork done = walk(low, high, near, far, pool.carried_at(batch, walk),
+                               i == batches.begin(leaf) ? pool.unspent_at(batch, walk) : nullptr);
     Kokkos::atomic_add(&work(batch, 0), done.near_points);
     Kokkos::atomic_add(&work(batch, 1), done.far_points);
     for (int c = 0; c < columns; ++c) {
@@ -256,8 +255,8 @@ struct TreeBatches {
   /// a copy of the points: the batches' boxes are computed here, and the
   /// targets' order is the packed one.
   template <class ExecutionSpace>
-  static TreeBatches unpack(const ExecutionSpace& space, const T* sizes, int count,
-                            const T* points, int n, int d) {
+  static TreeBatches unpack(const ExecutionSpace& space, const T* sizes, int count, const T* points,
+                            int n, int d) {
     TreeBatches b;
     ClusterTree<T, MemorySpace>& t = b.tree;
     t.dim = d;
@@ -274,7 +273,8 @@ struct TreeBatches {
         order(alloc("kinterp::TreeBatches::order"), n),
         leaves(alloc("kinterp::TreeBatches::leaves"), count),
         leaf_of(alloc("kinterp::TreeBatches::leaf_of"), n);
-    const BoxView low("kinterp::TreeBatches::low", count), high("kinterp::TreeBatches::high", count);
+    const BoxView low("kinterp::TreeBatches::low", count),
+        high("kinterp::TreeBatches::high", count);
     Kokkos::parallel_scan(
         "kinterp::TreeBatches::unpack::begin", Kokkos::RangePolicy<ExecutionSpace>(space, 0, count),
         KOKKOS_LAMBDA(const int i, int& first, const bool last) {
@@ -306,7 +306,8 @@ struct TreeBatches {
         });
     int largest = 0;
     Kokkos::parallel_reduce(
-        "kinterp::TreeBatches::unpack::largest", Kokkos::RangePolicy<ExecutionSpace>(space, 0, count),
+        "kinterp::TreeBatches::unpack::largest",
+        Kokkos::RangePolicy<ExecutionSpace>(space, 0, count),
         KOKKOS_LAMBDA(const int i, int& most) {
           most = end(i) - begin(i) > most ? end(i) - begin(i) : most;
         },
@@ -375,8 +376,8 @@ void tree_kernel_sum(const ExecutionSpace& space, const Kernel& kernel, T scale,
                      const Kokkos::View<double* [2], MemorySpace>& work,
                      const detail::PoolCarry<MemorySpace>& pool = {}) {
   if constexpr (!detail::runs_on_host<ExecutionSpace>()) {
-    thread_per_target_tree_kernel_sum(space, kernel, scale, rule, batches, tree, charges, out,
-                                      work, pool);
+    thread_per_target_tree_kernel_sum(space, kernel, scale, rule, batches, tree, charges, out, work,
+                                      pool);
   } else {
     const detail::ScopedRegion region("kinterp::tree_kernel_sum");
     if (batches.tree.count == 0 || tree.count == 0) return;
