@@ -38,9 +38,10 @@ using kinterp::bench::max_over_ranks;
 constexpr const char* usage =
     "usage: kinterp-bench-fast-sum --kernel NAME --dim 1|2|3 --n N --tolerance EPS\n"
     "       [--length-scale 0.05] [--dtype float|double] [--distribution uniform|clustered]\n"
-    "       [--direct] [--sample 1000] [--repeat 3]\n"
+    "       [--direct] [--sample 1000] [--repeat 3] [--degree P] [--leaf-size L]\n"
     "Points in the unit cube (clustered: 20 Gaussian blobs of spread 0.02), weights\n"
-    "uniform in [-1, 1]. --direct also times the direct product (N^2: minutes at 1e6).\n";
+    "uniform in [-1, 1]. --direct also times the direct product (N^2: minutes at 1e6).\n"
+    "--degree and --leaf-size override the tree's choices (0: chosen), for tuning them.\n";
 
 struct Settings {
   std::string kernel = "gaussian", dtype = "float", distribution = "uniform";
@@ -49,6 +50,7 @@ struct Settings {
   double tolerance = 1e-6, length_scale = 0.05;
   bool direct = false, help = false;
   int sample = 1000, repeat = 3;
+  int degree = 0, leaf_size = 0;
 };
 
 Settings parse(int argc, char** argv) {
@@ -77,6 +79,10 @@ Settings parse(int argc, char** argv) {
       s.sample = static_cast<int>(arguments.integer());
     } else if (arguments.is("--repeat")) {
       s.repeat = static_cast<int>(arguments.integer());
+    } else if (arguments.is("--degree")) {
+      s.degree = static_cast<int>(arguments.integer());
+    } else if (arguments.is("--leaf-size")) {
+      s.leaf_size = static_cast<int>(arguments.integer());
     } else {
       arguments.unknown();
     }
@@ -122,7 +128,8 @@ void run(const Settings& s, MPI_Comm comm) {
 
   MPI_Barrier(comm);
   double start = MPI_Wtime();
-  const kinterp::TreeKernelProduct<T> tree(comm, spec, points, kinterp::TreeOptions{s.tolerance});
+  const kinterp::TreeKernelProduct<T> tree(comm, spec, points, 
+                                         kinterp::TreeOptions{s.tolerance, s.degree, s.leaf_size});
   const double setup = max_over_ranks(comm, MPI_Wtime() - start);
   Matrix out("out", block.count, 1);
   std::vector<double> times;
