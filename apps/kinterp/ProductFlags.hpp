@@ -1,6 +1,6 @@
 #pragma once
 // --product and --product-tolerance: which engine computes the kernel
-// products of solve, predict and krige.
+// products of solve, predict, krige and reduce.
 
 #include <kinterp/dist/ProductChoice.hpp>
 

@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
-from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, GAUSSIAN, CliTestCase, gaussian, main,
-                         squared_distances)
+from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, GAUSSIAN, CliTestCase, gaussian,
+                         log_view_rows, main, squared_distances)
 
 
 class ReduceTest(CliTestCase):
@@ -59,6 +59,40 @@ class ReduceTest(CliTestCase):
                                "--input", "A=r_a.npy", "--out", "r_sum.npy")
         self.result(run, 1, name="r_sum.npy")
         self.assertPrediction("r_sum.npy", gaussian(5)(self.x, self.y), self.a[:, None])
+
+    def test_kernel_sums_run_on_the_kernel_products(self):
+        # A compiled family times a j-variable (two columns here): direct is exact to
+        # rounding, the tree within eps sum_j |k||v_j| per column; other formulas and
+        # reductions say they ran on the generic evaluator.
+        sums = ("reduce", "--formula", "Exp(-G*SqDist(X,Y))*V", "--var", "X = Vi(3)", "--var",
+                "Y = Vj(3)", "--var", "V = Vj(2)", "--var", "G = Pm(1)", "--param", "G=20",
+                "--input", "X=r_x.npy", "--input", "Y=r_y.npy", "--input", "V=r_v.npy")
+        K = gaussian(20)(self.x, self.y)
+        run = self.run_kinterp(*sums, "--product", "direct", "--out", "r_kd.npy")
+        self.result(run, 2, name="r_kd.npy")
+        self.assertIn("kernel products: direct", run.stdout)
+        self.assertPrediction("r_kd.npy", K, self.v)
+        eps = 1e-9
+        run = self.run_kinterp(*sums, "--product", "tree", "--product-tolerance", eps, "--out",
+                               "r_kt.npy", "--log-view")
+        out = self.result(run, 2, name="r_kt.npy")
+        self.assertIn("kernel products: tree (eps %g" % eps, run.stdout)
+        self.assertIn("proxy charges, passing targets", log_view_rows(run.stdout))
+        excess = np.abs(out - K @ self.v) / (eps * (np.abs(K) @ np.abs(self.v)))
+        self.assertLessEqual(excess.max(), 1.0, "worst error %.3g times the bound" % excess.max())
+        run = self.reduce("SqDist(X,Y)", "Sum", out="r_gen.npy")
+        self.result(run, 1, name="r_gen.npy")
+        self.assertIn("kernel products: generic evaluator", run.stdout)
+
+    def test_the_tree_takes_kernel_sums_only(self):
+        for formula, reduction in (("SqDist(X,Y)", "Sum"), ("Exp(-SqDist(X,Y))*A", "Min")):
+            run = self.run_kinterp("reduce", "--formula", formula, "--var", "X = Vi(3)",
+                                   "--var", "Y = Vj(3)", "--var", "A = Vj(1)", "--reduction",
+                                   reduction, "--input", "X=r_x.npy", "--input", "Y=r_y.npy",
+                                   "--input", "A=r_a.npy", "--product", "tree", "--out",
+                                   "r_bad.npy")
+            self.assertFails(run, EXIT_USAGE, "--product tree takes a Sum (axis 1) of a "
+                             "compiled kernel family")
 
     def test_min_argmin_and_nearest_neighbours(self):
         d2 = squared_distances(self.x, self.y)
