@@ -128,8 +128,8 @@ void run(const Settings& s, MPI_Comm comm) {
 
   MPI_Barrier(comm);
   double start = MPI_Wtime();
-  const kinterp::TreeKernelProduct<T> tree(comm, spec, points, 
-                                         kinterp::TreeOptions{s.tolerance, s.degree, s.leaf_size});
+  const kinterp::TreeKernelProduct<T> tree(
+      comm, spec, points, kinterp::TreeOptions{s.tolerance, s.degree, s.leaf_size});
   const double setup = max_over_ranks(comm, MPI_Wtime() - start);
   Matrix out("out", block.count, 1);
   std::vector<double> times;
@@ -208,6 +208,7 @@ void run(const Settings& s, MPI_Comm comm) {
   line.add("pairs_per_target", work.pairs_per_target())
       .add("near_pairs", work.near_pairs)
       .add("far_pairs", work.far_pairs)
+      .add("work_imbalance", work.imbalance())
       .add("max_rel_error", worst)
       .add("rel_error_2norm", std::sqrt(sums[0] / sums[1]))
       .add("sampled_rows", static_cast<std::int64_t>(std::min<std::int64_t>(s.n, s.sample)))

@@ -111,7 +111,6 @@ TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
         partition_->local_count(), d);
     partition_->forward<T>(points, moved);
     points = moved;
-    info_.imbalance = partition_->imbalance();
   }
   const int n = static_cast<int>(points.extent(0));
   tree_ = ClusterTree<T, MemorySpace>::build(points, n, d, info_.leaf_size, rule_.degree);
@@ -153,15 +152,22 @@ TreeKernelProduct<T>::TreeKernelProduct(MPI_Comm comm, const KernelSpec& kernel,
   Kokkos::deep_copy(ones, T(1));
   apply(Kokkos::DefaultExecutionSpace(), rows, ones, out);
   info_.sampled_pairs_per_target = last_work_.pairs_per_target();
+  info_.imbalance = last_work_.imbalance();
 }
 
 template <class T>
 std::string TreeKernelProduct<T>::description() const {
-  char text[160];
+  char text[200];
   std::snprintf(text, sizeof text,
-                "tree (eps %g, degree %d, leaves of %d, %.3g kernel values per target at set-up)",
+                "tree (eps %g, degree %d, leaves of %d, %.3g kernel values per target at set-up",
                 info_.tolerance, info_.degree, info_.leaf_size, info_.sampled_pairs_per_target);
-  return text;
+  std::string description = text;
+  if (comm_.size() > 1) {
+    std::snprintf(text, sizeof text, ", work imbalance %.2f over %d ranks", info_.imbalance,
+                  comm_.size());
+    description += text;
+  }
+  return description + ")";
 }
 
 template <class T>
@@ -327,8 +333,10 @@ RingTimings TreeKernelProduct<T>::apply_batches(const Kokkos::DefaultExecutionSp
     totals[1] += per_batch(b, 0);
     totals[2] += per_batch(b, 1);
   }
+  double busiest = totals[1] + totals[2];
   MPI_Allreduce(MPI_IN_PLACE, totals, 3, MPI_DOUBLE, MPI_SUM, comm_.get());
-  last_work_ = {totals[0], totals[1], totals[2]};
+  MPI_Allreduce(MPI_IN_PLACE, &busiest, 1, MPI_DOUBLE, MPI_MAX, comm_.get());
+  last_work_ = {totals[0], totals[1], totals[2], busiest, comm_.size()};
   return timings;
 }
 

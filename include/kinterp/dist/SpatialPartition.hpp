@@ -1,9 +1,9 @@
 #pragma once
 /// \file SpatialPartition.hpp
 /// Points re-partitioned by space: rank r of P receives the points whose
-/// Morton keys (over the global bounding box; ties broken by the global row
-/// number) rank within block_partition(N, r, P), so every rank's block is
-/// compact in space and holds N / P points, within one. The tree product
+/// places along a Hilbert curve over the global bounding box (ties broken by
+/// the global row number) rank within block_partition(N, r, P), so every
+/// rank's block is one compact region and holds N / P points, within one. The tree product
 /// keeps its sources this way, so that a rank's targets meet most other
 /// ranks' sources as far clusters. Rows move with one MPI_Alltoallv:
 /// forward, from the caller's distribution to the partition's (the points
@@ -54,7 +54,8 @@ class SpatialPartition {
     std::int64_t total = n;
     MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT64_T, MPI_SUM, c);
 
-    // Keys: d coordinates of 63 / d bits each, interleaved (a Morton curve).
+    // Keys: d coordinates of 63 / d bits each, turned into the transpose of
+    // their Hilbert index, then interleaved.
     const int bits = 63 / d;
     const double cells = std::ldexp(1.0, bits) - 1;
     std::vector<Key> keys(n);
@@ -65,6 +66,7 @@ class SpatialPartition {
         const double u = width > 0 ? (static_cast<double>(rows(i, k)) - box[k]) / width : 0;
         q[k] = static_cast<std::uint64_t>(std::clamp(u, 0.0, 1.0) * cells);
       }
+      if (d > 1) hilbert_transpose(q, bits, d);
       std::uint64_t key = 0;
       for (int b = bits - 1; b >= 0; --b)
         for (int k = 0; k < d; ++k) key = key << 1 | (q[k] >> b & 1);
@@ -119,7 +121,33 @@ class SpatialPartition {
   }
 
  private:
-  using Key = std::pair<std::uint64_t, std::uint64_t>;  // (Morton key, global row)
+  using Key = std::pair<std::uint64_t, std::uint64_t>;  // (curve key, global row)
+
+  /// The cell q (d coordinates of `bits` bits) becomes the transpose of its
+  /// index along the Hilbert curve (J. Skilling, "Programming the Hilbert
+  /// curve", AIP Conf. Proc. 707, 2004): interleaving its bits gives the
+  /// index. Unlike Morton's, the curve never jumps, so every rank's stretch
+  /// of it is one connected region.
+  static void hilbert_transpose(std::uint64_t* q, int bits, int d) {
+    const std::uint64_t top = std::uint64_t(1) << (bits - 1);
+    for (std::uint64_t bit = top; bit > 1; bit >>= 1) {
+      const std::uint64_t below = bit - 1;
+      for (int k = 0; k < d; ++k) {
+        if (q[k] & bit) {
+          q[0] ^= below;  // invert
+        } else {
+          const std::uint64_t t = (q[0] ^ q[k]) & below;  // exchange
+          q[0] ^= t;
+          q[k] ^= t;
+        }
+      }
+    }
+    for (int k = 1; k < d; ++k) q[k] ^= q[k - 1];  // Gray encode
+    std::uint64_t t = 0;
+    for (std::uint64_t bit = top; bit > 1; bit >>= 1)
+      if (q[d - 1] & bit) t ^= bit - 1;
+    for (int k = 0; k < d; ++k) q[k] ^= t;
+  }
 
   /// The keys of global ranks block_partition(total, r, size).begin for r =
   /// 1 .. size - 1, exactly, by bisection over the key and then the row
