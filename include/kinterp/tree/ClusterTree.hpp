@@ -211,7 +211,9 @@ struct ClusterTree {
   }
 
   /// Values of the proxies' arrays per coordinate or weight column.
-  std::size_t proxy_stride() const { return std::size_t(proxy_node_count) * proxies_per_node; }
+  KOKKOS_INLINE_FUNCTION std::size_t proxy_stride() const {
+    return std::size_t(proxy_node_count) * proxies_per_node;
+  }
   /// Bytes the tree holds beyond the points it sorts.
   std::size_t bytes() const {
     return sizeof(int) * (std::size_t(count) + 4 * node_count) +
