@@ -74,12 +74,15 @@ struct ClusterTree {
     struct Node {
       int begin, end, first_child = -1, level = 0;
       double low[max_tree_dim] = {0, 0, 0}, high[max_tree_dim] = {0, 0, 0};
+      int middle = -1;  ///< where it splits, or -1: a leaf
     };
     std::vector<Node> nodes;
     nodes.push_back({0, n});
-    // Breadth first: children are consecutive, and parents come before them.
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      Node node = nodes[i];
+    // Level by level, breadth first: children are consecutive, and parents
+    // come before them. A level's nodes own disjoint ranges of `order`, so
+    // the host's threads take them apart; the tree is the same for any
+    // thread count.
+    const auto split = [&](Node& node) {
       for (int k = 0; k < d; ++k) {
         node.low[k] = node.end > node.begin ? rows(order[node.begin], k) : 0;
         node.high[k] = node.low[k];
@@ -91,25 +94,36 @@ struct ClusterTree {
           node.high[k] = std::max(node.high[k], x);
         }
       }
-      if (node.end - node.begin > leaf_size) {
-        int axis = 0;
-        for (int k = 1; k < d; ++k) {
-          if (node.high[k] - node.low[k] > node.high[axis] - node.low[axis]) axis = k;
-        }
-        const int middle = node.begin + (node.end - node.begin) / 2;
-        // Equal coordinates along the longest side (all points equal): any
-        // split by index is a median one.
-        if (node.high[axis] > node.low[axis]) {
-          std::nth_element(order.begin() + node.begin, order.begin() + middle,
-                           order.begin() + node.end,
-                           [&](int a, int b) { return rows(a, axis) < rows(b, axis); });
-        }
-        node.first_child = static_cast<int>(nodes.size());
-        nodes.push_back({node.begin, middle, -1, node.level + 1});
-        nodes.push_back({middle, node.end, -1, node.level + 1});
+      if (node.end - node.begin <= leaf_size) return;
+      int axis = 0;
+      for (int k = 1; k < d; ++k) {
+        if (node.high[k] - node.low[k] > node.high[axis] - node.low[axis]) axis = k;
+      }
+      node.middle = node.begin + (node.end - node.begin) / 2;
+      // Equal coordinates along the longest side (all points equal): any
+      // split by index is a median one.
+      if (node.high[axis] > node.low[axis]) {
+        std::nth_element(order.begin() + node.begin, order.begin() + node.middle,
+                         order.begin() + node.end,
+                         [&](int a, int b) { return rows(a, axis) < rows(b, axis); });
+      }
+    };
+    for (std::size_t first = 0; first < nodes.size();) {
+      const std::size_t last = nodes.size();
+      Kokkos::parallel_for(
+          "kinterp::ClusterTree::build",
+          Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>(
+              first, last),
+          [&](const std::size_t i) { split(nodes[i]); });
+      for (std::size_t i = first; i < last; ++i) {
+        const Node node = nodes[i];
+        if (node.middle < 0) continue;
+        nodes[i].first_child = static_cast<int>(nodes.size());
+        nodes.push_back({node.begin, node.middle, -1, node.level + 1});
+        nodes.push_back({node.middle, node.end, -1, node.level + 1});
         tree.depth = std::max(tree.depth, node.level + 1);
       }
-      nodes[i] = node;
+      first = last;
     }
 
     const int node_count = static_cast<int>(nodes.size());
@@ -172,11 +186,13 @@ struct ClusterTree {
         std::size_t(n) * d);
     auto order_host = Kokkos::create_mirror_view(tree.order);
     auto points_host = Kokkos::create_mirror_view(tree.points);
-    for (int j = 0; j < n; ++j) {
-      order_host(j) = order[j];
-      for (int k = 0; k < d; ++k)
-        points_host(std::size_t(k) * n + j) = static_cast<T>(rows(order[j], k));
-    }
+    Kokkos::parallel_for(
+        "kinterp::ClusterTree::sort",
+        Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, n), [&](const int j) {
+          order_host(j) = order[j];
+          for (int k = 0; k < d; ++k)
+            points_host(std::size_t(k) * n + j) = static_cast<T>(rows(order[j], k));
+        });
 
     const std::size_t stride = std::size_t(tree.proxy_node_count) * per_node;
     tree.proxy_points = Kokkos::View<T*, MemorySpace>(
