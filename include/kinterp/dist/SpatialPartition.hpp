@@ -3,9 +3,10 @@
 /// Points re-partitioned by space: rank r of P receives the points whose
 /// places along a Hilbert curve over the global bounding box (ties broken by
 /// the global row number) rank within block_partition(N, r, P), so every
-/// rank's block is one compact region and holds N / P points, within one. The tree product
-/// keeps its sources this way, so that a rank's targets meet most other
-/// ranks' sources as far clusters. Rows move with one MPI_Alltoallv:
+/// rank's block is one compact region and holds N / P points, within one.
+/// The tree product keeps its sources this way, so that a rank's targets
+/// meet most other ranks' sources as far clusters. Rows move with one
+/// MPI_Alltoallv:
 /// forward, from the caller's distribution to the partition's (the points
 /// themselves, a product's weights), and back (results at the sources).
 
@@ -97,9 +98,13 @@ class SpatialPartition {
     std::vector<std::int64_t> next(send_offsets_.begin(), send_offsets_.end() - 1);
     for (std::int64_t i = 0; i < n; ++i) send_order_[next[destination[i]]++] = i;
 
-    std::int64_t largest = recv_offsets_.back();
-    MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_INT64_T, MPI_MAX, c);
-    imbalance_ = total > 0 ? static_cast<double>(largest) * size / static_cast<double>(total) : 1;
+    // The most rows any rank holds, either way: every rank sees the same, so
+    // a move too large for MPI's int counts is refused on all of them.
+    std::int64_t largest[2] = {recv_offsets_.back(), std::max(n, recv_offsets_.back())};
+    MPI_Allreduce(MPI_IN_PLACE, largest, 2, MPI_INT64_T, MPI_MAX, c);
+    imbalance_ =
+        total > 0 ? static_cast<double>(largest[0]) * size / static_cast<double>(total) : 1;
+    largest_rows_ = largest[1];
   }
 
   /// Rows this rank holds in the partition.
@@ -211,20 +216,17 @@ class SpatialPartition {
                 const std::vector<std::int64_t>& other_offsets, bool reverse) const {
     const int size = comm_.size();
     const int m = static_cast<int>(from.extent(1));
+    // m is the same on every rank (the callers check), so all ranks agree.
+    if (largest_rows_ * m > INT_MAX) {
+      throw Error("spatial partition: " + std::to_string(largest_rows_) + " rows of " +
+                  std::to_string(m) + " values exceed one MPI message; use more ranks");
+    }
     std::vector<int> send_counts(size), send_offsets(size), recv_counts(size), recv_offsets(size);
-    const auto values = [&](std::int64_t rows, const char* what) {
-      const std::int64_t v = rows * m;
-      if (v > INT_MAX) {
-        throw Error(std::string("spatial partition: ") + what +
-                    " exceed one MPI message; use more ranks");
-      }
-      return static_cast<int>(v);
-    };
     for (int r = 0; r < size; ++r) {
-      send_counts[r] = values(counts[r], "the rows sent to one rank");
-      send_offsets[r] = values(offsets[r], "a rank's rows");
-      recv_counts[r] = values(other_counts[r], "the rows received from one rank");
-      recv_offsets[r] = values(other_offsets[r], "a rank's rows");
+      send_counts[r] = static_cast<int>(counts[r] * m);
+      send_offsets[r] = static_cast<int>(offsets[r] * m);
+      recv_counts[r] = static_cast<int>(other_counts[r] * m);
+      recv_offsets[r] = static_cast<int>(other_offsets[r] * m);
     }
     std::vector<T> send(std::size_t(offsets.back()) * m),
         received(std::size_t(other_offsets.back()) * m);
@@ -247,6 +249,7 @@ class SpatialPartition {
   std::vector<std::int64_t> send_order_;  // send position -> the caller's row
   std::vector<std::int64_t> send_counts_, send_offsets_, recv_counts_, recv_offsets_;
   double imbalance_ = 1;
+  std::int64_t largest_rows_ = 0;  // on any rank, before or after the move
 };
 
 }  // namespace kinterp
