@@ -19,6 +19,15 @@ void add_run_options(std::vector<OptionSpec>& options) {
   options.push_back({"help", "", "print this help"});
 }
 
+void print_vecchia(const Reporter& report, const VecchiaInfo& info) {
+  const double seconds = report.max(info.setup_seconds);
+  const double megabytes = report.max(static_cast<double>(info.bytes_per_rank)) / 1e6;
+  report.print(
+      "preconditioner: Vecchia, %d neighbors (%.1f on average, %d levels), set-up %.3f s, %.1f MB "
+      "per rank\n",
+      info.neighbors, info.mean_set_size, info.levels, seconds, megabytes);
+}
+
 SolveSettings solve_settings(const CommandLine& command, bool mixed,
                              const std::string& default_precond) {
   SolveSettings s;
@@ -31,23 +40,28 @@ SolveSettings solve_settings(const CommandLine& command, bool mixed,
       command.integer("stagnation-window", s.options.stagnation_window, 0, INT_MAX));
 
   s.precond = command.optional("precond").value_or(default_precond);
-  const std::vector<std::string> preconds = {"none", "rpcholesky", "greedy", "uniform"};
+  const std::vector<std::string> preconds = {"none", "rpcholesky", "greedy", "uniform", "vecchia"};
   if (std::find(preconds.begin(), preconds.end(), s.precond) == preconds.end()) {
     std::string message =
-        "--precond is none, rpcholesky, greedy or uniform, got '" + s.precond + "'";
+        "--precond is none, rpcholesky, greedy, uniform or vecchia, got '" + s.precond + "'";
     const std::string guess = detail::closest(s.precond, preconds);
     if (!guess.empty()) message += "; did you mean '" + guess + "'?";
     throw UsageError{message};
   }
-  if (s.precond == "none") {
-    for (const char* option : {"rank", "precond-seed", "precond-memory"}) {
-      if (command.has(option)) {
-        throw UsageError{std::string("--") + option +
-                         " belongs to a preconditioner: add --precond rpcholesky (or greedy, "
-                         "uniform)"};
-      }
+  const bool nystrom = s.precond != "none" && s.precond != "vecchia";
+  for (const char* option : {"rank", "precond-seed", "precond-memory"}) {
+    if (!nystrom && command.has(option)) {
+      throw UsageError{std::string("--") + option +
+                       " belongs to a Nystrom preconditioner: add --precond rpcholesky (or "
+                       "greedy, uniform)"};
     }
-  } else {
+  }
+  if (s.precond != "vecchia" && command.has("neighbors")) {
+    throw UsageError{"--neighbors belongs to the Vecchia preconditioner: add --precond vecchia"};
+  }
+  if (s.precond == "vecchia") {
+    s.how.vecchia.neighbors = static_cast<int>(command.integer("neighbors", 30, 1, 1000));
+  } else if (nystrom) {
     s.how.preconditioner.pivots = pivot_rule_from_name(s.precond);
     const bool budget = command.has("precond-memory");
     if (budget) {

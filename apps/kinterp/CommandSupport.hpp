@@ -156,6 +156,9 @@ inline void require_rows(const std::string& what, std::int64_t rows) {
   if (rows == 0) throw Error(what + " has no rows: give at least one point");
 }
 
+/// Collective: the Vecchia preconditioner's line of a solve's report.
+void print_vecchia(const Reporter& report, const VecchiaInfo& info);
+
 /// What `solve` does, from the command line alone (before any file is read).
 struct SolveSettings {
   double alpha = 1e-10;

@@ -82,6 +82,7 @@ KrigingOptions kriging_options(const CommandLine& command) {
     options.solve.max_iterations = KrigingOptions::default_solve().max_iterations;
   }
   options.preconditioner = settings.how.preconditioner;
+  options.vecchia = settings.how.vecchia;
   options.product = resolve_product(command, solve_product_tolerance<double>(options.solve.rtol));
   return options;
 }
@@ -176,7 +177,10 @@ std::vector<OptionSpec> krige_options() {
       {"stagnation-window", "N", "as in kinterp solve (default: 1000; 0: never)"},
       {"precond", "NAME",
        "rpcholesky (default), greedy, uniform: a Nystrom preconditioner of\n"
-       "--rank landmarks built once for the fit and every variance batch; none"},
+       "--rank landmarks built once for the fit and every variance batch;\n"
+       "vecchia: a sparse inverse Cholesky factor (1-3 coordinates, memory\n"
+       "bounded per point at any N: for large N and small nuggets); none"},
+      {"neighbors", "K", "points each Vecchia conditional is taken on (default: 30)"},
       {"rank", "K", "landmarks of the preconditioner (default: 500, at most N)"},
       {"precond-memory", "MB", "at most MB megabytes per rank for the preconditioner"},
       {"precond-seed", "S", "seed of the preconditioner's random landmarks (default: 0)"},
@@ -235,7 +239,9 @@ int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   }
   if (approximate && options.preconditioner.rank == 0 &&
       options.preconditioner.memory_budget_bytes == 0) {
-    throw UsageError{"--approximate-variance comes from the preconditioner: drop --precond none"};
+    throw UsageError{
+        "--approximate-variance comes from a Nystrom preconditioner: use --precond rpcholesky "
+        "(or greedy, uniform)"};
   }
   const std::string points_path = command.required("points"),
                     values_path = command.required("values"),
@@ -309,7 +315,9 @@ int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const Kriging kriging(comm, model, device_points, device_values, options);
   const double fit_seconds = MPI_Wtime() - fit_start;
   const KernelSolveResult& fit = kriging.fit_result();
-  if (fit.preconditioned) {
+  if (fit.vecchia.neighbors > 0) {
+    print_vecchia(report, fit.vecchia);
+  } else if (fit.preconditioned) {
     const NystromInfo& info = fit.preconditioner;
     report.print(
         "preconditioner: Nystrom, %d landmarks, set-up %.3f s, tr(K - F F^T) / tr(K) = %.2e\n",

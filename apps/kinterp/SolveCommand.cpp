@@ -50,7 +50,13 @@ std::vector<OptionSpec> solve_options() {
       {"precond", "NAME",
        "preconditioner: none (default), or a Nystrom approximation of K of\n"
        "rank --rank with landmarks chosen by rpcholesky (randomly pivoted\n"
-       "Cholesky), greedy (largest residual) or uniform (random points)"},
+       "Cholesky), greedy (largest residual) or uniform (random points);\n"
+       "or vecchia: a sparse inverse Cholesky factor of alpha I + K, each\n"
+       "point conditioned on --neighbors nearby ones (1-3 coordinates; memory\n"
+       "bounded per point at any N, where a Nystrom factor's grows with k)"},
+      {"neighbors", "K",
+       "points each conditional of the Vecchia preconditioner is taken on\n"
+       "(default: 30; about 24 K bytes per point in double)"},
       {"rank", "K",
        "landmarks of the Nystrom preconditioner (default: 500, or as many as\n"
        "--precond-memory allows when only that is given; at most N)"},
@@ -194,7 +200,9 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                  sizeof(T), attributes);
   const double write_seconds = MPI_Wtime() - write_start;
 
-  if (result.preconditioned) {
+  if (result.vecchia.neighbors > 0) {
+    print_vecchia(report, result.vecchia);
+  } else if (result.preconditioned) {
     const NystromInfo& info = result.preconditioner;
     report.print(
         "preconditioner: Nystrom, %d landmarks (%s, seed %llu), set-up %.3f s, %.1f MB per rank, "

@@ -5,6 +5,7 @@
 
 #include <kinterp/KernelSum.hpp>
 #include <kinterp/precond/NystromPreconditioner.hpp>
+#include <kinterp/precond/VecchiaPreconditioner.hpp>
 #include <kinterp/solve/SolveResult.hpp>
 
 #include <string>
@@ -17,6 +18,10 @@ struct KernelSolveOptions {
   /// set-up is reported). rank 0 with memory_budget_bytes 0: none, plain CG.
   /// With alpha = 0 it is built with alpha = sqrt(eps) * variance.
   NystromOptions preconditioner;
+  /// Or the Vecchia preconditioner (points of 1-3 coordinates): neighbors > 0
+  /// builds it for each solve, with the same ridge as the Nystrom one. Memory
+  /// per point stays bounded at any N. Not both.
+  VecchiaOptions vecchia;
   /// KernelSolve<double> only: kernel products in float (about twice as
   /// fast), CG's vectors and the residual b - A a in double. CG replaces its
   /// recurrence residual by the double b - A a as it falls (reliable updates,
@@ -29,9 +34,8 @@ struct KernelSolveOptions {
   /// Gaussian), because each direction is rounded to float for the product.
   bool mixed_precision = false;
 
-  bool preconditioned() const {
-    return preconditioner.rank > 0 || preconditioner.memory_budget_bytes > 0;
-  }
+  bool nystrom() const { return preconditioner.rank > 0 || preconditioner.memory_budget_bytes > 0; }
+  bool preconditioned() const { return nystrom() || vecchia.neighbors > 0; }
 };
 
 /// A solve's result plus where the time went in its kernel products.
@@ -42,9 +46,11 @@ struct KernelSolveResult : SolveResult {
   RingTimings product;     ///< summed over the products, this rank
   bool mixed_precision = false;
   bool preconditioned = false;
-  /// The preconditioner's set-up: landmarks (rank), setup_seconds,
+  /// The Nystrom preconditioner's set-up: landmarks (rank), setup_seconds,
   /// bytes_per_rank, residual trace; all 0 without one.
   NystromInfo preconditioner;
+  /// The Vecchia preconditioner's set-up; neighbors 0 without one.
+  VecchiaInfo vecchia;
   double preconditioner_seconds = 0;  ///< this rank's time applying it
   /// The kernel products: "direct" or the tree's settings and work.
   std::string product_engine;
@@ -98,14 +104,22 @@ class KernelSolve {
   KernelSolveResult solve(const ConstMatrix& b, const Matrix& a, double alpha,
                           const SolveOptions& options,
                           const NystromPreconditioner<T>& preconditioner) const;
+  KernelSolveResult solve(const ConstMatrix& b, const Matrix& a, double alpha,
+                          const SolveOptions& options,
+                          const VecchiaPreconditioner<T>& preconditioner) const;
 
   /// The fitted model's evaluator: sum_j k(t, x_j) a_j (sources = the points).
   const KernelSum<T>& kernel_sum() const { return sum_; }
 
  private:
+  /// The preconditioners given, or built from `how` where none is.
+  struct Prebuilt {
+    const NystromPreconditioner<T>* nystrom = nullptr;
+    const VecchiaPreconditioner<T>* vecchia = nullptr;
+  };
   KernelSolveResult solve_with(const ConstMatrix& b, const Matrix& a, double alpha,
                                const SolveOptions& options, const KernelSolveOptions& how,
-                               const NystromPreconditioner<T>* prebuilt) const;
+                               Prebuilt prebuilt) const;
 
   KernelSum<T> sum_;
   ProductOptions product_options_;

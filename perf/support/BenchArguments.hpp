@@ -84,10 +84,10 @@ class BenchArguments {
     return number;
   }
   /// A comma list of positive integers (of int's range), at least one.
-  std::vector<int> integers() {
+  std::vector<int> integers(std::int64_t least = 1) {
     std::vector<int> values;
     for (const auto& item : split_list(text())) {
-      const std::int64_t value = parse_integer(item, option_);
+      const std::int64_t value = parse_integer(item, option_, least);
       if (value > std::numeric_limits<int>::max())
         throw Error(option_ + ": '" + item + "' is too large");
       values.push_back(static_cast<int>(value));

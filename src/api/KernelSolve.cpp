@@ -35,7 +35,8 @@ std::uint64_t problem_fingerprint(MPI_Comm comm, const ConstMatrix& points, cons
   if (spec.shape != 0) h = fold(h, spec.shape);
   h = fold(h, std::uint64_t(how.mixed_precision));
   h = fold(h, std::uint64_t(how.preconditioned()));
-  if (how.preconditioned()) {
+  if (how.vecchia.neighbors > 0) h = fold(h, static_cast<std::uint64_t>(how.vecchia.neighbors));
+  if (how.nystrom()) {
     const NystromOptions& p = how.preconditioner;
     h = fold(h, static_cast<std::uint64_t>(p.pivots));
     h = fold(h, static_cast<std::uint64_t>(p.rank));
@@ -141,7 +142,7 @@ template <class T>
 KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
                                         const SolveOptions& options,
                                         const KernelSolveOptions& how) const {
-  return solve_with(b, a, alpha, options, how, nullptr);
+  return solve_with(b, a, alpha, options, how, {});
 }
 
 template <class T>
@@ -150,18 +151,32 @@ KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, d
                                         const NystromPreconditioner<T>& preconditioner) const {
   KernelSolveOptions how;
   how.preconditioner.rank = preconditioner.info().rank;
-  return solve_with(b, a, alpha, options, how, &preconditioner);
+  return solve_with(b, a, alpha, options, how, {&preconditioner, nullptr});
+}
+
+template <class T>
+KernelSolveResult KernelSolve<T>::solve(const ConstMatrix& b, const Matrix& a, double alpha,
+                                        const SolveOptions& options,
+                                        const VecchiaPreconditioner<T>& preconditioner) const {
+  KernelSolveOptions how;
+  how.vecchia.neighbors = preconditioner.info().neighbors;
+  return solve_with(b, a, alpha, options, how, {nullptr, &preconditioner});
 }
 
 template <class T>
 KernelSolveResult KernelSolve<T>::solve_with(const ConstMatrix& b, const Matrix& a, double alpha,
                                              const SolveOptions& options,
                                              const KernelSolveOptions& how,
-                                             const NystromPreconditioner<T>* prebuilt) const {
+                                             Prebuilt prebuilt) const {
   const detail::ScopedRegion region("kinterp::KernelSolve");
   const auto& product = sum_.product();
   const MPI_Comm comm = product.communicator().get();
   check_solve_parameters(alpha, options);  // the same on every rank
+  if (how.nystrom() && how.vecchia.neighbors > 0) {
+    throw Error(
+        "KernelSolveOptions asks for both the Nystrom (preconditioner) and the Vecchia "
+        "(vecchia) preconditioner: choose one");
+  }
   if (how.mixed_precision && !std::is_same_v<T, double>) {
     throw Error(
         "mixed precision (float kernel products, double vectors) is a KernelSolve<double> "
@@ -184,25 +199,34 @@ KernelSolveResult KernelSolve<T>::solve_with(const ConstMatrix& b, const Matrix&
 
   KernelSolveResult result;
   detail::ProductCounter counter;
-  std::optional<NystromPreconditioner<T>> built;
-  if (how.preconditioned() && !prebuilt) {
-    // The preconditioner inverts F F^T + alpha I: at alpha = 0 it takes a ridge
-    // just above the rounding level instead.
-    const double ridge =
-        alpha > 0 ? alpha : std::sqrt(std::numeric_limits<T>::epsilon()) * spec.variance;
-    built.emplace(comm, spec, product.sources(), ridge, how.preconditioner);
+  // The preconditioners invert alpha I + their approximation of K: at alpha
+  // = 0 they take a ridge just above the rounding level instead.
+  const double ridge =
+      alpha > 0 ? alpha : std::sqrt(std::numeric_limits<T>::epsilon()) * spec.variance;
+  std::optional<NystromPreconditioner<T>> nystrom;
+  std::optional<VecchiaPreconditioner<T>> vecchia;
+  if (how.nystrom() && !prebuilt.nystrom) {
+    nystrom.emplace(comm, spec, product.sources(), ridge, how.preconditioner);
+    prebuilt.nystrom = &*nystrom;
   }
-  const NystromPreconditioner<T>* preconditioner =
-      prebuilt ? prebuilt : (built ? &*built : nullptr);
-  if (preconditioner) {
-    result.preconditioned = true;
-    result.preconditioner = preconditioner->info();
+  if (how.vecchia.neighbors > 0 && !prebuilt.vecchia) {
+    vecchia.emplace(comm, spec, product.sources(), ridge, how.vecchia);
+    prebuilt.vecchia = &*vecchia;
   }
+  if (prebuilt.nystrom) result.preconditioner = prebuilt.nystrom->info();
+  if (prebuilt.vecchia) result.vecchia = prebuilt.vecchia->info();
+  result.preconditioned = prebuilt.nystrom || prebuilt.vecchia;
+  const auto run_with = [&](const auto& op, const auto& preconditioner) {
+    using Preconditioner = std::decay_t<decltype(preconditioner)>;
+    const detail::TimedPreconditioner<Preconditioner> timed{preconditioner,
+                                                            result.preconditioner_seconds};
+    static_cast<SolveResult&>(result) = conjugate_gradient(op, timed, b, a, cg);
+  };
   const auto run = [&](const auto& op) {
-    if (preconditioner) {
-      const detail::TimedPreconditioner<NystromPreconditioner<T>> timed{
-          *preconditioner, result.preconditioner_seconds};
-      static_cast<SolveResult&>(result) = conjugate_gradient(op, timed, b, a, cg);
+    if (prebuilt.nystrom) {
+      run_with(op, *prebuilt.nystrom);
+    } else if (prebuilt.vecchia) {
+      run_with(op, *prebuilt.vecchia);
     } else {
       static_cast<SolveResult&>(result) = conjugate_gradient(op, b, a, cg);
     }

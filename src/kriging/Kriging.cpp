@@ -134,12 +134,17 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
 
   coordinates_ = model.transform(points);
   solver_.emplace(comm, spec_, coordinates_, options.product);
-  if (options.preconditioner.rank > 0 || options.preconditioner.memory_budget_bytes > 0) {
-    const double ridge = model.nugget > 0
-                             ? model.nugget
-                             : std::sqrt(std::numeric_limits<double>::epsilon()) * model.variance;
-    preconditioner_.emplace(comm, spec_, coordinates_, ridge, options.preconditioner);
-  }
+  const bool nystrom =
+      options.preconditioner.rank > 0 || options.preconditioner.memory_budget_bytes > 0;
+  throw_if_any(comm, nystrom && options.vecchia.neighbors > 0,
+               "KrigingOptions asks for both the Nystrom (preconditioner) and the Vecchia "
+               "(vecchia) preconditioner: choose one");
+  const double ridge = model.nugget > 0
+                           ? model.nugget
+                           : std::sqrt(std::numeric_limits<double>::epsilon()) * model.variance;
+  if (nystrom) preconditioner_.emplace(comm, spec_, coordinates_, ridge, options.preconditioner);
+  if (options.vecchia.neighbors > 0)
+    vecchia_.emplace(comm, spec_, coordinates_, ridge, options.vecchia);
   const std::size_t rows = points.extent(0);
   centred_values_ = uninitialised("kinterp::kriging::values", rows, 1);
   const double mean = options.kind == KrigingKind::Simple ? options.mean : 0.0;
@@ -153,6 +158,7 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
 KernelSolveResult KrigingSystem::solve_columns(const ConstKrigingMatrix& b, const KrigingMatrix& x,
                                                const SolveOptions& options) const {
   if (preconditioner_) return solver_->solve(b, x, model_.nugget, options, *preconditioner_);
+  if (vecchia_) return solver_->solve(b, x, model_.nugget, options, *vecchia_);
   return solver_->solve(b, x, model_.nugget, options);
 }
 

@@ -60,6 +60,7 @@ class KrigingSystem {
   const NystromPreconditioner<double>* preconditioner() const {
     return preconditioner_ ? &*preconditioner_ : nullptr;
   }
+  const VecchiaPreconditioner<double>* vecchia() const { return vecchia_ ? &*vecchia_ : nullptr; }
 
  private:
   MPI_Comm comm_;
@@ -73,6 +74,7 @@ class KrigingSystem {
   KrigingMatrix centred_values_;  // z - mean (simple kriging) or z, n_r x 1
   std::optional<KernelSolve<double>> solver_;
   std::optional<NystromPreconditioner<double>> preconditioner_;
+  std::optional<VecchiaPreconditioner<double>> vecchia_;
 };
 
 }  // namespace kinterp::detail

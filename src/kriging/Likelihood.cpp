@@ -32,13 +32,15 @@ KOKKOS_INLINE_FUNCTION double standard_normal(std::uint64_t seed, std::uint64_t 
   return detail::math::sqrt(-2 * detail::math::log(u1)) * detail::math::cos(two_pi * u2);
 }
 
-/// s probes b ~ N(0, M), M = F F^T + a I the preconditioner (or I): b = F g + sqrt(a) h,
-/// g (k x s) the same on every rank, h by global row. Independent of the rank count.
+/// s probes b ~ N(0, M), M the preconditioner (or I). Nystrom, M = F F^T + a I:
+/// b = F g + sqrt(a) h, g (k x s) the same on every rank, h by global row
+/// (independent of the rank count). Vecchia: b = B^-1 D^1/2 h.
 Matrix probes(const detail::KrigingSystem& system, int s, std::uint64_t seed,
               std::int64_t first_row) {
   const std::size_t rows = system.coordinates().extent(0);
   Matrix b(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::likelihood::probes"), rows, s);
   const auto* preconditioner = system.preconditioner();
+  const auto* vecchia = system.vecchia();
   const double scale = preconditioner ? std::sqrt(preconditioner->alpha()) : 1.0;
   const std::uint64_t row_seed = detail::mix64(seed ^ 0x726f7773ULL),
                       core_seed = detail::mix64(seed ^ 0x636f7265ULL);
@@ -49,6 +51,7 @@ Matrix probes(const detail::KrigingSystem& system, int s, std::uint64_t seed,
           b(i, c) = scale * standard_normal(row_seed, std::uint64_t(first_row + i) * s + c);
         }
       });
+  if (vecchia) vecchia->correlate(b, b);
   if (!preconditioner) return b;
   const Matrix f = preconditioner->factor();
   const int k = static_cast<int>(f.extent(1));
@@ -145,6 +148,9 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
   if (const auto* preconditioner = system.preconditioner()) {
     u = Matrix("kinterp::likelihood::preconditioned_probes", b.extent(0), s);
     preconditioner->apply(b, u);
+  } else if (const auto* vecchia = system.vecchia()) {
+    u = Matrix("kinterp::likelihood::preconditioned_probes", b.extent(0), s);
+    vecchia->apply(b, u);
   }
   const std::vector<double> ub = detail::column_dots(comm, u, b);
   const std::vector<double> uv = detail::column_dots(comm, u, solution.extra);
@@ -158,8 +164,10 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
   estimate.data_fit = detail::column_dots(comm, system.centred_values(), solution.weights)[0];
   double trace_log = 0;
   for (int i = 0; i < s; ++i) trace_log += ub[i] * recorder.log_quadrature(1 + q + i);
-  estimate.log_determinant =
-      (system.preconditioner() ? system.preconditioner()->log_determinant() : 0.0) + trace_log / s;
+  estimate.log_determinant = (system.preconditioner() ? system.preconditioner()->log_determinant()
+                              : system.vecchia()      ? system.vecchia()->log_determinant()
+                                                      : 0.0) +
+                             trace_log / s;
   const double n = static_cast<double>(system.global_rows());
   estimate.log_likelihood =
       -0.5 * estimate.data_fit - 0.5 * estimate.log_determinant - 0.5 * n * std::log(two_pi);

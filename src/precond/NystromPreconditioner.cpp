@@ -9,6 +9,7 @@
 
 #include "FactorKernels.hpp"
 #include "PivotedCholesky.hpp"
+#include "ShapeCheck.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -257,24 +258,8 @@ template <class T>
 void NystromPreconditioner<T>::apply(const ConstMatrix& r, const Matrix& z) const {
   const detail::ScopedRegion region("kinterp::NystromPreconditioner::apply");
   const MPI_Comm c = comm_.get();
+  detail::require_preconditioner_shapes(c, "Nystrom preconditioner", local_rows_, r, z);
   const int m = static_cast<int>(r.extent(1));
-  std::string problem;
-  if (static_cast<std::int64_t>(r.extent(0)) != local_rows_) {
-    problem = "the vectors have " + std::to_string(r.extent(0)) + " rows on a rank that holds " +
-              std::to_string(local_rows_) + " points";
-  } else if (z.extent(0) != r.extent(0) || z.extent(1) != r.extent(1)) {
-    problem = "the output is " + std::to_string(z.extent(0)) + " x " + std::to_string(z.extent(1)) +
-              " but the input " + std::to_string(r.extent(0)) + " x " + std::to_string(r.extent(1));
-  }
-  // One small message checks both the shapes and that m agrees.
-  int flags[3] = {problem.empty() ? 0 : 1, m, -m};
-  MPI_Allreduce(MPI_IN_PLACE, flags, 3, MPI_INT, MPI_MAX, c);
-  if (flags[0] != 0) throw_if_any(c, !problem.empty(), "Nystrom preconditioner: " + problem);
-  if (flags[1] != -flags[2]) {
-    throw Error("Nystrom preconditioner: the vectors have between " + std::to_string(-flags[2]) +
-                " and " + std::to_string(flags[1]) +
-                " columns on different ranks; every rank must pass the same number");
-  }
 
   const int k = info_.rank;
   const execution_space space;

@@ -25,7 +25,7 @@ class HelpTest(CliTestCase):
     SOLVE = {"points", "values", "out", "alpha", "rtol", "atol", "max-it", "initial-guess",
              "monitor", "formula", "var", "param", "kernel", "length-scale", "precision", "help",
              "precond", "rank", "precond-seed", "checkpoint", "checkpoint-every", "restart",
-             "stagnation-window", "precond-memory"}
+             "stagnation-window", "precond-memory", "neighbors"}
     PREDICT = {"points", "weights", "targets", "out", "formula", "var", "param", "kernel",
                "length-scale", "precision", "help"}
     REDUCE = {"formula", "formula2", "var", "param", "reduction", "k", "axis", "input", "out",
@@ -33,7 +33,8 @@ class HelpTest(CliTestCase):
     KRIGE = {"points", "values", "targets", "out", "variance-out", "model", "variance",
              "length-scale", "angles", "nu", "rq-alpha", "nugget", "kriging", "mean",
              "drift-degree", "approximate-variance", "variance-batch", "variance-tolerance",
-             "rtol", "atol", "max-it", "precond", "rank", "fit", "probes", "cv", "help"}
+             "rtol", "atol", "max-it", "precond", "rank", "neighbors", "fit", "probes", "cv",
+             "help"}
 
     def listed_options(self, text):
         # kinterp's option lines are indented by two spaces (Kokkos' own, if any, by more).
@@ -104,6 +105,9 @@ class NewOptionUsageTest(CliTestCase):
             (("--precond-seed", 3), ["--precond-seed", "--precond"]),
             (("--precond", "greedy", "--rank", 0), ["--rank"]),
             (("--precond", "greedy", "--rank", "many"), ["--rank", "'many'"]),
+            (("--neighbors", 10), ["--neighbors", "--precond vecchia"]),
+            (("--precond", "vecchia", "--rank", 10), ["--rank", "Nystrom"]),
+            (("--precond", "vecchia", "--neighbors", 0), ["--neighbors"]),
             (("--checkpoint-every", 5), ["--checkpoint-every", "--checkpoint FILE"]),
             (("--checkpoint", "c.ckpt", "--checkpoint-every", 0), ["--checkpoint-every"]),
             (("--restart", "c.ckpt", "--initial-guess", "b.npy"), ["--restart", "--initial-guess"]),

@@ -101,6 +101,21 @@ class KrigeTest(CliTestCase):
                                                mean=1.5)
             self.assertKriging("k_" + kind, mean, variance, 1e-7)
 
+    def test_vecchia_preconditioner_matches_the_dense_equations(self):
+        covariance = matern32_anisotropic(2.0, np.array([0.3, 0.1]), np.radians(30))
+        run = self.krige("--model", "matern32", "--variance", 2, "--length-scale", "0.3,0.1",
+                         "--angles", 30, "--nugget", 1e-3, "--rtol", 1e-11,
+                         "--variance-tolerance", 0, "--precond", "vecchia", "--neighbors", 15,
+                         name="k_vecchia")
+        self.assertExit(run, EXIT_OK)
+        self.assertRegex(run.stdout, r"preconditioner: Vecchia, 15 neighbors")
+        mean, variance = reference_kriging(covariance, 1e-3, self.x, self.z, self.t,
+                                           lambda p: np.ones((len(p), 1)))
+        self.assertKriging("k_vecchia", mean, variance, 1e-7)
+        approximate = self.krige("--model", "matern32", "--length-scale", 0.3, "--precond",
+                                 "vecchia", "--approximate-variance", name="k_vecchia_approx")
+        self.assertFails(approximate, EXIT_USAGE, "--approximate-variance", "--precond rpcholesky")
+
     def test_approximate_variance_is_a_lower_bound_within_the_printed_gap(self):
         common = ["--model", "gaussian", "--length-scale", 0.2, "--nugget", 1e-2, "--rank", 30]
         self.assertExit(self.krige(*common, name="k_exact"), EXIT_OK)

@@ -219,6 +219,31 @@ class PreconditionerTest(CliTestCase):
                             "plain:\n%s\npreconditioned:\n%s" % (plain.stdout, run.stdout))
 
 
+    def test_vecchia_matches_dense_solve(self):
+        # Matern 3/2 at a short length scale and a small alpha: where plain CG
+        # crawls and a Vecchia factor takes most of the system.
+        n, alpha = 1500, 1e-3
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 1))
+        self.save("pv_x.npy", x)
+        self.save("pv_b.npy", b)
+        length = 0.05
+        g = np.sqrt(3) / length
+        r = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+        K = (1 + g * r) * np.exp(-g * r)
+        reference = np.linalg.solve(K + alpha * np.eye(n), b)
+        lambda_max = np.linalg.eigvalsh(K)[-1]
+        common = ["solve", "--points", "pv_x.npy", "--values", "pv_b.npy", "--kernel",
+                  "matern32", "--length-scale", length, "--alpha", alpha, "--rtol", RTOL]
+        plain = self.run_kinterp(*common, "--out", "pv_plain.npy")
+        self.assertConverged(plain)
+        run = self.run_kinterp(*common, "--precond", "vecchia", "--neighbors", 20,
+                               "--out", "pv_a.npy")
+        self.assertConverged(run)
+        self.assertRegex(run.stdout, r"preconditioner: Vecchia, 20 neighbors \([0-9.]+ on average")
+        self.assertSolution("pv_a.npy", reference, alpha, b, lambda_max)
+        self.assertLess(iterations_of(run), iterations_of(plain) / 3,
+                        "plain:\n%s\nVecchia:\n%s" % (plain.stdout, run.stdout))
+
     def test_memory_budget_bounds_the_rank(self):
         n, alpha = 1200, 1e-2
         x, b = self.rng.random((n, 2)), self.rng.standard_normal((n, 1))

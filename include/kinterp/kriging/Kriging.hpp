@@ -44,6 +44,10 @@ struct KrigingOptions {
   SolveOptions solve = default_solve();
   /// The Nystrom preconditioner, built once (rank 0 and no budget: plain CG).
   NystromOptions preconditioner;
+  /// Or the Vecchia preconditioner (neighbors > 0; points of 1-3
+  /// coordinates), built once: memory bounded per point at any N. Not both;
+  /// approximate variances need the Nystrom one.
+  VecchiaOptions vecchia;
   /// The engine of the kriging system's products (the fit, the mean, the
   /// variances; direct by default). The likelihood's products are direct.
   ProductOptions product;
