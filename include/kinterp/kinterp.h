@@ -105,6 +105,12 @@ int kinterp_set_tolerances(kinterp_model model, double rtol, double atol, int ma
 /** A Nystrom preconditioner of `rank` landmarks (0: none, the default); for
  *  small alpha, where plain CG needs many iterations. Compiled kernels only. */
 int kinterp_set_preconditioner(kinterp_model model, int rank);
+/** The Vecchia preconditioner (a sparse inverse Cholesky factor, each point
+ *  conditioned on `neighbors` nearby ones, such as 30; 0: none): memory
+ *  bounded per point at any N, for points of 1-3 coordinates and short
+ *  length scales. Compiled kernels only. The last of this and
+ *  kinterp_set_preconditioner with a nonzero value is the one used. */
+int kinterp_set_vecchia(kinterp_model model, int neighbors);
 /** Nonzero: kernel products in float, CG in double (about twice as fast).
  *  Compiled kernels only. */
 int kinterp_set_mixed_precision(kinterp_model model, int enabled);

@@ -184,9 +184,9 @@ struct kinterp_model_s {
     text.precision(17);
     text << kernel_name << '|' << length_scale << '|' << formula << '|' << aliases << '|' << unknown
          << '|' << alpha << '|' << options.rtol << '|' << options.atol << '|'
-         << options.max_iterations << '|' << how.preconditioner.rank << '|' << how.mixed_precision
-         << '|' << static_cast<int>(product_engine) << '|' << product_tolerance << '|' << dimension_
-         << '|' << columns;
+         << options.max_iterations << '|' << how.preconditioner.rank << '|' << how.vecchia.neighbors
+         << '|' << how.mixed_precision << '|' << static_cast<int>(product_engine) << '|'
+         << product_tolerance << '|' << dimension_ << '|' << columns;
     for (const auto& [name, values] : parameters) {
       text << '|' << name;
       for (double v : values) text << ',' << v;
@@ -357,6 +357,19 @@ int kinterp_set_preconditioner(kinterp_model model, int rank) {
                            ": give 0 (none) or a positive number, such as 500");
     }
     m.how.preconditioner.rank = rank;
+    if (rank > 0) m.how.vecchia.neighbors = 0;
+  });
+}
+
+int kinterp_set_vecchia(kinterp_model model, int neighbors) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    if (neighbors < 0) {
+      throw kinterp::Error("the Vecchia preconditioner's neighbors are " +
+                           std::to_string(neighbors) +
+                           ": give 0 (none) or a positive number, such as 30");
+    }
+    m.how.vecchia.neighbors = neighbors;
+    if (neighbors > 0) m.how.preconditioner.rank = 0;
   });
 }
 

@@ -24,7 +24,8 @@ module kinterp
   public :: kinterp_initialize, kinterp_finalize, kinterp_create, kinterp_destroy, &
             kinterp_error_message, kinterp_set_kernel, kinterp_set_formula, &
             kinterp_set_parameter, kinterp_set_unknown, kinterp_set_alpha, &
-            kinterp_set_tolerances, kinterp_set_preconditioner, kinterp_set_mixed_precision, &
+            kinterp_set_tolerances, kinterp_set_preconditioner, kinterp_set_vecchia, &
+            kinterp_set_mixed_precision, &
             kinterp_set_product, kinterp_fit, kinterp_fit_result, kinterp_fit_product, &
             kinterp_weights, kinterp_predict
 
@@ -96,6 +97,12 @@ module kinterp
       import :: c_int, c_ptr
       type(c_ptr), value :: model
       integer(c_int), value :: rank
+    end function
+    integer(c_int) function c_set_vecchia(model, neighbors) &
+        bind(C, name="kinterp_set_vecchia")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: model
+      integer(c_int), value :: neighbors
     end function
     integer(c_int) function c_set_mixed_precision(model, enabled) &
         bind(C, name="kinterp_set_mixed_precision")
@@ -245,6 +252,12 @@ contains
     type(kinterp_model), intent(in) :: model
     integer, intent(in) :: rank
     status = c_set_preconditioner(model%handle, int(rank, c_int))
+  end function
+
+  integer function kinterp_set_vecchia(model, neighbors) result(status)
+    type(kinterp_model), intent(in) :: model
+    integer, intent(in) :: neighbors
+    status = c_set_vecchia(model%handle, int(neighbors, c_int))
   end function
 
   integer function kinterp_set_mixed_precision(model, enabled) result(status)

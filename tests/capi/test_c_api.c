@@ -214,6 +214,22 @@ int main(int argc, char** argv) {
   CHECK(kinterp_set_product(model, "direct", 0) == KINTERP_SUCCESS, "%s",
         kinterp_error_message(model));
 
+  /* Preconditioned: the same dense residual, Nystrom and then Vecchia. */
+  CHECK(kinterp_set_preconditioner(model, 40) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  CHECK(kinterp_fit(model, count, D, points, 1, values) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  check = relative_residual(model, gaussian, alpha);
+  CHECK(check < 1e-9, "Nystrom: dense residual %g", check);
+  CHECK(kinterp_set_vecchia(model, 15) == KINTERP_SUCCESS, "%s", kinterp_error_message(model));
+  CHECK(kinterp_fit(model, count, D, points, 1, values) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  check = relative_residual(model, gaussian, alpha);
+  CHECK(check < 1e-9, "Vecchia: dense residual %g", check);
+  expect_error(model, kinterp_set_vecchia(model, -1), KINTERP_ERROR_INVALID_ARGUMENT,
+               "neighbors are -1");
+  kinterp_set_vecchia(model, 0);
+
   /* The same kernel as a formula (compiled), then a formula that is no
    * compiled family (the generic evaluator). */
   const double g = 1 / (2 * scale * scale), h = 1 / (scale * scale);

@@ -112,6 +112,15 @@ program test_fortran_api
   call check(kinterp_fit_product(model, tolerance, bound) == KINTERP_SUCCESS, "fit product")
   call check(tolerance == 1d-10 .and. bound > 0, "the tree's tolerance and bound are reported")
 
+  ! The Vecchia preconditioner through the binding (its accuracy is test_c_api's).
+  call check(kinterp_set_product(model, "direct", 0d0) == KINTERP_SUCCESS, &
+             kinterp_error_message(model))
+  call check(kinterp_set_vecchia(model, 15) == KINTERP_SUCCESS, kinterp_error_message(model))
+  status = kinterp_fit(model, all_points(:, first:last), all_values(:, first:last))
+  call check(status == KINTERP_SUCCESS, kinterp_error_message(model))
+  call check(kinterp_set_vecchia(model, -1) == KINTERP_ERROR_INVALID_ARGUMENT, &
+             "negative neighbors are refused")
+
   call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
   deallocate(weights, targets, predicted)  ! variables of the main program are never freed
   call MPI_Allreduce(failures, total, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
