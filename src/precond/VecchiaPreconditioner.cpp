@@ -11,6 +11,7 @@
 #include "ShapeCheck.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -41,7 +42,7 @@ namespace {
 
 /// Not collective: what is wrong with the parameters, or "".
 std::string check_parameters(const KernelSpec& kernel, double alpha, const VecchiaOptions& options,
-                             std::int64_t rows, int d) {
+                             int d) {
   std::ostringstream problem;
   try {
     kernel.require_valid();
@@ -63,9 +64,6 @@ std::string check_parameters(const KernelSpec& kernel, double alpha, const Vecch
         << "the Vecchia preconditioner orders points on grids in 1-3 dimensions, but the points "
            "have "
         << d << " coordinates: use the Nystrom preconditioner (--precond rpcholesky)";
-  } else if (rows > std::numeric_limits<std::int32_t>::max()) {
-    problem << "the Vecchia preconditioner indexes a rank's points with 32 bits, but a rank holds "
-            << rows << ": use more ranks";
   }
   return problem.str();
 }
@@ -158,6 +156,53 @@ std::vector<double> conditionals(const KernelSpec& kernel, double alpha, const P
   return conditional;
 }
 
+/// {low_0, .., low_2, -high_0, .., -high_2} of the rows (infinite when
+/// there are none): boxes that one MIN combines.
+template <class Rows>
+std::array<double, 6> lows_and_negated_highs(const Rows& x, std::int64_t n, int d) {
+  std::array<double, 6> box;
+  box.fill(std::numeric_limits<double>::infinity());
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (int a = 0; a < d; ++a) {
+      box[a] = std::min(box[a], x(i, a));
+      box[3 + a] = std::min(box[3 + a], -x(i, a));
+    }
+  }
+  return box;
+}
+
+/// For every other rank, the block's points its sets may reach: a point of
+/// level l goes to the ranks whose boxes lie within twice its level's
+/// spacing (coarse points far, fine ones to the neighbours only), and at
+/// least within the radius that holds about 2^d k points at the mean
+/// density.
+template <class Rows>
+std::vector<std::vector<std::int32_t>> halo_requests(const Rows& x, std::int64_t n,
+                                                     const detail::CoarseToFine& order,
+                                                     const detail::GridBox& box,
+                                                     const std::vector<double>& boxes, int k,
+                                                     std::int64_t global_points, int rank) {
+  const int d = box.d, size = static_cast<int>(boxes.size() / 6);
+  const double volume = std::pow(box.width, d);
+  const double reach =
+      2 * std::pow(k * volume / double(std::max<std::int64_t>(global_points, 1)), 1.0 / d);
+  std::vector<std::vector<std::int32_t>> wanted(size);
+  for (std::int64_t j = 0; j < n; ++j) {
+    const double limit = std::max(reach, 2 * std::sqrt(double(d)) * box.spacing(order.level[j]));
+    for (int q = 0; q < size; ++q) {
+      const double* other = &boxes[std::size_t(q) * 6];
+      if (q == rank || !(other[0] < std::numeric_limits<double>::infinity())) continue;
+      double gap2 = 0;
+      for (int a = 0; a < d; ++a) {
+        const double gap = std::max({other[a] - x(j, a), x(j, a) + other[3 + a], 0.0});
+        gap2 += gap * gap;
+      }
+      if (gap2 <= limit * limit) wanted[q].push_back(static_cast<std::int32_t>(j));
+    }
+  }
+  return wanted;
+}
+
 }  // namespace
 
 template <class T>
@@ -175,7 +220,7 @@ VecchiaPreconditioner<T>::VecchiaPreconditioner(MPI_Comm comm, const KernelSpec&
                "the points have between " + std::to_string(-widths[1]) + " and " +
                    std::to_string(widths[0]) +
                    " coordinates on different ranks: every rank must pass rows of the same width");
-  const std::string problem = check_parameters(kernel, alpha, options, local_rows_, d);
+  const std::string problem = check_parameters(kernel, alpha, options, d);
   throw_if_any(c, !problem.empty(), problem);
   detail::require_finite(c, points, "points");
   const int k = options.neighbors;
@@ -198,78 +243,39 @@ VecchiaPreconditioner<T>::VecchiaPreconditioner(MPI_Comm comm, const KernelSpec&
   HostRowIds block_rows("kinterp::Vecchia::block_rows", n, 1);
   partition_->forward<double>(coordinates, block);
   partition_->forward<std::int64_t>(rows, block_rows);
-  std::string too_many;
-  if (n > std::numeric_limits<std::int32_t>::max()) {
-    too_many =
-        "the Vecchia preconditioner indexes a rank's points with 32 bits, but the "
-        "spatial partition gives a rank " +
-        std::to_string(n) + ": use more ranks";
-  }
-  throw_if_any(c, !too_many.empty(), too_many);
 
-  // The grids' box, shared by all ranks, and the block's order on them.
+  // Every block's box; the grids' box, their union; the block's order.
+  const int size = comm_.size(), rank = comm_.rank();
+  std::vector<double> boxes(std::size_t(size) * 6);
+  const std::array<double, 6> mine_box = lows_and_negated_highs(block, n, d);
+  MPI_Allgather(mine_box.data(), 6, MPI_DOUBLE, boxes.data(), 6, MPI_DOUBLE, c);
   detail::GridBox box;
   box.d = d;
   {
-    double extent[6];
-    std::fill(extent, extent + 6, std::numeric_limits<double>::infinity());
-    for (std::int64_t i = 0; i < n; ++i) {
-      for (int a = 0; a < d; ++a) {
-        extent[a] = std::min(extent[a], block(i, a));
-        extent[3 + a] = std::min(extent[3 + a], -block(i, a));
-      }
-    }
-    MPI_Allreduce(MPI_IN_PLACE, extent, 6, MPI_DOUBLE, MPI_MIN, c);
     double width = 0;
     for (int a = 0; a < d; ++a) {
-      box.low[a] = extent[a];
-      width = std::max(width, -extent[3 + a] - extent[a]);
+      double low = std::numeric_limits<double>::infinity(), high = -low;
+      for (int q = 0; q < size; ++q) {
+        low = std::min(low, boxes[q * 6 + a]);
+        high = std::max(high, -boxes[q * 6 + 3 + a]);
+      }
+      box.low[a] = low;
+      width = std::max(width, high - low);
     }
     box.width = width > 0 ? width : 1;
   }
   const detail::CoarseToFine order = detail::coarse_to_fine(block, n, box);
-
-  // The halo: other ranks' points within reach of this block's sets. A point
-  // of level l is sent to the ranks whose blocks lie within twice its
-  // level's spacing (coarse points far, fine ones to the neighbours only),
-  // and at least within the radius that holds about 2^d k points at the
-  // mean density.
   std::int64_t global_points = n;
   MPI_Allreduce(MPI_IN_PLACE, &global_points, 1, MPI_INT64_T, MPI_SUM, c);
-  const int size = comm_.size(), rank = comm_.rank();
-  const double reach =
-      2 * std::pow(k * std::pow(box.width, d) / double(std::max<std::int64_t>(global_points, 1)),
-                   1.0 / d);
-  std::vector<double> boxes(std::size_t(size) * 6);
-  {
-    double mine[6];
-    std::fill(mine, mine + 6, std::numeric_limits<double>::infinity());
-    for (std::int64_t i = 0; i < n; ++i) {
-      for (int a = 0; a < d; ++a) {
-        mine[a] = std::min(mine[a], block(i, a));
-        mine[3 + a] = std::min(mine[3 + a], -block(i, a));
-      }
-    }
-    MPI_Allgather(mine, 6, MPI_DOUBLE, boxes.data(), 6, MPI_DOUBLE, c);
-  }
-  std::vector<std::vector<std::int32_t>> wanted(size);
-  for (std::int64_t j = 0; j < n; ++j) {
-    const double limit = std::max(reach, 2 * std::sqrt(double(d)) * box.spacing(order.level[j]));
-    for (int q = 0; q < size; ++q) {
-      const double* other = &boxes[std::size_t(q) * 6];
-      if (q == rank || !(other[0] < std::numeric_limits<double>::infinity())) continue;
-      double gap2 = 0;
-      for (int a = 0; a < d; ++a) {
-        const double gap = std::max({other[a] - block(j, a), block(j, a) + other[3 + a], 0.0});
-        gap2 += gap * gap;
-      }
-      if (gap2 <= limit * limit) wanted[q].push_back(static_cast<std::int32_t>(j));
-    }
-  }
+  const auto wanted = halo_requests(block, n, order, box, boxes, k, global_points, rank);
   storage_ = std::make_unique<Storage>();
   Storage& s = *storage_;
   s.halo = detail::Halo(c, wanted);
   const std::int64_t h = s.halo.size(), total = n + h;
+  throw_if_any(c, total > std::numeric_limits<std::int32_t>::max(),
+               "the Vecchia preconditioner indexes a rank's points and halo with 32 bits, but a "
+               "rank holds " +
+                   std::to_string(total) + ": use more ranks");
   // The block's points, then the copies: coordinates, level, key, row.
   const int fields = d + 3;
   std::vector<double> own(std::size_t(n) * fields), copies(std::size_t(h) * fields);

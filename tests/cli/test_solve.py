@@ -234,15 +234,13 @@ class PreconditionerTest(CliTestCase):
         lambda_max = np.linalg.eigvalsh(K)[-1]
         common = ["solve", "--points", "pv_x.npy", "--values", "pv_b.npy", "--kernel",
                   "matern32", "--length-scale", length, "--alpha", alpha, "--rtol", RTOL]
-        plain = self.run_kinterp(*common, "--out", "pv_plain.npy")
-        self.assertConverged(plain)
         run = self.run_kinterp(*common, "--precond", "vecchia", "--neighbors", 20,
                                "--out", "pv_a.npy")
         self.assertConverged(run)
         self.assertRegex(run.stdout, r"preconditioner: Vecchia, 20 neighbors \([0-9.]+ on average")
         self.assertSolution("pv_a.npy", reference, alpha, b, lambda_max)
-        self.assertLess(iterations_of(run), iterations_of(plain) / 3,
-                        "plain:\n%s\nVecchia:\n%s" % (plain.stdout, run.stdout))
+        # Plain CG needs over 1000 iterations here; the factor, 11 on 1-4 ranks.
+        self.assertLess(iterations_of(run), 40, run.describe())
 
     def test_memory_budget_bounds_the_rank(self):
         n, alpha = 1200, 1e-2

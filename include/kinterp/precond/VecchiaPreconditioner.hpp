@@ -68,7 +68,7 @@ class VecchiaPreconditioner {
   /// (alpha I + K) (for interpolation, a small one such as sqrt(eps) times
   /// the variance). Throws kinterp::Error on every rank for an invalid
   /// kernel, alpha <= 0, k < 1, d outside 1-3 or not the same on every rank,
-  /// NaN/Inf points, or a rank holding 2^31 points or more.
+  /// NaN/Inf points, or a rank holding 2^31 points or more with its halo.
   VecchiaPreconditioner(MPI_Comm comm, const KernelSpec& kernel, const ConstMatrix& points,
                         double alpha, const VecchiaOptions& options);
   ~VecchiaPreconditioner();
