@@ -4,9 +4,15 @@
 // need. One JSON object per line on stdout, a table on stderr. It reports; it
 // never passes or fails on time.
 //
-//   kinterp-bench-kriging [--n 2500,5000,10000,20000] [--targets 1000] [--rank 500]
+//   kinterp-bench-kriging [--n 2500,5000,10000,20000] [--targets 1000]
+//                         [--variance-targets M] [--rank 500 | --neighbors 30]
+//                         [--product direct|tree] [--rtol 1e-8]
 //                         [--model matern32] [--length-scale 0.1] [--nugget 1e-3]
 //                         [--batch 64] [--variance-tolerance 1e-6] [--approximate]
+//
+// --neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.
+// --variance-targets M: the variance at the first M targets only (default:
+// all; 0: none), the mean at all of them.
 
 #include <kinterp/core/Environment.hpp>
 #include <kinterp/core/Partition.hpp>
@@ -37,7 +43,11 @@ using kinterp::bench::max_over_ranks;
 struct Settings {
   std::vector<int> n = {2500, 5000, 10000, 20000};
   long targets = 1000;
+  long variance_targets = -1;  // -1: all targets
   int rank = 500;
+  int neighbors = 0;
+  std::string product = "direct";
+  double rtol = kinterp::KrigingOptions::default_solve().rtol;
   std::string model = "matern32";
   double length_scale = 0.1, nugget = 1e-3, variance_tolerance = 1e-6;
   int batch = 64;
@@ -54,8 +64,16 @@ Settings parse(int argc, char** argv) {
       s.n = arguments.integers();
     } else if (arguments.is("--targets")) {
       s.targets = arguments.integer();
+    } else if (arguments.is("--variance-targets")) {
+      s.variance_targets = arguments.integer(0);
     } else if (arguments.is("--rank")) {
       s.rank = static_cast<int>(arguments.integer(0));
+    } else if (arguments.is("--neighbors")) {
+      s.neighbors = static_cast<int>(arguments.integer());
+    } else if (arguments.is("--product")) {
+      s.product = arguments.name({"direct", "tree"});
+    } else if (arguments.is("--rtol")) {
+      s.rtol = arguments.real();
     } else if (arguments.is("--model")) {
       s.model = arguments.text();
     } else if (arguments.is("--length-scale")) {
@@ -115,21 +133,36 @@ int main(int argc, char** argv) {
     model.nugget = s.nugget;
     kinterp::KrigingOptions options;
     options.kind = kinterp::KrigingKind::Ordinary;
-    options.preconditioner.rank = s.rank;
+    options.preconditioner.rank = s.neighbors > 0 ? 0 : s.rank;
+    options.vecchia.neighbors = s.neighbors;
+    options.solve.rtol = s.rtol;
+    if (s.product == "tree") {
+      options.product.engine = kinterp::ProductEngine::Tree;
+      options.product.tree.tolerance = kinterp::solve_product_tolerance<double>(s.rtol);
+    }
     options.variance_batch = s.batch;
     options.variance_tolerance = s.variance_tolerance;
+    const std::string preconditioner =
+        s.neighbors > 0 ? "Vecchia, " + std::to_string(s.neighbors) + " neighbors"
+                        : "Nystrom rank " + std::to_string(s.rank);
+    const long variance_targets =
+        s.variance_targets < 0 ? s.targets : std::min(s.variance_targets, s.targets);
     if (root) {
       std::fprintf(stderr,
                    "bench_kriging: %d rank(s) x %d thread(s), ordinary kriging in 2D, %s, "
-                   "Nystrom rank %d, %ld targets, %s variance\n"
+                   "%s, %s products, %ld targets (variance at %ld), %s variance\n"
                    "      N  fit it  fit s  mean s  var it   var s  total s  peak MB/rank  dense "
                    "K MB\n",
                    kinterp::size_of(comm), Kokkos::DefaultExecutionSpace().concurrency(),
-                   model.description().c_str(), s.rank, s.targets,
+                   model.description().c_str(), preconditioner.c_str(), s.product.c_str(),
+                   s.targets, variance_targets,
                    s.approximate ? "approximate (Nystrom)" : "exact (batched CG)");
     }
     const kinterp::RowBlock target_block = kinterp::block_partition(s.targets, comm);
     const Matrix targets = points(1, target_block, nullptr);
+    // The variance's targets: the first variance_targets of them.
+    const kinterp::RowBlock variance_block = kinterp::block_partition(variance_targets, comm);
+    const Matrix variance_points = points(1, variance_block, nullptr);
     for (long n : s.n) {
       const kinterp::RowBlock block = kinterp::block_partition(n, comm);
       Matrix values;
@@ -138,10 +171,12 @@ int main(int argc, char** argv) {
       const kinterp::Kriging kriging(comm, model, x, values, options);
       const double fitted = MPI_Wtime();
       Matrix mean("bench::mean", target_block.count, 1),
-          variance("bench::variance", target_block.count, 1);
+          variance("bench::variance", variance_block.count, 1);
       kriging.mean(targets, mean);
       const double meaned = MPI_Wtime();
-      const kinterp::KrigingVarianceInfo info = kriging.variance(targets, variance, s.approximate);
+      const kinterp::KrigingVarianceInfo info =
+          variance_targets > 0 ? kriging.variance(variance_points, variance, s.approximate)
+                               : kinterp::KrigingVarianceInfo{};
       const double done = MPI_Wtime();
       const double fit_s = max_over_ranks(comm, fitted - start),
                    mean_s = max_over_ranks(comm, meaned - fitted),
@@ -156,7 +191,11 @@ int main(int argc, char** argv) {
           .add("ranks", kinterp::size_of(comm))
           .add("threads", Kokkos::DefaultExecutionSpace().concurrency())
           .add("model", s.model)
-          .add("nystrom_rank", s.rank)
+          .add("variance_targets", std::int64_t{variance_targets})
+          .add("nystrom_rank", s.neighbors > 0 ? 0 : s.rank)
+          .add("vecchia_neighbors", s.neighbors)
+          .add("product", kriging.fit_result().product_engine)
+          .add("rtol", s.rtol)
           .add("approximate", s.approximate)
           .add("fit_iterations", kriging.fit_result().iterations)
           .add("fit_seconds", fit_s)

@@ -291,11 +291,11 @@ VecchiaPreconditioner<T>::VecchiaPreconditioner(MPI_Comm comm, const KernelSpec&
   std::vector<std::uint64_t> key(total);
   s.global_rows.resize(total);
   for (std::int64_t i = 0; i < total; ++i) {
-    const bool mine = i < n;
-    const double* row = mine ? &own[i * fields] : &copies[(i - n) * fields];
+    const bool in_block = i < n;
+    const double* row = in_block ? &own[i * fields] : &copies[(i - n) * fields];
     for (int a = 0; a < d; ++a) points_all(i, a) = row[a];
     level[i] = static_cast<int>(row[d]);
-    key[i] = detail::order_key(level[i], mine ? rank : s.halo.source(i - n),
+    key[i] = detail::order_key(level[i], in_block ? rank : s.halo.source(i - n),
                                static_cast<std::int64_t>(row[d + 1]));
     s.global_rows[i] = static_cast<std::int64_t>(row[d + 2]);
   }
