@@ -125,7 +125,7 @@ KernelSolveResult KernelModel::fit(MPI_Comm comm, const ConstMatrix<T>& points,
   }
   require_direct(product);
   if (how.preconditioned() || how.mixed_precision) {
-    throw Error("the Nystrom preconditioner and mixed precision need a compiled kernel family; \"" +
+    throw Error("the preconditioners and mixed precision need a compiled kernel family; \"" +
                 generic_->text() +
                 "\" runs through the generic evaluator, by plain CG in float or double");
   }
