@@ -10,6 +10,9 @@
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 namespace kinterp::test {
 
 inline int world_rank() {
@@ -42,6 +45,25 @@ DeviceMatrix<T> rows_on_device(const HostMatrix<T>& m, RowBlock block) {
 template <class View>
 auto on_host(const View& view) {
   return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+}
+
+inline double global_max(double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return value;
+}
+
+/// max over this rank's rows of |z - expected| / max |expected|, over all
+/// ranks (`expected`: the global matrix; `block`: this rank's rows of it).
+template <class View>
+double relative_difference(const View& z, const HostMatrix<double>& expected, RowBlock block) {
+  const auto got = on_host(z);
+  double error = 0, scale = 0;
+  for (std::int64_t i = 0; i < block.count; ++i)
+    for (std::int64_t c = 0; c < expected.cols; ++c)
+      error =
+          std::max(error, std::abs(static_cast<double>(got(i, c)) - expected(block.begin + i, c)));
+  for (double v : expected.values) scale = std::max(scale, std::abs(v));
+  return global_max(error) / scale;
 }
 
 }  // namespace kinterp::test

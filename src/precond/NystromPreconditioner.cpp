@@ -7,9 +7,9 @@
 #include <kinterp/precond/NystromPreconditioner.hpp>
 #include <kinterp/solve/detail/DenseCholesky.hpp>
 
+#include "Checks.hpp"
 #include "FactorKernels.hpp"
 #include "PivotedCholesky.hpp"
-#include "ShapeCheck.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -38,19 +38,10 @@ namespace {
 /// Not collective: what is wrong with the parameters, or "".
 std::string check_parameters(const KernelSpec& kernel, double alpha,
                              const NystromOptions& options) {
+  const std::string common = detail::kernel_and_ridge_problem(kernel, alpha, "Nystrom");
+  if (!common.empty()) return common;
   std::ostringstream problem;
-  try {
-    kernel.require_valid();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  if (!(alpha > 0) || !std::isfinite(alpha)) {
-    problem << "the Nystrom preconditioner needs a finite alpha > 0 (it inverts F F^T + alpha I, "
-               "which is singular at alpha = 0), got "
-            << alpha
-            << "; to precondition an interpolation problem (alpha = 0), build it with a small "
-               "alpha such as 1e-8 times the kernel's variance";
-  } else if (options.rank < 0) {
+  if (options.rank < 0) {
     problem << "NystromOptions::rank (the number of landmarks) must be >= 0, got " << options.rank
             << " (0: as many as memory_budget_bytes allows)";
   } else if (options.rank == 0 && options.memory_budget_bytes == 0) {

@@ -6,9 +6,9 @@
 #include <kinterp/kernels/RadialKernels.hpp>
 #include <kinterp/precond/VecchiaPreconditioner.hpp>
 
+#include "Checks.hpp"
 #include "ConditioningSets.hpp"
 #include "Halo.hpp"
-#include "ShapeCheck.hpp"
 
 #include <algorithm>
 #include <array>
@@ -43,19 +43,10 @@ namespace {
 /// Not collective: what is wrong with the parameters, or "".
 std::string check_parameters(const KernelSpec& kernel, double alpha, const VecchiaOptions& options,
                              int d) {
+  const std::string common = detail::kernel_and_ridge_problem(kernel, alpha, "Vecchia");
+  if (!common.empty()) return common;
   std::ostringstream problem;
-  try {
-    kernel.require_valid();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  if (!(alpha > 0) || !std::isfinite(alpha)) {
-    problem << "the Vecchia preconditioner needs a finite alpha > 0 (the ridge of alpha I + K), "
-               "got "
-            << alpha
-            << "; to precondition an interpolation problem (alpha = 0), build it with a small "
-               "alpha such as 1e-8 times the kernel's variance";
-  } else if (options.neighbors < 1) {
+  if (options.neighbors < 1) {
     problem << "VecchiaOptions::neighbors (the most points each conditional is taken on) must be "
                ">= 1, got "
             << options.neighbors << " (30 is a good start)";

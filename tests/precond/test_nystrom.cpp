@@ -118,26 +118,6 @@ HostMatrix<double> gather_factor(const NystromPreconditioner<T>& P) {
   return all;
 }
 
-double global_max(double value) {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  return value;
-}
-
-/// max over this rank's rows of |z - expected| / max |expected| (global).
-template <class View>
-double relative_difference(const View& z, const HostMatrix<double>& expected, RowBlock block) {
-  const auto got = on_host(z);
-  double error = 0, scale = 0;
-  for (std::int64_t i = 0; i < block.count; ++i) {
-    for (std::int64_t c = 0; c < expected.cols; ++c) {
-      error =
-          std::max(error, std::abs(static_cast<double>(got(i, c)) - expected(block.begin + i, c)));
-    }
-  }
-  for (double v : expected.values) scale = std::max(scale, std::abs(v));
-  return global_max(error) / scale;
-}
-
 struct Problem {
   KernelSpec spec;
   HostMatrix<double> x, r;

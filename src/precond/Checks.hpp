@@ -1,15 +1,41 @@
 #pragma once
-// The collective shape check of a preconditioner's apply(r, z).
+// What every preconditioner checks: its kernel and ridge at set-up, the
+// shapes of apply(r, z).
 
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/kernels/KernelSpec.hpp>
 
 #include <mpi.h>
 
+#include <cmath>
 #include <cstdint>
+#include <sstream>
 #include <string>
 
 namespace kinterp::detail {
+
+/// Not collective: what is wrong with the kernel or the ridge alpha of a
+/// preconditioner of alpha I + K (`name`: "Nystrom", "Vecchia"), or "".
+inline std::string kernel_and_ridge_problem(const KernelSpec& kernel, double alpha,
+                                            const std::string& name) {
+  try {
+    kernel.require_valid();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  if (!(alpha > 0) || !std::isfinite(alpha)) {
+    std::ostringstream problem;
+    problem << "the " << name
+            << " preconditioner needs a finite alpha > 0 (the ridge of the alpha I + K it "
+               "approximates), got "
+            << alpha
+            << "; to precondition an interpolation problem (alpha = 0), build it with a small "
+               "alpha such as 1e-8 times the kernel's variance";
+    return problem.str();
+  }
+  return "";
+}
 
 /// Collective. Throws kinterp::Error on every rank (the message starting with
 /// `name`) unless r has `rows` rows on every rank, z has r's shape, and r's
