@@ -30,7 +30,7 @@ namespace kinterp {
 
 struct VecchiaOptions {
   /// k, the most points each point's conditional is taken on (30 is a good
-  /// start; more costs k^3 / 3 flops per point at set-up and 2 k m per
+  /// start; more costs k^3 / 3 flops per point at set-up and 4 k m per
   /// application, and helps when alpha is small). 0: no Vecchia factor.
   int neighbors = 0;
 };
