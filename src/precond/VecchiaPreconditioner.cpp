@@ -35,7 +35,6 @@ struct VecchiaPreconditioner<T>::Storage {
   std::vector<std::int64_t> global_rows;  // of the block's points and the halo's
   std::vector<std::int32_t> order;        // the block's points in the order
   std::vector<int> level;                 // of the block's points
-  int levels = 0;                         // the most on any rank
 };
 
 namespace {
@@ -348,8 +347,7 @@ VecchiaPreconditioner<T>::VecchiaPreconditioner(MPI_Comm comm, const KernelSpec&
   MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_DOUBLE, MPI_SUM, c);
   std::int64_t global_rows = local_rows_;
   MPI_Allreduce(MPI_IN_PLACE, &global_rows, 1, MPI_INT64_T, MPI_SUM, c);
-  MPI_Allreduce(&order.levels, &s.levels, 1, MPI_INT, MPI_MAX, c);
-  info_.levels = s.levels;
+  MPI_Allreduce(&order.levels, &info_.levels, 1, MPI_INT, MPI_MAX, c);
   MPI_Allreduce(&h, &info_.halo_points, 1, MPI_INT64_T, MPI_SUM, c);
   log_determinant_ = totals[0];
   info_.mean_set_size = global_rows > 0 ? totals[1] / static_cast<double>(global_rows) : 0;
@@ -446,7 +444,7 @@ void VecchiaPreconditioner<T>::correlate(const ConstMatrix& g, const Matrix& b) 
   // by rank, each rank's turn followed by a halo update, so that every x_j
   // of a set is final when it is used.
   std::size_t next = 0;  // into s.order, whose levels ascend
-  for (int level = 0; level < s.levels; ++level) {
+  for (int level = 0; level < info_.levels; ++level) {
     for (int turn = 0; turn < comm_.size(); ++turn) {
       if (turn == comm_.rank()) {
         for (; next < s.order.size() && s.level[s.order[next]] == level; ++next) {
