@@ -7,7 +7,7 @@
 //
 //   kinterp-bench-fast-sum --kernel gaussian --dim 2 --n 1000000 --tolerance 1e-6
 //       [--length-scale 0.05] [--dtype float|double] [--distribution uniform|clustered]
-//       [--direct] [--sample 1000] [--repeat 3]
+//       [--direct] [--sample 1000] [--repeat 3] [--weights signed|positive]
 
 #include <kinterp/core/Environment.hpp>
 #include <kinterp/core/Partition.hpp>
@@ -39,12 +39,15 @@ constexpr const char* usage =
     "usage: kinterp-bench-fast-sum --kernel NAME --dim 1|2|3 --n N --tolerance EPS\n"
     "       [--length-scale 0.05] [--dtype float|double] [--distribution uniform|clustered]\n"
     "       [--direct] [--sample 1000] [--repeat 3] [--degree P] [--leaf-size L]\n"
+    "       [--weights signed|positive]\n"
     "Points in the unit cube (clustered: 20 Gaussian blobs of spread 0.02), weights\n"
-    "uniform in [-1, 1]. --direct also times the direct product (N^2: minutes at 1e6).\n"
+    "uniform in [-1, 1] (positive: in [0, 1], where no error cancels, the contract's\n"
+    "hard case). --direct also times the direct product (N^2: minutes at 1e6).\n"
     "--degree and --leaf-size override the tree's choices (0: chosen), for tuning them.\n";
 
 struct Settings {
   std::string kernel = "gaussian", dtype = "float", distribution = "uniform";
+  std::string weights = "signed";
   int dim = 2;
   std::int64_t n = 100000;
   double tolerance = 1e-6, length_scale = 0.05;
@@ -73,6 +76,8 @@ Settings parse(int argc, char** argv) {
       s.dtype = arguments.name({"float", "double"});
     } else if (arguments.is("--distribution")) {
       s.distribution = arguments.name({"uniform", "clustered"});
+    } else if (arguments.is("--weights")) {
+      s.weights = arguments.name({"signed", "positive"});
     } else if (arguments.is("--direct")) {
       s.direct = true;
     } else if (arguments.is("--sample")) {
@@ -118,7 +123,8 @@ void run(const Settings& s, MPI_Comm comm) {
     auto w = Kokkos::create_mirror_view(weights);
     for (std::int64_t i = 0; i < block.count; ++i) {
       for (int k = 0; k < s.dim; ++k) p(i, k) = static_cast<T>(coordinate(s, block.begin + i, k));
-      w(i, 0) = static_cast<T>(2 * uniform01(4, block.begin + i) - 1);
+      const double u = uniform01(4, block.begin + i);
+      w(i, 0) = static_cast<T>(s.weights == "positive" ? u : 2 * u - 1);
     }
     Kokkos::deep_copy(points, p);
     Kokkos::deep_copy(weights, w);
@@ -199,6 +205,7 @@ void run(const Settings& s, MPI_Comm comm) {
       .add("dtype", s.dtype)
       .add("tolerance", s.tolerance)
       .add("distribution", s.distribution)
+      .add("weights", s.weights)
       .add("degree", info.degree)
       .add("leaf_size", info.leaf_size)
       .add("setup_seconds", setup)
