@@ -96,12 +96,7 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
   MPI_Allreduce(MPI_IN_PLACE, &d, 1, MPI_INT, MPI_MAX, comm);
   agree_on_errors(comm, [&] {
     model.check(d);
-    if (values.extent(1) != 1 || values.extent(0) != points.extent(0)) {
-      std::ostringstream problem;
-      problem << "kriging takes one value per point: values of shape (" << points.extent(0)
-              << ", 1) on this rank, got (" << values.extent(0) << ", " << values.extent(1) << ")";
-      throw Error(problem.str());
-    }
+    check_values(points.extent(0), values);
     if (options.kind == KrigingKind::Universal && options.drift_degree < 0) {
       throw Error("the drift degree of universal kriging must be >= 0, got " +
                   std::to_string(options.drift_degree));
@@ -145,14 +140,31 @@ KrigingSystem::KrigingSystem(MPI_Comm comm, const CovarianceModel& model,
   if (nystrom) preconditioner_.emplace(comm, spec_, coordinates_, ridge, options.preconditioner);
   if (options.vecchia.neighbors > 0)
     vecchia_.emplace(comm, spec_, coordinates_, ridge, options.vecchia);
-  const std::size_t rows = points.extent(0);
-  centred_values_ = uninitialised("kinterp::kriging::values", rows, 1);
-  const double mean = options.kind == KrigingKind::Simple ? options.mean : 0.0;
+  centred_values_ = uninitialised("kinterp::kriging::values", points.extent(0), 1);
+  centre(values);
+  if (q > 0) basis_ = drift_->evaluate(points);
+}
+
+void KrigingSystem::check_values(std::size_t points, const ConstKrigingMatrix& values) {
+  if (values.extent(1) != 1 || values.extent(0) != points) {
+    std::ostringstream problem;
+    problem << "kriging takes one value per point: values of shape (" << points
+            << ", 1) on this rank, got (" << values.extent(0) << ", " << values.extent(1) << ")";
+    throw Error(problem.str());
+  }
+}
+
+void KrigingSystem::set_values(const ConstKrigingMatrix& values) {
+  agree_on_errors(comm_, [&] { check_values(centred_values_.extent(0), values); });
+  centre(values);
+}
+
+void KrigingSystem::centre(const ConstKrigingMatrix& values) {
+  const double mean = options_.kind == KrigingKind::Simple ? options_.mean : 0.0;
   const KrigingMatrix centred = centred_values_;
   Kokkos::parallel_for(
-      "kinterp::kriging::centre_values", Kokkos::RangePolicy<execution_space>(0, rows),
+      "kinterp::kriging::centre_values", Kokkos::RangePolicy<execution_space>(0, centred.extent(0)),
       KOKKOS_LAMBDA(const std::int64_t i) { centred(i, 0) = values(i, 0) - mean; });
-  if (q > 0) basis_ = drift_->evaluate(points);
 }
 
 KernelSolveResult KrigingSystem::solve_columns(const ConstKrigingMatrix& b, const KrigingMatrix& x,
@@ -225,6 +237,11 @@ struct Kriging::State {
 Kriging::Kriging(MPI_Comm comm, const CovarianceModel& model, const ConstMatrix& points,
                  const ConstMatrix& values, const KrigingOptions& options)
     : state_(std::make_unique<State>(comm, model, points, values, options)) {}
+
+void Kriging::refit(const ConstMatrix& values) {
+  state_->system.set_values(values);
+  state_->fit = state_->system.solve();
+}
 
 Kriging::~Kriging() = default;
 Kriging::Kriging(Kriging&&) noexcept = default;

@@ -33,6 +33,10 @@ class KrigingSystem {
   KrigingSystem(MPI_Comm comm, const CovarianceModel& model, const ConstKrigingMatrix& points,
                 const ConstKrigingMatrix& values, const KrigingOptions& options);
 
+  /// Collective: new values at the same points (Kriging::refit); throws
+  /// kinterp::Error on every rank for a wrong shape.
+  void set_values(const ConstKrigingMatrix& values);
+
   /// Collective: solves for [z - mean or z, P, extra] in one CG (the
   /// preconditioner applied) and the drift by GLS. Throws kinterp::Error on
   /// every rank for a singular drift.
@@ -63,6 +67,11 @@ class KrigingSystem {
   const VecchiaPreconditioner<double>* vecchia() const { return vecchia_ ? &*vecchia_ : nullptr; }
 
  private:
+  /// Not collective: throws unless `values` is points x 1.
+  static void check_values(std::size_t points, const ConstKrigingMatrix& values);
+  /// centred_values_ = values - the known mean (simple kriging) or values.
+  void centre(const ConstKrigingMatrix& values);
+
   MPI_Comm comm_;
   CovarianceModel model_;
   KrigingOptions options_;

@@ -97,6 +97,12 @@ class Kriging {
   ~Kriging();
   Kriging(Kriging&&) noexcept;
 
+  /// Collective: fits new values (n_r x 1) at the same points with the same
+  /// model, keeping the set-up (the products' tree, the preconditioner): a
+  /// simulation that refits every time step pays it once. Throws
+  /// kinterp::Error on every rank for a wrong shape.
+  void refit(const ConstMatrix& values);
+
   /// The fit's CG (1 + q columns: the values and the drift terms).
   const KernelSolveResult& fit_result() const;
   /// beta: simple kriging's mean, ordinary kriging's estimated mean, or the
