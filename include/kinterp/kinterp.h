@@ -160,6 +160,134 @@ int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dime
                             const double* targets, int columns, double* values,
                             const char* caller_error);
 
+/* ---- Kriging (Gaussian process regression) ----
+ *
+ * A kriging object keeps a covariance model, its settings and, after
+ * kinterp_kriging_fit, the fitted system: the points, the kernel products'
+ * set-up (the tree) and the preconditioner. kinterp_kriging_refit fits new
+ * values at the same points with the same model and keeps all of that, so a
+ * simulation that refits every time step pays the set-up once.
+ *
+ *   kinterp_kriging kriging;
+ *   kinterp_kriging_create(MPI_COMM_WORLD, &kriging);
+ *   double length_scale = 0.02;
+ *   kinterp_kriging_set_model(kriging, "matern32", 1.0, 1, &length_scale, 0, NULL, 0, 1e-3);
+ *   kinterp_kriging_set_vecchia(kriging, 30);
+ *   kinterp_kriging_fit(kriging, n_local, 2, points, values);
+ *   kinterp_kriging_mean(kriging, n_targets, 2, targets, mean);
+ *   kinterp_kriging_variance(kriging, n_targets, 2, targets, variance);
+ *   kinterp_kriging_refit(kriging, n_local, new_values);
+ *   kinterp_kriging_destroy(&kriging);
+ *
+ * The set-up calls (kinterp_kriging_set_*) are local and check what they can;
+ * the others are collective, as for models. Values are one per point. */
+
+/** An opaque kriging handle. */
+typedef struct kinterp_kriging_s* kinterp_kriging;
+
+/** Collective: a kriging object on `comm` (MPI and Kokkos must be running).
+ *  Its defaults: a Gaussian model of variance 1, length scale 1, no nugget;
+ *  ordinary kriging; CG to rtol 1e-8 within 10000 iterations; no
+ *  preconditioner; direct products. */
+int kinterp_kriging_create(MPI_Comm comm, kinterp_kriging* kriging);
+/** kinterp_kriging_create with a Fortran communicator. */
+int kinterp_kriging_create_f(MPI_Fint comm, kinterp_kriging* kriging);
+/** Frees it and sets *kriging to NULL (NULL or a NULL handle: nothing to do). */
+int kinterp_kriging_destroy(kinterp_kriging* kriging);
+/** The last error on this handle ("" after a success); for a NULL handle,
+ *  the last error of a call without one. */
+const char* kinterp_kriging_error_message(kinterp_kriging kriging);
+
+/** The covariance model: C(x, y) = variance * phi(|S^-1 R^T (x - y)|), with
+ *  `nugget` on the training diagonal. family: gaussian, exponential
+ *  (= matern12, laplacian), matern32, matern52, matern (nu = shape),
+ *  spherical, rq (alpha = shape), cauchy, imq. length_scales: 1 (isotropic)
+ *  or one per axis; angles (radians): none, 1 in 2D, 3 in 3D (yaw, pitch,
+ *  roll). shape: 0 unless the family takes one. */
+int kinterp_kriging_set_model(kinterp_kriging kriging, const char* family, double variance,
+                              int length_scale_count, const double* length_scales, int angle_count,
+                              const double* angles, double shape, double nugget);
+/** kind: "simple" (known `mean`), "ordinary" (the default: a constant mean,
+ *  estimated) or "universal" (a polynomial drift of total degree
+ *  `drift_degree`, estimated); the other two numbers are ignored. */
+int kinterp_kriging_set_kind(kinterp_kriging kriging, const char* kind, double mean,
+                             int drift_degree);
+/** CG's relative tolerance and iteration limit, for the fit and each
+ *  variance batch (defaults 1e-8 and 10000). */
+int kinterp_kriging_set_tolerances(kinterp_kriging kriging, double rtol, int max_iterations);
+/** A Nystrom preconditioner of `rank` landmarks (0: none). */
+int kinterp_kriging_set_preconditioner(kinterp_kriging kriging, int rank);
+/** The Vecchia preconditioner with `neighbors` per point (0: none): memory
+ *  bounded per point, for 1-3 coordinates and short length scales. The last
+ *  of this and kinterp_kriging_set_preconditioner with a nonzero value wins. */
+int kinterp_kriging_set_vecchia(kinterp_kriging kriging, int neighbors);
+/** As kinterp_set_product: "direct", "tree" or "auto", and the tree's
+ *  tolerance (0: a hundredth of rtol, at most 1e-6). */
+int kinterp_kriging_set_product(kinterp_kriging kriging, const char* engine, double tolerance);
+
+/** Collective: fits the model to this rank's points (local_rows x dimension)
+ *  and values (local_rows), building the products' set-up and the
+ *  preconditioner. KINTERP_ERROR_NOT_CONVERGED: CG stopped early (the
+ *  message says why); the fit is kept. */
+int kinterp_kriging_fit(kinterp_kriging kriging, int64_t local_rows, int dimension,
+                        const double* points, const double* values);
+/** Collective: new values (local_rows, as in the fit) at the same points,
+ *  with the same model and set-up. */
+int kinterp_kriging_refit(kinterp_kriging kriging, int64_t local_rows, const double* values);
+/** The last fit: CG iterations and its relative residual. */
+int kinterp_kriging_fit_result(kinterp_kriging kriging, int* iterations, double* relative_residual);
+/** Collective: mean (local_targets) = the kriging mean at this rank's targets
+ *  (local_targets x dimension, the fit's dimension). */
+int kinterp_kriging_mean(kinterp_kriging kriging, int64_t local_targets, int dimension,
+                         const double* targets, double* mean);
+/** Collective: variance (local_targets) = the kriging variance of the latent
+ *  field at the targets, by CG solves in batches of 64 targets.
+ *  KINTERP_ERROR_NOT_CONVERGED: a batch's CG stopped early. */
+int kinterp_kriging_variance(kinterp_kriging kriging, int64_t local_targets, int dimension,
+                             const double* targets, double* variance);
+
+/** Which parameters kinterp_kriging_estimate fits (or them together). */
+enum {
+  KINTERP_FIT_VARIANCE = 1,
+  KINTERP_FIT_LENGTH_SCALES = 2,
+  KINTERP_FIT_NUGGET = 4,
+  KINTERP_FIT_SHAPE = 8, /**< matern's nu or rq's alpha */
+  KINTERP_FIT_ANGLES = 16
+};
+/** Collective: maximises the (estimated) log likelihood of the points and
+ *  values over the parameters `which` selects, from the model set, by
+ *  L-BFGS within max_iterations (such as 50), and makes the result the model
+ *  (read it with kinterp_kriging_get_model; kinterp_kriging_fit then fits
+ *  with it). log_likelihood (NULL: not wanted) receives its value at the
+ *  result. KINTERP_ERROR_NOT_CONVERGED: the optimiser stopped early; the
+ *  model is updated anyway. */
+int kinterp_kriging_estimate(kinterp_kriging kriging, int64_t local_rows, int dimension,
+                             const double* points, const double* values, int which,
+                             int max_iterations, double* log_likelihood);
+/** The model set or estimated: its variance, up to length_scale_count length
+ *  scales (how many it has: *length_scales_held), nugget and shape (NULL: not
+ *  wanted). */
+int kinterp_kriging_get_model(kinterp_kriging kriging, double* variance, int length_scale_count,
+                              double* length_scales, int* length_scales_held, double* nugget,
+                              double* shape);
+
+/* For the Fortran module: the collective kriging calls with an error the
+ * caller found in its own arguments (NULL or "": none). */
+int kinterp_kriging_fit_checked(kinterp_kriging kriging, int64_t local_rows, int dimension,
+                                const double* points, const double* values,
+                                const char* caller_error);
+int kinterp_kriging_refit_checked(kinterp_kriging kriging, int64_t local_rows, const double* values,
+                                  const char* caller_error);
+int kinterp_kriging_mean_checked(kinterp_kriging kriging, int64_t local_targets, int dimension,
+                                 const double* targets, double* mean, const char* caller_error);
+int kinterp_kriging_variance_checked(kinterp_kriging kriging, int64_t local_targets, int dimension,
+                                     const double* targets, double* variance,
+                                     const char* caller_error);
+int kinterp_kriging_estimate_checked(kinterp_kriging kriging, int64_t local_rows, int dimension,
+                                     const double* points, const double* values, int which,
+                                     int max_iterations, double* log_likelihood,
+                                     const char* caller_error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,11 +1,13 @@
 // The C API (include/kinterp/kinterp.h) over KernelModel: settings are kept as
 // given and checked when set; kinterp_fit resolves them into a KernelModel on
-// every rank, agrees on errors, and runs the solve.
+// every rank, agrees on errors, and runs the solve. The process-wide calls
+// (initialize, finalize) live here too; kriging is in kinterp_kriging_c.cpp.
 
 #include <kinterp/kinterp.h>
 
+#include "CApiSupport.hpp"
+
 #include <kinterp/KernelModel.hpp>
-#include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Communicator.hpp>
 #include <kinterp/core/Environment.hpp>
 #include <kinterp/core/Error.hpp>
@@ -13,10 +15,7 @@
 
 #include <Kokkos_Core.hpp>
 
-#include <atomic>
-#include <functional>
 #include <memory>
-#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -24,77 +23,7 @@
 namespace {
 
 using kinterp::KernelModel;
-using Matrix = KernelModel::Matrix<double>;
-/// The caller's arrays, row-major.
-using HostRows =
-    Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-using ConstHostRows =
-    Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-
-/// An error with its status code (kinterp::Error alone is bad input).
-struct CodedError : kinterp::Error {
-  CodedError(kinterp_status code, const std::string& what) : kinterp::Error(what), code(code) {}
-  kinterp_status code;
-};
-
-CodedError state_error(const std::string& what) {
-  return {KINTERP_ERROR_STATE, what};
-}
-
-kinterp_status code_of(const std::exception& e) {
-  if (const auto* coded = dynamic_cast<const CodedError*>(&e)) return coded->code;
-  if (dynamic_cast<const kinterp::Error*>(&e)) return KINTERP_ERROR_INVALID_ARGUMENT;
-  return KINTERP_ERROR_INTERNAL;
-}
-
-std::string message_of(const std::exception& e) {
-  if (dynamic_cast<const std::bad_alloc*>(&e)) return "out of memory";
-  return e.what();
-}
-
-thread_local std::string global_error;  // for calls without a model
-std::atomic<int> live_models{0};
-std::unique_ptr<kinterp::Environment> environment;
-bool finalized = false;  // MPI and Kokkos cannot start again in this process
-
-/// Runs `body`, turning what it throws into a status and a message in `error`.
-template <class Body>
-int guarded(std::string& error, Body&& body) {
-  error.clear();
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    error = message_of(e);
-    return code_of(e);
-  } catch (...) {
-    error = "an unknown exception";
-    return KINTERP_ERROR_INTERNAL;
-  }
-}
-
-/// Collective. Runs the local `body` on every rank; if it throws on some
-/// ranks, every rank throws the error (code and message) of the lowest one.
-template <class Body>
-void agree(MPI_Comm comm, Body&& body) {
-  bool failed = false;
-  int code = KINTERP_SUCCESS;
-  std::string message;
-  try {
-    body();
-  } catch (const std::exception& e) {
-    failed = true;
-    code = code_of(e);
-    message = message_of(e);
-  }
-  if (kinterp::agree_on_failure(comm, failed, message, code)) {
-    throw CodedError(static_cast<kinterp_status>(code), message);
-  }
-}
-
-std::string require_text(const char* text, const char* what) {
-  if (!text) throw kinterp::Error(std::string(what) + " is NULL: pass a C string");
-  return text;
-}
+using namespace kinterp::capi;
 
 /// Throws unless the caller's array is rows x columns like `rows_of`.
 void require_shape(const std::string& what, std::int64_t rows, int columns, const Matrix& rows_of) {
@@ -106,22 +35,31 @@ void require_shape(const std::string& what, std::int64_t rows, int columns, cons
   }
 }
 
-/// A copy of rows x columns doubles at `data` (row-major) in device memory.
-Matrix to_device(const double* data, std::int64_t rows, int columns, const char* label) {
-  if (rows < 0) throw kinterp::Error(std::string("the number of ") + label + " is negative");
-  if (rows > 0 && !data) {
-    throw kinterp::Error(std::string("the ") + label + " array is NULL but " +
-                         std::to_string(rows) + " rows are given");
-  }
-  Matrix device(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("kinterp::") + label),
-                rows, columns);
-  if (rows > 0) {
-    Kokkos::deep_copy(device, ConstHostRows(data, rows, columns));
-  }
-  return device;
-}
+std::unique_ptr<kinterp::Environment> environment;
+bool finalized = false;  // MPI and Kokkos cannot start again in this process
 
 }  // namespace
+
+namespace kinterp::capi {
+
+thread_local std::string global_error;
+std::atomic<int> live_handles{0};
+
+void require_running(MPI_Comm comm, const char* call) {
+  int mpi_ready = 0, mpi_done = 0;
+  MPI_Initialized(&mpi_ready);
+  MPI_Finalized(&mpi_done);
+  if (!mpi_ready || mpi_done) {
+    throw state_error("MPI is not running: call MPI_Init (or kinterp_initialize) first");
+  }
+  if (!Kokkos::is_initialized()) {
+    throw state_error(
+        "Kokkos is not initialised: call Kokkos::initialize (or kinterp_initialize) first");
+  }
+  if (comm == MPI_COMM_NULL) throw Error(std::string(call) + ": the communicator is MPI_COMM_NULL");
+}
+
+}  // namespace kinterp::capi
 
 struct kinterp_model_s {
   explicit kinterp_model_s(MPI_Comm caller) : comm(caller) {}
@@ -200,14 +138,8 @@ namespace {
 /// Runs a call on `model`, which must not be NULL.
 template <class Body>
 int on_model(kinterp_model model, Body&& body) {
-  if (!model) {
-    global_error = "the model is NULL: create it with kinterp_create first";
-    return KINTERP_ERROR_STATE;
-  }
-  return guarded(model->error, [&] {
-    body(*model);
-    return KINTERP_SUCCESS;
-  });
+  return on_handle(model, "the model is NULL: create it with kinterp_create first",
+                   std::forward<Body>(body));
 }
 
 }  // namespace
@@ -239,9 +171,10 @@ int kinterp_initialize(int* argc, char*** argv) {
 
 int kinterp_finalize(void) {
   return guarded(global_error, [&] {
-    if (live_models > 0) {
-      throw state_error(std::to_string(live_models) +
-                        " model(s) are alive: kinterp_destroy them before kinterp_finalize");
+    if (live_handles > 0) {
+      throw state_error(std::to_string(live_handles) +
+                        " model(s) or kriging object(s) are alive: destroy them "
+                        "(kinterp_destroy, kinterp_kriging_destroy) before kinterp_finalize");
     }
     if (environment) finalized = true;
     environment.reset();
@@ -253,20 +186,9 @@ int kinterp_create(MPI_Comm comm, kinterp_model* model) {
   return guarded(global_error, [&] {
     if (!model) throw kinterp::Error("kinterp_create: the kinterp_model* argument is NULL");
     *model = nullptr;
-    int mpi_ready = 0, mpi_done = 0;
-    MPI_Initialized(&mpi_ready);
-    MPI_Finalized(&mpi_done);
-    if (!mpi_ready || mpi_done) {
-      throw state_error("MPI is not running: call MPI_Init (or kinterp_initialize) first");
-    }
-    if (!Kokkos::is_initialized()) {
-      throw state_error(
-          "Kokkos is not initialised: call Kokkos::initialize (or kinterp_initialize) first");
-    }
-    if (comm == MPI_COMM_NULL)
-      throw kinterp::Error("kinterp_create: the communicator is MPI_COMM_NULL");
+    require_running(comm, "kinterp_create");
     *model = new kinterp_model_s(comm);
-    ++live_models;
+    ++live_handles;
     return KINTERP_SUCCESS;
   });
 }
@@ -279,7 +201,7 @@ int kinterp_destroy(kinterp_model* model) {
   if (model && *model) {
     delete *model;
     *model = nullptr;
-    --live_models;
+    --live_handles;
   }
   return KINTERP_SUCCESS;
 }
@@ -421,15 +343,9 @@ int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
       device_points = to_device(points, local_rows, dimension, "points");
       device_values = to_device(values, local_rows, columns, "values");
     });
-    const std::size_t settings = std::hash<std::string>{}(m.settings_text(dimension, columns));
-    unsigned long long low = settings, high = settings;
-    MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm);
-    MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
-    if (low != high) {
-      throw kinterp::Error(
-          "the ranks disagree on the kernel, parameters, alpha, tolerances, preconditioner, "
-          "dimension or columns of kinterp_fit: every rank must make the same settings");
-    }
+    require_same_settings(comm, m.settings_text(dimension, columns),
+                          "the kernel, parameters, alpha, tolerances, preconditioner, "
+                          "dimension or columns of kinterp_fit");
     Matrix weights("kinterp::weights", local_rows, columns);
     m.result = resolved->fit<double>(
         comm, device_points, device_values, weights, m.alpha, m.options, m.how,
@@ -500,7 +416,7 @@ int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dime
       out = Matrix("kinterp::predicted", local_targets, columns);
     });
     m.model->predict<double>(comm, m.points, m.weights, device_targets, out, m.product(1e-6));
-    if (local_targets > 0) Kokkos::deep_copy(HostRows(values, out.extent(0), out.extent(1)), out);
+    to_host(out, values);
   });
 }
 

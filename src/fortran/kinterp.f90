@@ -17,9 +17,20 @@ module kinterp
   integer, parameter, public :: KINTERP_ERROR_INTERNAL = 4
 
   !> A model handle; kinterp_create fills it, kinterp_destroy frees it.
+  !> Or them together for kinterp_kriging_estimate's `which`.
+  integer, parameter, public :: KINTERP_FIT_VARIANCE = 1
+  integer, parameter, public :: KINTERP_FIT_LENGTH_SCALES = 2
+  integer, parameter, public :: KINTERP_FIT_NUGGET = 4
+  integer, parameter, public :: KINTERP_FIT_SHAPE = 8
+  integer, parameter, public :: KINTERP_FIT_ANGLES = 16
+
   type, public :: kinterp_model
     type(c_ptr) :: handle = c_null_ptr
   end type kinterp_model
+
+  type, public :: kinterp_kriging
+    type(c_ptr) :: handle = c_null_ptr
+  end type kinterp_kriging
 
   public :: kinterp_initialize, kinterp_finalize, kinterp_create, kinterp_destroy, &
             kinterp_error_message, kinterp_set_kernel, kinterp_set_formula, &
@@ -28,6 +39,12 @@ module kinterp
             kinterp_set_mixed_precision, &
             kinterp_set_product, kinterp_fit, kinterp_fit_result, kinterp_fit_product, &
             kinterp_weights, kinterp_predict
+  public :: kinterp_kriging_create, kinterp_kriging_destroy, kinterp_kriging_error_message, &
+            kinterp_kriging_set_model, kinterp_kriging_set_kind, kinterp_kriging_set_tolerances, &
+            kinterp_kriging_set_preconditioner, kinterp_kriging_set_vecchia, &
+            kinterp_kriging_set_product, kinterp_kriging_fit, kinterp_kriging_refit, &
+            kinterp_kriging_fit_result, kinterp_kriging_mean, kinterp_kriging_variance, &
+            kinterp_kriging_estimate, kinterp_kriging_get_model
 
   interface
     integer(c_int) function c_initialize(argc, argv) bind(C, name="kinterp_initialize")
@@ -157,6 +174,128 @@ module kinterp
       real(c_double), intent(inout) :: values(*)
       character(kind=c_char), intent(in) :: caller_error(*)
     end function
+    integer(c_int) function ck_create_f(comm, kriging) bind(C, name="kinterp_kriging_create_f")
+      import :: c_int, c_ptr
+      integer(c_int), value :: comm
+      type(c_ptr) :: kriging
+    end function
+    integer(c_int) function ck_destroy(kriging) bind(C, name="kinterp_kriging_destroy")
+      import :: c_int, c_ptr
+      type(c_ptr) :: kriging
+    end function
+    type(c_ptr) function ck_error_message(kriging) bind(C, name="kinterp_kriging_error_message")
+      import :: c_ptr
+      type(c_ptr), value :: kriging
+    end function
+    integer(c_int) function ck_set_model(kriging, family, variance, length_scale_count, &
+                                         length_scales, angle_count, angles, shape, nugget) &
+        bind(C, name="kinterp_kriging_set_model")
+      import :: c_int, c_ptr, c_char, c_double
+      type(c_ptr), value :: kriging
+      character(kind=c_char), intent(in) :: family(*)
+      real(c_double), value :: variance, shape, nugget
+      integer(c_int), value :: length_scale_count, angle_count
+      real(c_double), intent(in) :: length_scales(*), angles(*)
+    end function
+    integer(c_int) function ck_set_kind(kriging, kind, mean, drift_degree) &
+        bind(C, name="kinterp_kriging_set_kind")
+      import :: c_int, c_ptr, c_char, c_double
+      type(c_ptr), value :: kriging
+      character(kind=c_char), intent(in) :: kind(*)
+      real(c_double), value :: mean
+      integer(c_int), value :: drift_degree
+    end function
+    integer(c_int) function ck_set_tolerances(kriging, rtol, max_iterations) &
+        bind(C, name="kinterp_kriging_set_tolerances")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: kriging
+      real(c_double), value :: rtol
+      integer(c_int), value :: max_iterations
+    end function
+    integer(c_int) function ck_set_preconditioner(kriging, rank) &
+        bind(C, name="kinterp_kriging_set_preconditioner")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: kriging
+      integer(c_int), value :: rank
+    end function
+    integer(c_int) function ck_set_vecchia(kriging, neighbors) &
+        bind(C, name="kinterp_kriging_set_vecchia")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: kriging
+      integer(c_int), value :: neighbors
+    end function
+    integer(c_int) function ck_set_product(kriging, engine, tolerance) &
+        bind(C, name="kinterp_kriging_set_product")
+      import :: c_int, c_ptr, c_char, c_double
+      type(c_ptr), value :: kriging
+      character(kind=c_char), intent(in) :: engine(*)
+      real(c_double), value :: tolerance
+    end function
+    integer(c_int) function ck_fit(kriging, local_rows, dimension, points, values, caller_error) &
+        bind(C, name="kinterp_kriging_fit_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: kriging
+      integer(c_int64_t), value :: local_rows
+      integer(c_int), value :: dimension
+      real(c_double), intent(in) :: points(*), values(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function ck_refit(kriging, local_rows, values, caller_error) &
+        bind(C, name="kinterp_kriging_refit_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: kriging
+      integer(c_int64_t), value :: local_rows
+      real(c_double), intent(in) :: values(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function ck_fit_result(kriging, iterations, relative_residual) &
+        bind(C, name="kinterp_kriging_fit_result")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: kriging
+      integer(c_int), intent(out) :: iterations
+      real(c_double), intent(out) :: relative_residual
+    end function
+    integer(c_int) function ck_mean(kriging, local_targets, dimension, targets, mean, &
+                                    caller_error) bind(C, name="kinterp_kriging_mean_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: kriging
+      integer(c_int64_t), value :: local_targets
+      integer(c_int), value :: dimension
+      real(c_double), intent(in) :: targets(*)
+      real(c_double), intent(inout) :: mean(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function ck_variance(kriging, local_targets, dimension, targets, variance, &
+                                        caller_error) bind(C, name="kinterp_kriging_variance_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: kriging
+      integer(c_int64_t), value :: local_targets
+      integer(c_int), value :: dimension
+      real(c_double), intent(in) :: targets(*)
+      real(c_double), intent(inout) :: variance(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function ck_estimate(kriging, local_rows, dimension, points, values, which, &
+                                        max_iterations, log_likelihood, caller_error) &
+        bind(C, name="kinterp_kriging_estimate_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: kriging
+      integer(c_int64_t), value :: local_rows
+      integer(c_int), value :: dimension, which, max_iterations
+      real(c_double), intent(in) :: points(*), values(*)
+      real(c_double), intent(out) :: log_likelihood
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function ck_get_model(kriging, variance, length_scale_count, length_scales, &
+                                         length_scales_held, nugget, shape) &
+        bind(C, name="kinterp_kriging_get_model")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value :: kriging
+      real(c_double), intent(out) :: variance, nugget, shape
+      integer(c_int), value :: length_scale_count
+      real(c_double), intent(inout) :: length_scales(*)
+      integer(c_int), intent(out) :: length_scales_held
+    end function
   end interface
 
 contains
@@ -196,16 +335,7 @@ contains
   function kinterp_error_message(model) result(message)
     type(kinterp_model), intent(in) :: model
     character(len=:), allocatable :: message
-    type(c_ptr) :: text
-    character(kind=c_char), pointer :: chars(:)
-    integer :: k, length
-    text = c_error_message(model%handle)
-    length = int(c_strlen(text))
-    call c_f_pointer(text, chars, [length])
-    allocate(character(len=length) :: message)
-    do k = 1, length
-      message(k:k) = chars(k)
-    end do
+    message = fortran_text(c_error_message(model%handle))
   end function
 
   integer function kinterp_set_kernel(model, name, length_scale) result(status)
@@ -318,6 +448,183 @@ contains
                        values, c_string(columns_mismatch("kinterp_predict", "targets", &
                                                           size(targets, 2), "values", &
                                                           size(values, 2))))
+  end function
+
+  ! ---- Kriging (see kinterp.h) ----
+
+  integer function kinterp_kriging_create(comm, kriging) result(status)
+    integer, intent(in) :: comm
+    type(kinterp_kriging), intent(out) :: kriging
+    status = ck_create_f(int(comm, c_int), kriging%handle)
+  end function
+
+  integer function kinterp_kriging_destroy(kriging) result(status)
+    type(kinterp_kriging), intent(inout) :: kriging
+    status = ck_destroy(kriging%handle)
+  end function
+
+  function kinterp_kriging_error_message(kriging) result(message)
+    type(kinterp_kriging), intent(in) :: kriging
+    character(len=:), allocatable :: message
+    message = fortran_text(ck_error_message(kriging%handle))
+  end function
+
+  !> length_scales: one (isotropic) or one per axis; angles (radians): none,
+  !> 1 in 2D, 3 in 3D; shape: Matern's nu or the rational quadratic's alpha.
+  integer function kinterp_kriging_set_model(kriging, family, variance, length_scales, nugget, &
+                                             shape, angles) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    character(len=*), intent(in) :: family
+    real(c_double), intent(in) :: variance, nugget
+    real(c_double), intent(in), contiguous :: length_scales(:)
+    real(c_double), intent(in), optional :: shape
+    real(c_double), intent(in), optional, contiguous :: angles(:)
+    real(c_double) :: shape_value, no_angles(1)
+    shape_value = 0
+    if (present(shape)) shape_value = shape
+    if (present(angles)) then
+      status = ck_set_model(kriging%handle, c_string(family), variance, &
+                            int(size(length_scales), c_int), length_scales, &
+                            int(size(angles), c_int), angles, shape_value, nugget)
+    else
+      no_angles = 0
+      status = ck_set_model(kriging%handle, c_string(family), variance, &
+                            int(size(length_scales), c_int), length_scales, 0_c_int, no_angles, &
+                            shape_value, nugget)
+    end if
+  end function
+
+  !> kind: "simple" (with mean), "ordinary" or "universal" (with drift_degree).
+  integer function kinterp_kriging_set_kind(kriging, kind, mean, drift_degree) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    character(len=*), intent(in) :: kind
+    real(c_double), intent(in), optional :: mean
+    integer, intent(in), optional :: drift_degree
+    real(c_double) :: mean_value
+    integer(c_int) :: degree
+    mean_value = 0
+    degree = 1
+    if (present(mean)) mean_value = mean
+    if (present(drift_degree)) degree = int(drift_degree, c_int)
+    status = ck_set_kind(kriging%handle, c_string(kind), mean_value, degree)
+  end function
+
+  integer function kinterp_kriging_set_tolerances(kriging, rtol, max_iterations) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in) :: rtol
+    integer, intent(in) :: max_iterations
+    status = ck_set_tolerances(kriging%handle, rtol, int(max_iterations, c_int))
+  end function
+
+  integer function kinterp_kriging_set_preconditioner(kriging, rank) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    integer, intent(in) :: rank
+    status = ck_set_preconditioner(kriging%handle, int(rank, c_int))
+  end function
+
+  integer function kinterp_kriging_set_vecchia(kriging, neighbors) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    integer, intent(in) :: neighbors
+    status = ck_set_vecchia(kriging%handle, int(neighbors, c_int))
+  end function
+
+  integer function kinterp_kriging_set_product(kriging, engine, tolerance) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    character(len=*), intent(in) :: engine
+    real(c_double), intent(in) :: tolerance
+    status = ck_set_product(kriging%handle, c_string(engine), tolerance)
+  end function
+
+  !> Collective. points(d, n) and values(n): this rank's points and values.
+  integer function kinterp_kriging_fit(kriging, points, values) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in), contiguous :: points(:, :), values(:)
+    status = ck_fit(kriging%handle, int(size(points, 2), c_int64_t), int(size(points, 1), c_int), &
+                    points, values, &
+                    c_string(columns_mismatch("kinterp_kriging_fit", "points", size(points, 2), &
+                                              "values", size(values))))
+  end function
+
+  !> Collective. New values(n) at the fit's points, keeping its set-up.
+  integer function kinterp_kriging_refit(kriging, values) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in), contiguous :: values(:)
+    status = ck_refit(kriging%handle, int(size(values), c_int64_t), values, c_string(""))
+  end function
+
+  integer function kinterp_kriging_fit_result(kriging, iterations, relative_residual) &
+      result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    integer, intent(out) :: iterations
+    real(c_double), intent(out) :: relative_residual
+    integer(c_int) :: count
+    status = ck_fit_result(kriging%handle, count, relative_residual)
+    iterations = count
+  end function
+
+  !> Collective. mean(n_t) at this rank's targets(d, n_t).
+  integer function kinterp_kriging_mean(kriging, targets, mean) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in), contiguous :: targets(:, :)
+    real(c_double), intent(inout), contiguous :: mean(:)
+    status = ck_mean(kriging%handle, int(size(targets, 2), c_int64_t), &
+                     int(size(targets, 1), c_int), targets, mean, &
+                     c_string(columns_mismatch("kinterp_kriging_mean", "targets", &
+                                               size(targets, 2), "mean", size(mean))))
+  end function
+
+  !> Collective. variance(n_t) at this rank's targets(d, n_t).
+  integer function kinterp_kriging_variance(kriging, targets, variance) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in), contiguous :: targets(:, :)
+    real(c_double), intent(inout), contiguous :: variance(:)
+    status = ck_variance(kriging%handle, int(size(targets, 2), c_int64_t), &
+                         int(size(targets, 1), c_int), targets, variance, &
+                         c_string(columns_mismatch("kinterp_kriging_variance", "targets", &
+                                                   size(targets, 2), "variance", size(variance))))
+  end function
+
+  !> Collective. Fits the parameters `which` (KINTERP_FIT_* or-ed together)
+  !> by maximum likelihood and makes the result the model.
+  integer function kinterp_kriging_estimate(kriging, points, values, which, max_iterations, &
+                                            log_likelihood) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in), contiguous :: points(:, :), values(:)
+    integer, intent(in) :: which, max_iterations
+    real(c_double), intent(out) :: log_likelihood
+    status = ck_estimate(kriging%handle, int(size(points, 2), c_int64_t), &
+                         int(size(points, 1), c_int), points, values, int(which, c_int), &
+                         int(max_iterations, c_int), log_likelihood, &
+                         c_string(columns_mismatch("kinterp_kriging_estimate", "points", &
+                                                   size(points, 2), "values", size(values))))
+  end function
+
+  !> The model's variance, nugget, shape and length scales (as many as
+  !> length_scales holds; held: how many the model has).
+  integer function kinterp_kriging_get_model(kriging, variance, length_scales, held, nugget, &
+                                             shape) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(out) :: variance, nugget, shape
+    real(c_double), intent(inout), contiguous :: length_scales(:)
+    integer, intent(out) :: held
+    integer(c_int) :: count
+    status = ck_get_model(kriging%handle, variance, int(size(length_scales), c_int), &
+                          length_scales, count, nugget, shape)
+    held = count
+  end function
+
+  !> A C string as a Fortran one.
+  function fortran_text(text) result(message)
+    type(c_ptr), intent(in) :: text
+    character(len=:), allocatable :: message
+    character(kind=c_char), pointer :: chars(:)
+    integer :: k, length
+    length = int(c_strlen(text))
+    call c_f_pointer(text, chars, [length])
+    allocate(character(len=length) :: message)
+    do k = 1, length
+      message(k:k) = chars(k)
+    end do
   end function
 
   !> "" when two arrays have the same number of columns (points), else why not.

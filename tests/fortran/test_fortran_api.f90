@@ -122,6 +122,7 @@ program test_fortran_api
              "negative neighbors are refused")
 
   call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
+  call check_kriging()
   deallocate(weights, targets, predicted)  ! variables of the main program are never freed
   call MPI_Allreduce(failures, total, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
   if (rank == 0) print "(a, i0, a, i0, a)", "test_fortran_api: ", ranks, " ranks, ", total, &
@@ -130,6 +131,53 @@ program test_fortran_api
   if (total /= 0 .or. failures /= 0) stop 1
 
 contains
+
+  ! Kriging without a nugget interpolates: at its own points the mean is the
+  ! value and the variance 0 (closed forms), after a fit and after a refit.
+  subroutine check_kriging()
+    type(kinterp_kriging) :: kriging
+    real(c_double) :: mean(counts(rank + 1)), variance(counts(rank + 1))
+    real(c_double) :: changed(counts(rank + 1)), short(max(counts(rank + 1) - 1, 0))
+    real(c_double) :: fitted_variance, fitted_nugget, fitted_shape, length(1)
+    integer :: held
+    call check(kinterp_kriging_create(MPI_COMM_WORLD, kriging) == KINTERP_SUCCESS, "kriging")
+    call check(kinterp_kriging_set_model(kriging, "matern32", 2d0, [0.3d0], 0d0) == &
+               KINTERP_SUCCESS, kinterp_kriging_error_message(kriging))
+    call check(kinterp_kriging_set_tolerances(kriging, 1d-13, 5000) == KINTERP_SUCCESS, &
+               kinterp_kriging_error_message(kriging))
+    ! Values that disagree with the points on one rank: every rank gets the error.
+    status = kinterp_kriging_fit(kriging, all_points(:, first:last), &
+                                 all_values(1, first:min(last, n - 1)))
+    call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "kriging: mismatched values refused")
+    call check(index(kinterp_kriging_error_message(kriging), "columns (points)") > 0, &
+               kinterp_kriging_error_message(kriging))
+    status = kinterp_kriging_fit(kriging, all_points(:, first:last), all_values(1, first:last))
+    call check(status == KINTERP_SUCCESS, kinterp_kriging_error_message(kriging))
+    call check(kinterp_kriging_mean(kriging, all_points(:, first:last), mean) == &
+               KINTERP_SUCCESS, kinterp_kriging_error_message(kriging))
+    call check(kinterp_kriging_variance(kriging, all_points(:, first:last), variance) == &
+               KINTERP_SUCCESS, kinterp_kriging_error_message(kriging))
+    call check(all(abs(mean - all_values(1, first:last)) < 1d-6), &
+               "kriging: the mean at the points is the values")
+    call check(all(abs(variance) < 1d-6), "kriging: no variance at the points")
+    changed = all_points(1, first:last) - cos(3 * all_points(2, first:last))
+    call check(kinterp_kriging_refit(kriging, changed) == KINTERP_SUCCESS, &
+               kinterp_kriging_error_message(kriging))
+    call check(kinterp_kriging_mean(kriging, all_points(:, first:last), mean) == &
+               KINTERP_SUCCESS, kinterp_kriging_error_message(kriging))
+    call check(all(abs(mean - changed) < 1d-6), &
+               "kriging: the refit's mean at the points is the new values")
+    if (rank == ranks - 1) then
+      status = kinterp_kriging_refit(kriging, short)
+    else
+      status = kinterp_kriging_refit(kriging, changed)
+    end if
+    call check(status == KINTERP_ERROR_INVALID_ARGUMENT, "kriging: a refit of other points")
+    call check(kinterp_kriging_get_model(kriging, fitted_variance, length, held, fitted_nugget, &
+                                         fitted_shape) == KINTERP_SUCCESS, "get model")
+    call check(fitted_variance == 2d0 .and. length(1) == 0.3d0 .and. held == 1, "the model")
+    call check(kinterp_kriging_destroy(kriging) == KINTERP_SUCCESS, "kriging destroy")
+  end subroutine
 
   real(c_double) function kernel(x, y)
     real(c_double), intent(in) :: x(:), y(:)
