@@ -176,7 +176,10 @@ ReduceSettings reduce_settings(const CommandLine& command) {
   // Formula errors are bad input (exit 1), as for solve's --formula.
   Formula formula = reduce_formula(command, reduction.kind);
   Program layout = formula.compile(params, axis);
-  ReduceSettings s{std::move(formula), std::move(params), reduction, axis, std::move(layout), {}};
+  ReduceSettings s{std::move(formula), std::move(params),
+                   reduction,          axis,
+                   std::move(layout),  {},
+                   std::nullopt,       {}};
   s.reduction.output_columns(s.layout.dimension);  // throws when the formula does not fit
 
   // Each --input names a packed variable (or an alias sharing its index).
