@@ -6,6 +6,7 @@
 // (plot_rbf_interpolation.py).
 //
 //   mpirun -np 2 rbf_interpolation [--out-dir results] [--n 10000] [--precision double|float]
+//       [--product direct|tree|auto]
 
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/core/Environment.hpp>
@@ -31,6 +32,7 @@ struct Settings {
   std::string out_dir = "results";
   std::int64_t n = 10000;
   std::string precision = "double";
+  kinterp::ProductEngine product = kinterp::ProductEngine::Direct;
 };
 
 template <class T>
@@ -59,12 +61,16 @@ bool run(MPI_Comm comm, const kinterp::seed::SeedProblem& problem, const Setting
   const auto points = to_device<T>(x, block.count, d, "points");
   const auto values = to_device<T>(b, block.count, 1, "values");
 
-  const kinterp::KernelSolve<T> solver(comm, kernel, points);
-  typename kinterp::KernelSum<T>::Matrix weights("weights", block.count, 1);
   kinterp::SolveOptions options;
   options.rtol = 1e-6;
+  kinterp::ProductOptions product;
+  product.engine = settings.product;
+  product.tree.tolerance = kinterp::solve_product_tolerance<T>(options.rtol);
+  typename kinterp::KernelSum<T>::Matrix weights("weights", block.count, 1);
+  // The time counts the products' set-up (a tree's), as KeOps' counts its own.
   MPI_Barrier(comm);
   const double start = MPI_Wtime();
+  const kinterp::KernelSolve<T> solver(comm, kernel, points, product);
   const auto result = solver.solve(values, weights, problem.alpha, options);
   MPI_Barrier(comm);
   const double seconds = MPI_Wtime() - start;
@@ -81,8 +87,9 @@ bool run(MPI_Comm comm, const kinterp::seed::SeedProblem& problem, const Setting
   if (kinterp::rank_of(comm) == 0) {
     std::printf("Time to perform an RBF interpolation with %lld samples in %s: %.5fs\n",
                 static_cast<long long>(settings.n), problem.name.c_str(), seconds);
-    std::printf("  %s, %s after %d iterations, relative residual %.2e\n", kernel.formula().c_str(),
-                to_string(result.reason).c_str(), result.iterations, result.relative_residual());
+    std::printf("  %s, %s after %d iterations, relative residual %.2e, %s products\n",
+                kernel.formula().c_str(), to_string(result.reason).c_str(), result.iterations,
+                result.relative_residual(), result.product_engine.c_str());
     if (!result.converged()) std::printf("  %s\n", result.detail.c_str());
     std::fflush(stdout);
   }
@@ -111,9 +118,12 @@ Settings parse(int argc, char** argv) {
       settings.n = std::atoll(argv[++k]);
     } else if (option == "--precision" && has_value) {
       settings.precision = argv[++k];
+    } else if (option == "--product" && has_value) {
+      settings.product = kinterp::product_engine_from_name(argv[++k]);
     } else {
       throw kinterp::Error(
-          "usage: rbf_interpolation [--out-dir DIR] [--n N] [--precision double|float]"
+          "usage: rbf_interpolation [--out-dir DIR] [--n N] [--precision double|float] "
+          "[--product direct|tree|auto]"
           " (got '" +
           option + "')");
     }
