@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 
 namespace kinterp::cli {
 
@@ -22,10 +23,16 @@ void add_run_options(std::vector<OptionSpec>& options) {
 void print_vecchia(const Reporter& report, const VecchiaInfo& info) {
   const double seconds = report.max(info.setup_seconds);
   const double megabytes = report.max(static_cast<double>(info.bytes_per_rank)) / 1e6;
+  // The halo: other ranks' points the sets reach (none on one rank).
+  char halo[64] = "";
+  if (info.halo_points > 0) {
+    std::snprintf(halo, sizeof halo, ", a halo of %lld points",
+                  static_cast<long long>(info.halo_points));
+  }
   report.print(
-      "preconditioner: Vecchia, %d neighbors (%.1f on average, %d levels), set-up %.3f s, %.1f MB "
-      "per rank\n",
-      info.neighbors, info.mean_set_size, info.levels, seconds, megabytes);
+      "preconditioner: Vecchia, %d neighbors (%.1f on average, %d levels%s), set-up %.3f s, "
+      "%.1f MB per rank\n",
+      info.neighbors, info.mean_set_size, info.levels, halo, seconds, megabytes);
 }
 
 SolveSettings solve_settings(const CommandLine& command, bool mixed,

@@ -238,6 +238,11 @@ class PreconditionerTest(CliTestCase):
                                "--out", "pv_a.npy")
         self.assertConverged(run)
         self.assertRegex(run.stdout, r"preconditioner: Vecchia, 20 neighbors \([0-9.]+ on average")
+        # Over several ranks the sets reach other ranks' points: the halo is reported.
+        if CONFIG.ranks > 1:
+            self.assertRegex(run.stdout, r"levels, a halo of [1-9][0-9]* points\)")
+        else:
+            self.assertNotIn("halo", run.stdout)
         self.assertSolution("pv_a.npy", reference, alpha, b, lambda_max)
         # Plain CG needs over 1000 iterations here; the factor, 11 on 1-4 ranks.
         self.assertLess(iterations_of(run), 40, run.describe())
