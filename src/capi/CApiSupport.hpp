@@ -8,6 +8,10 @@
 
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/dist/ProductChoice.hpp>
+#include <kinterp/precond/NystromPreconditioner.hpp>
+#include <kinterp/precond/VecchiaPreconditioner.hpp>
+#include <kinterp/tree/FarFieldRule.hpp>
 
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
@@ -118,9 +122,71 @@ inline void require_same_settings(MPI_Comm comm, const std::string& settings,
 /// Checks that MPI and Kokkos run and `comm` is a communicator (the create calls).
 void require_running(MPI_Comm comm, const char* call);
 
+/// The create calls: a new Object on `comm` in *handle (NULL after a failure).
+template <class Object>
+int create_handle(MPI_Comm comm, Object** handle, const char* call) {
+  return guarded(global_error, [&] {
+    if (!handle) throw Error(std::string(call) + ": the handle's address is NULL");
+    *handle = nullptr;
+    require_running(comm, call);
+    *handle = new Object(comm);
+    ++live_handles;
+    return KINTERP_SUCCESS;
+  });
+}
+
+/// The destroy calls: frees *handle and sets it to NULL (NULL: nothing to do).
+template <class Object>
+int destroy_handle(Object** handle) {
+  if (handle && *handle) {
+    delete *handle;
+    *handle = nullptr;
+    --live_handles;
+  }
+  return KINTERP_SUCCESS;
+}
+
 inline std::string require_text(const char* text, const char* what) {
   if (!text) throw Error(std::string(what) + " is NULL: pass a C string");
   return text;
+}
+
+/// The set_preconditioner calls: a Nystrom rank (0: none); a nonzero one
+/// replaces the Vecchia preconditioner.
+inline void choose_nystrom(int rank, NystromOptions& nystrom, VecchiaOptions& vecchia) {
+  if (rank < 0) {
+    throw Error("the preconditioner's rank (landmarks) is " + std::to_string(rank) +
+                ": give 0 (none) or a positive number, such as 500");
+  }
+  nystrom.rank = rank;
+  if (rank > 0) vecchia.neighbors = 0;
+}
+
+/// The set_vecchia calls: the neighbors (0: none); nonzero replaces Nystrom.
+inline void choose_vecchia(int neighbors, NystromOptions& nystrom, VecchiaOptions& vecchia) {
+  if (neighbors < 0) {
+    throw Error("the Vecchia preconditioner's neighbors are " + std::to_string(neighbors) +
+                ": give 0 (none) or a positive number, such as 30");
+  }
+  vecchia.neighbors = neighbors;
+  if (neighbors > 0) nystrom.rank = 0;
+}
+
+/// The set_product calls: the engine by name, with a tolerance in the tree's
+/// range (0: the default; only 0 with "direct").
+inline ProductEngine checked_product(const char* engine, double tolerance) {
+  const auto chosen = product_engine_from_name(require_text(engine, "the engine"));
+  if (tolerance != 0) {
+    if (chosen == ProductEngine::Direct) {
+      throw Error(
+          "the direct product is exact to rounding: give tolerance 0 with \"direct\", "
+          "or use \"tree\" (or \"auto\")");
+    }
+    // The range of double products (mixed precision's float ones raise it
+    // to their smallest).
+    FarFieldRule::check_tolerance<double>(tolerance);
+  }
+  return chosen;
 }
 
 /// A copy of rows x columns doubles at `data` (row-major) in device memory.

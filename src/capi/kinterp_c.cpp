@@ -183,14 +183,7 @@ int kinterp_finalize(void) {
 }
 
 int kinterp_create(MPI_Comm comm, kinterp_model* model) {
-  return guarded(global_error, [&] {
-    if (!model) throw kinterp::Error("kinterp_create: the kinterp_model* argument is NULL");
-    *model = nullptr;
-    require_running(comm, "kinterp_create");
-    *model = new kinterp_model_s(comm);
-    ++live_handles;
-    return KINTERP_SUCCESS;
-  });
+  return create_handle(comm, model, "kinterp_create");
 }
 
 int kinterp_create_f(MPI_Fint comm, kinterp_model* model) {
@@ -198,12 +191,7 @@ int kinterp_create_f(MPI_Fint comm, kinterp_model* model) {
 }
 
 int kinterp_destroy(kinterp_model* model) {
-  if (model && *model) {
-    delete *model;
-    *model = nullptr;
-    --live_handles;
-  }
-  return KINTERP_SUCCESS;
+  return destroy_handle(model);
 }
 
 const char* kinterp_error_message(kinterp_model model) {
@@ -274,24 +262,13 @@ int kinterp_set_tolerances(kinterp_model model, double rtol, double atol, int ma
 
 int kinterp_set_preconditioner(kinterp_model model, int rank) {
   return on_model(model, [&](kinterp_model_s& m) {
-    if (rank < 0) {
-      throw kinterp::Error("the preconditioner's rank (landmarks) is " + std::to_string(rank) +
-                           ": give 0 (none) or a positive number, such as 500");
-    }
-    m.how.preconditioner.rank = rank;
-    if (rank > 0) m.how.vecchia.neighbors = 0;
+    choose_nystrom(rank, m.how.preconditioner, m.how.vecchia);
   });
 }
 
 int kinterp_set_vecchia(kinterp_model model, int neighbors) {
   return on_model(model, [&](kinterp_model_s& m) {
-    if (neighbors < 0) {
-      throw kinterp::Error("the Vecchia preconditioner's neighbors are " +
-                           std::to_string(neighbors) +
-                           ": give 0 (none) or a positive number, such as 30");
-    }
-    m.how.vecchia.neighbors = neighbors;
-    if (neighbors > 0) m.how.preconditioner.rank = 0;
+    choose_vecchia(neighbors, m.how.preconditioner, m.how.vecchia);
   });
 }
 
@@ -301,18 +278,7 @@ int kinterp_set_mixed_precision(kinterp_model model, int enabled) {
 
 int kinterp_set_product(kinterp_model model, const char* engine, double tolerance) {
   return on_model(model, [&](kinterp_model_s& m) {
-    const auto chosen = kinterp::product_engine_from_name(require_text(engine, "the engine"));
-    if (tolerance != 0) {
-      if (chosen == kinterp::ProductEngine::Direct) {
-        throw kinterp::Error(
-            "the direct product is exact to rounding: give tolerance 0 with \"direct\", "
-            "or use \"tree\" (or \"auto\")");
-      }
-      // The range of double products (mixed precision's float ones raise
-      // it to their smallest).
-      kinterp::FarFieldRule::check_tolerance<double>(tolerance);
-    }
-    m.product_engine = chosen;
+    m.product_engine = checked_product(engine, tolerance);
     m.product_tolerance = tolerance;
   });
 }

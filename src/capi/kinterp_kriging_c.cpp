@@ -136,15 +136,7 @@ Matrix values_to_device(const double* values, std::int64_t rows) {
 extern "C" {
 
 int kinterp_kriging_create(MPI_Comm comm, kinterp_kriging* kriging) {
-  return guarded(global_error, [&] {
-    if (!kriging)
-      throw kinterp::Error("kinterp_kriging_create: the kinterp_kriging* argument is NULL");
-    *kriging = nullptr;
-    require_running(comm, "kinterp_kriging_create");
-    *kriging = new kinterp_kriging_s(comm);
-    ++live_handles;
-    return KINTERP_SUCCESS;
-  });
+  return create_handle(comm, kriging, "kinterp_kriging_create");
 }
 
 int kinterp_kriging_create_f(MPI_Fint comm, kinterp_kriging* kriging) {
@@ -152,12 +144,7 @@ int kinterp_kriging_create_f(MPI_Fint comm, kinterp_kriging* kriging) {
 }
 
 int kinterp_kriging_destroy(kinterp_kriging* kriging) {
-  if (kriging && *kriging) {
-    delete *kriging;
-    *kriging = nullptr;
-    --live_handles;
-  }
-  return KINTERP_SUCCESS;
+  return destroy_handle(kriging);
 }
 
 const char* kinterp_kriging_error_message(kinterp_kriging kriging) {
@@ -209,39 +196,19 @@ int kinterp_kriging_set_tolerances(kinterp_kriging kriging, double rtol, int max
 
 int kinterp_kriging_set_preconditioner(kinterp_kriging kriging, int rank) {
   return on_kriging(kriging, [&](kinterp_kriging_s& k) {
-    if (rank < 0) {
-      throw kinterp::Error("the preconditioner's rank (landmarks) is " + std::to_string(rank) +
-                           ": give 0 (none) or a positive number, such as 500");
-    }
-    k.options.preconditioner.rank = rank;
-    if (rank > 0) k.options.vecchia.neighbors = 0;
+    choose_nystrom(rank, k.options.preconditioner, k.options.vecchia);
   });
 }
 
 int kinterp_kriging_set_vecchia(kinterp_kriging kriging, int neighbors) {
   return on_kriging(kriging, [&](kinterp_kriging_s& k) {
-    if (neighbors < 0) {
-      throw kinterp::Error("the Vecchia preconditioner's neighbors are " +
-                           std::to_string(neighbors) +
-                           ": give 0 (none) or a positive number, such as 30");
-    }
-    k.options.vecchia.neighbors = neighbors;
-    if (neighbors > 0) k.options.preconditioner.rank = 0;
+    choose_vecchia(neighbors, k.options.preconditioner, k.options.vecchia);
   });
 }
 
 int kinterp_kriging_set_product(kinterp_kriging kriging, const char* engine, double tolerance) {
   return on_kriging(kriging, [&](kinterp_kriging_s& k) {
-    const auto chosen = kinterp::product_engine_from_name(require_text(engine, "the engine"));
-    if (tolerance != 0) {
-      if (chosen == kinterp::ProductEngine::Direct) {
-        throw kinterp::Error(
-            "the direct product is exact to rounding: give tolerance 0 with \"direct\", "
-            "or use \"tree\" (or \"auto\")");
-      }
-      kinterp::FarFieldRule::check_tolerance<double>(tolerance);
-    }
-    k.product_engine = chosen;
+    k.product_engine = checked_product(engine, tolerance);
     k.product_tolerance = tolerance;
   });
 }

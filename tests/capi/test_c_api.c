@@ -3,24 +3,14 @@
  * same on every rank. Prints each failed check and exits nonzero. */
 #include <kinterp/kinterp.h>
 
+#include "CChecks.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { N = 240, D = 2, TARGETS = 37 };
-
-static int rank = 0, size = 1, failures = 0;
-
-#define CHECK(condition, ...)                                                \
-  do {                                                                       \
-    if (!(condition)) {                                                      \
-      ++failures;                                                            \
-      fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #condition); \
-      fprintf(stderr, __VA_ARGS__);                                          \
-      fprintf(stderr, "\n");                                                 \
-    }                                                                        \
-  } while (0)
 
 /* Deterministic scattered points in [0, 1]^2 and a smooth function on them. */
 static double coordinate(int i, int k) {
@@ -113,14 +103,7 @@ static double prediction_error(kinterp_model model, Kernel kernel) {
 
 /* Every rank got `expected`, and the same message, containing `text`. */
 static void expect_error(kinterp_model model, int status, int expected, const char* text) {
-  const char* message = kinterp_error_message(model);
-  CHECK(status == expected, "status %d, expected %d (%s)", status, expected, message);
-  CHECK(strstr(message, text) != NULL, "the message \"%s\" does not say \"%s\"", message, text);
-  unsigned long hash = 5381, low, high;
-  for (const char* c = message; *c; ++c) hash = hash * 33 + (unsigned char)*c;
-  MPI_Allreduce(&hash, &low, 1, MPI_UNSIGNED_LONG, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(&hash, &high, 1, MPI_UNSIGNED_LONG, MPI_MAX, MPI_COMM_WORLD);
-  CHECK(low == high, "the ranks report different messages (this one: %s)", message);
+  expect_status(status, expected, kinterp_error_message(model), text);
 }
 
 int main(int argc, char** argv) {

@@ -6,24 +6,14 @@
  * and exits nonzero. */
 #include <kinterp/kinterp.h>
 
+#include "CChecks.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { N = 150, D = 2, TARGETS = 20, M = N + 1 };
-
-static int rank = 0, size = 1, failures = 0;
-
-#define CHECK(condition, ...)                                                \
-  do {                                                                       \
-    if (!(condition)) {                                                      \
-      ++failures;                                                            \
-      fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #condition); \
-      fprintf(stderr, __VA_ARGS__);                                          \
-      fprintf(stderr, "\n");                                                 \
-    }                                                                        \
-  } while (0)
 
 static double points[N * D], values[N], targets[TARGETS * D];
 static int begin, count, target_begin, target_count;
@@ -123,14 +113,16 @@ static double worst_error(const double* computed, const long double* exact, long
 
 /* Every rank got `expected`, and the same message, containing `text`. */
 static void expect_error(kinterp_kriging kriging, int status, int expected, const char* text) {
-  const char* message = kinterp_kriging_error_message(kriging);
-  CHECK(status == expected, "status %d, expected %d (%s)", status, expected, message);
-  CHECK(strstr(message, text) != NULL, "the message \"%s\" does not say \"%s\"", message, text);
-  unsigned long hash = 5381, low, high;
-  for (const char* c = message; *c; ++c) hash = hash * 33 + (unsigned char)*c;
-  MPI_Allreduce(&hash, &low, 1, MPI_UNSIGNED_LONG, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(&hash, &high, 1, MPI_UNSIGNED_LONG, MPI_MAX, MPI_COMM_WORLD);
-  CHECK(low == high, "the ranks report different messages (this one: %s)", message);
+  expect_status(status, expected, kinterp_kriging_error_message(kriging), text);
+}
+
+/* The fitted model's mean and variance at this rank's targets. */
+static void predict(kinterp_kriging kriging, const double* my_targets, double* mean,
+                    double* variance) {
+  CHECK(kinterp_kriging_mean(kriging, target_count, D, my_targets, mean) == KINTERP_SUCCESS, "%s",
+        kinterp_kriging_error_message(kriging));
+  CHECK(kinterp_kriging_variance(kriging, target_count, D, my_targets, variance) == KINTERP_SUCCESS,
+        "%s", kinterp_kriging_error_message(kriging));
 }
 
 /* The dense log likelihood of ordinary kriging (the GLS mean profiled out):
@@ -215,10 +207,7 @@ int main(int argc, char** argv) {
         kinterp_kriging_error_message(kriging));
   CHECK(kinterp_kriging_fit(kriging, count, D, my_points, &values[begin]) == KINTERP_SUCCESS, "%s",
         kinterp_kriging_error_message(kriging));
-  CHECK(kinterp_kriging_mean(kriging, target_count, D, my_targets, mean) == KINTERP_SUCCESS, "%s",
-        kinterp_kriging_error_message(kriging));
-  CHECK(kinterp_kriging_variance(kriging, target_count, D, my_targets, variance) == KINTERP_SUCCESS,
-        "%s", kinterp_kriging_error_message(kriging));
+  predict(kriging, my_targets, mean, variance);
   dense_kriging(values, s2, l, nugget, 1, 0, exact_mean, exact_variance);
   double error = worst_error(mean, exact_mean, 1);
   CHECK(error < 1e-8, "ordinary kriging mean: error %g against the dense equations", error);
@@ -261,10 +250,7 @@ int main(int argc, char** argv) {
         kinterp_kriging_error_message(kriging));
   CHECK(kinterp_kriging_fit(kriging, count, D, my_points, &values[begin]) == KINTERP_SUCCESS, "%s",
         kinterp_kriging_error_message(kriging));
-  CHECK(kinterp_kriging_mean(kriging, target_count, D, my_targets, mean) == KINTERP_SUCCESS, "%s",
-        kinterp_kriging_error_message(kriging));
-  CHECK(kinterp_kriging_variance(kriging, target_count, D, my_targets, variance) == KINTERP_SUCCESS,
-        "%s", kinterp_kriging_error_message(kriging));
+  predict(kriging, my_targets, mean, variance);
   dense_kriging(values, s2, l, nugget, 0, 2.0, exact_mean, exact_variance);
   error = worst_error(mean, exact_mean, 1);
   CHECK(error < 1e-8, "simple kriging mean (Vecchia): error %g against the dense equations", error);
