@@ -180,7 +180,9 @@ int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dime
  *   kinterp_kriging_destroy(&kriging);
  *
  * The set-up calls (kinterp_kriging_set_*) are local and check what they can;
- * the others are collective, as for models. Values are one per point. */
+ * the others are collective, as for models. Values are one per point. A fit
+ * keeps the settings it was made with: later set-up calls and
+ * kinterp_kriging_estimate take effect at the next kinterp_kriging_fit. */
 
 /** An opaque kriging handle. */
 typedef struct kinterp_kriging_s* kinterp_kriging;

@@ -9,7 +9,6 @@
 #include <kinterp/dist/ProductChoice.hpp>
 #include <kinterp/kriging/Kriging.hpp>
 #include <kinterp/kriging/Likelihood.hpp>
-#include <kinterp/tree/FarFieldRule.hpp>
 
 #include "CApiSupport.hpp"
 
