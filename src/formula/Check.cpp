@@ -133,6 +133,9 @@ class Checker {
                             " is too large (the limit is " + std::to_string(kMaxDimension) + ")");
       }
     }
+    if (function.id == FunctionId::IntInv && literal_number(*expr.args[0]) == 0) {
+      fail(expr.args[0]->begin, "IntInv(0) is 1/0: give an integer other than 0");
+    }
   }
 
   int call_dimension(const Expr& expr) const {

@@ -123,6 +123,9 @@ class Compiler {
     if (expr.kind == Kind::Call && expr.function->id == FunctionId::IntCst) {
       return constant(expr, {literal(*expr.args[0])});
     }
+    if (expr.kind == Kind::Call && expr.function->id == FunctionId::IntInv) {
+      return constant(expr, {1.0 / literal(*expr.args[0])});
+    }
     if (const Expr* squared = sum_of_squares(expr)) return squared_norm(expr, *squared);
     // Operands that are integer literals (Pow's n, Extract's start) are not values.
     Instruction instruction;

@@ -37,6 +37,7 @@ enum class FunctionId {
   Max,
   Min,
   IntCst,
+  IntInv,
   // shapes
   WeightedSqNorm,
   WeightedSqDist,
@@ -66,8 +67,8 @@ struct FunctionInfo {
   int arity;
   DimensionRule rule;
   unsigned integer_arguments;  ///< bit k: argument k is an integer literal, not an expression
-  Opcode op;                   ///< the instruction it compiles to (IntCst: none, a constant)
-  double (*scalar)(double);    ///< the function of one number, for elementwise ones (else null)
+  Opcode op;                 ///< the instruction it compiles to (IntCst, IntInv: none, a constant)
+  double (*scalar)(double);  ///< the function of one number, for elementwise ones (else null)
 };
 
 /// The function called `name` (case-sensitive, as in KeOps), or nullptr.

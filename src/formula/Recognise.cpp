@@ -437,6 +437,8 @@ class Recogniser {
         return analyse(*args[0]);
       case FunctionId::IntCst:
         return analyse(*args[0]);
+      case FunctionId::IntInv:
+        return Term::constant(1.0 / literal(*args[0]));
       case FunctionId::Pow:
         return power(analyse(*args[0]), literal(*args[1]), expr);
       default:

@@ -145,6 +145,19 @@ TEST(Genred, ElementwiseOperations) {
             [](P p) { return each(p.x, [&](L x, int k) { return std::sin(x * p.y[k]); }); });
   check_sum("Cos(X-Y)", [](P p) { return each(minus(p), [](L d, int) { return std::cos(d); }); });
   check_sum("Atan(X-Y)", [](P p) { return each(minus(p), [](L d, int) { return std::atan(d); }); });
+  check_sum("Asin((X-Y)/2)",
+            [](P p) { return each(minus(p), [](L d, int) { return std::asin(d / 2); }); });
+  check_sum("Acos((X-Y)/2)",
+            [](P p) { return each(minus(p), [](L d, int) { return std::acos(d / 2); }); });
+  check_sum("XLogX(X*Y)", [](P p) {
+    return each(p.x, [&](L x, int k) { return x * p.y[k] * std::log(x * p.y[k]); });
+  });
+  // At 0 (X - X): the limits, 0 and 1.
+  check_sum("XLogX(X-X)+SinXDivX(X-X)", [](P p) { return each(p.x, [](L, int) { return 1; }); });
+  check_sum("SinXDivX(3*(X-Y))",
+            [](P p) { return each(minus(p), [](L d, int) { return std::sin(3 * d) / (3 * d); }); });
+  check_sum("Floor(3*X*Y)",
+            [](P p) { return each(p.x, [&](L x, int k) { return std::floor(3 * x * p.y[k]); }); });
   check_sum("Minus(X)+2*Y",
             [](P p) { return each(p.x, [&](L x, int k) { return -x + 2 * p.y[k]; }); });
   check_sum("-X/Y", [](P p) { return each(p.x, [&](L x, int k) { return -x / p.y[k]; }); });
@@ -170,6 +183,7 @@ TEST(Genred, ElementwiseOperations) {
   });
   check_sum("P*X+IntCst(3)+Zero(3)",
             [](P p) { return each(p.x, [&](L x, int k) { return L(kP[k]) * x + 3; }); });
+  check_sum("X*IntInv(-4)", [](P p) { return each(p.x, [](L x, int) { return x / -4; }); });
 }
 
 TEST(Genred, VectorOperations) {

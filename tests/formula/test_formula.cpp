@@ -324,6 +324,8 @@ TEST(Families, EverySpellingGivesTheFamilyAndScaleComputedByHand) {
        KernelFamily::Matern32,
        sqrt3 / 0.3,
        1},
+      // IntInv(n) is the constant 1/n, as in KeOps' own Gaussian.
+      {"Exp(-SqDist(X,Y)*IntInv(2)/Square(S))*A", {{"S", {0.5}}}, KernelFamily::Gaussian, 2, 1},
       // Matern 5/2 (1 + g r + g^2 r^2 / 3) exp(-g r)
       {"(1 + G*Norm2(X-Y) + G*G*SqDist(X,Y)/3)*Exp(-G*Norm2(X-Y))*A",
        {{"G", {2}}},
@@ -466,6 +468,10 @@ TEST(ParseErrors, CallsMustMatchTheFunctionTable) {
   expect_error(parse_error("Pow(X, G)", kSeed1D), 7, {"found 'G'"});
   expect_error(parse_error("IntCst(X)", kSeed1D), 7, {"argument 1 of IntCst"});
   EXPECT_EQ(Formula("Pow(X, -2) + IntCst(3)", kSeed1D).dimension(), 1);
+  expect_error(parse_error("X * IntInv(0)", kSeed1D), 11, {"IntInv(0) is 1/0"});
+  expect_error(parse_error("IntInv(0.5)", kSeed1D), 7, {"argument 1 of IntInv"});
+  EXPECT_EQ(Formula("XLogX(X) + SinXDivX(X) + Asin(X) + Acos(X) + Floor(X)", kSeed1D).dimension(),
+            1);
 }
 
 TEST(ParseErrors, PositionalVariables) {
@@ -658,6 +664,7 @@ TEST(Robustness, ArbitraryInputOnlyEverThrowsFormulaError) {
       "C/(S + G*SqDist(X,Y))*A",
       "Rsqrt(1 + (X-Y|X-Y)*Pow(G, 2))*Vj(2,3)",
       "Sum(Square(X - Y)) * IntCst(2) * Exp(Minus(Abs(Log(Sin(Cos(S))))))*A",
+      "XLogX(SinXDivX(Asin(Acos(Floor(X-Y))))) * IntInv(3) * A",
   };
   const std::string alphabet = std::string("XYAGSC()|,+-*/.0123456789eE ^#=_\t\n\x01\xff") + '\0';
   const std::vector<std::string> pieces = {

@@ -36,6 +36,11 @@ enum class Opcode : int {
   Sin,
   Cos,
   Atan,
+  Asin,
+  Acos,
+  XLogX,     ///< x log x, 0 at 0
+  SinXDivX,  ///< sin x / x, 1 at 0
+  Floor,
   Pow,    ///< out = a^n, integer n
   Round,  ///< to n decimals
   Powf,

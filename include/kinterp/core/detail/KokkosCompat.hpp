@@ -9,6 +9,8 @@ namespace kinterp::detail::math {
 // Kokkos 3.7 moved the math functions from Kokkos::Experimental to Kokkos
 // (and Kokkos 4 dropped the old names).
 #if KOKKOS_VERSION >= 30700
+using Kokkos::acos;
+using Kokkos::asin;
 using Kokkos::atan;
 using Kokkos::atan2;
 using Kokkos::cos;
@@ -20,6 +22,8 @@ using Kokkos::pow;
 using Kokkos::sin;
 using Kokkos::sqrt;
 #else
+using Kokkos::Experimental::acos;
+using Kokkos::Experimental::asin;
 using Kokkos::Experimental::atan;
 using Kokkos::Experimental::atan2;
 using Kokkos::Experimental::cos;

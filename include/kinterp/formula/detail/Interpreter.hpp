@@ -129,6 +129,11 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
         KINTERP_UNARY(Sin, math::sin(x))
         KINTERP_UNARY(Cos, math::cos(x))
         KINTERP_UNARY(Atan, math::atan(x))
+        KINTERP_UNARY(Asin, math::asin(x))
+        KINTERP_UNARY(Acos, math::acos(x))
+        KINTERP_UNARY(XLogX, x == T(0) ? T(0) : x * math::log(x))
+        KINTERP_UNARY(SinXDivX, x == T(0) ? T(1) : math::sin(x) / x)
+        KINTERP_UNARY(Floor, math::floor(x))
         KINTERP_UNARY(Pow, integer_power(x, in.n))
       case Opcode::Round: {
         const T scale = integer_power(T(10), in.n);
