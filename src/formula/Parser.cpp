@@ -148,13 +148,48 @@ class Parser {
   }
 
   std::unique_ptr<Expr> unary() {
-    if (!peek().is('-')) return primary();
+    if (!peek().is('-')) return power();
     Nest nest(*this, peek().begin);
     const Token& op = take();
     std::vector<std::unique_ptr<Expr>> args;
     args.push_back(unary());
     const std::size_t end = args[0]->end;
     return node(Kind::Negate, op.begin, std::move(args), op.begin, end);
+  }
+
+  // '**': two '*' with nothing between them.
+  bool at_power() const {
+    return peek().is('*') && next_ + 1 < tokens_.size() && tokens_[next_ + 1].is('*') &&
+           tokens_[next_ + 1].begin == peek().end;
+  }
+
+  std::unique_ptr<Expr> power() {
+    auto base = primary();
+    if (!at_power()) return base;
+    Nest nest(*this, peek().begin);
+    const Token& op = take();
+    take();  // the second '*'
+    auto exponent = unary();
+    const std::size_t begin = base->begin, end = exponent->end;
+    // The exponent decides the function, as KeOps' LazyTensor.__pow__ does.
+    const Expr* magnitude =
+        exponent->kind == Kind::Negate ? exponent->args[0].get() : exponent.get();
+    const bool literal = magnitude->kind == Kind::Number;
+    const bool negative = exponent->kind == Kind::Negate;
+    std::string name = "Powf";
+    std::vector<std::unique_ptr<Expr>> args;
+    args.push_back(std::move(base));
+    if (literal && magnitude->integer) {
+      name = "Pow";
+      args.push_back(std::move(exponent));
+    } else if (literal && magnitude->number == 0.5) {
+      name = negative ? "Rsqrt" : "Sqrt";
+    } else {
+      args.push_back(std::move(exponent));
+    }
+    auto expr = node(Kind::Call, op.begin, std::move(args), begin, end);
+    expr->name = name;
+    return expr;
   }
 
   std::unique_ptr<Expr> primary() {
@@ -209,6 +244,13 @@ class Parser {
       }
     }
     const Token& close = take();
+    if (name.text == "Scalprod") {  // KeOps' name for (f|g)
+      if (args.size() != 2) {
+        fail(name.begin, "Scalprod takes 2 arguments, as in Scalprod(f, g), but has " +
+                             std::to_string(args.size()));
+      }
+      return node(Kind::ScalarProduct, name.begin, std::move(args), name.begin, close.end);
+    }
     auto expr = node(Kind::Call, name.begin, std::move(args), name.begin, close.end);
     expr->name = std::string(name.text);
     return expr;

@@ -5,10 +5,15 @@
 /// formula  := sum End
 /// sum      := product (('+' | '-') product)*
 /// product  := unary (('*' | '/') unary)*
-/// unary    := '-' unary | primary
+/// unary    := '-' unary | power
+/// power    := primary ['**' unary]     (right to left; -x**2 is -(x**2))
 /// primary  := Number | Name | Name '(' [sum (',' sum)*] ')'
 ///           | ('Vi' | 'Vj' | 'Pm') '(' Integer ',' Integer ')'
 ///           | '(' sum ')' | '(' sum '|' sum ')'
+///
+/// As in KeOps' LazyTensors, f ** n with an integer literal n is Pow(f, n),
+/// f ** 0.5 is Sqrt(f), f ** -0.5 Rsqrt(f), any other exponent Powf(f, g);
+/// Scalprod(f, g) is (f|g).
 /// alias    := Name '=' ('Vi' | 'Vj' | 'Pm') '(' Integer [',' Integer] ')' End
 
 #include "Diagnostics.hpp"

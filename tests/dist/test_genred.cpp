@@ -156,6 +156,15 @@ TEST(Genred, ElementwiseOperations) {
   check_sum("XLogX(X-X)+SinXDivX(X-X)", [](P p) { return each(p.x, [](L, int) { return 1; }); });
   check_sum("SinXDivX(3*(X-Y))",
             [](P p) { return each(minus(p), [](L d, int) { return std::sin(3 * d) / (3 * d); }); });
+  // '**' as KeOps' LazyTensors read it: Pow, Sqrt, Rsqrt or Powf by the exponent,
+  // tighter than unary minus and right to left.
+  check_sum("(X-Y)**2", [](P p) { return each(minus(p), [](L d, int) { return d * d; }); });
+  check_sum("-X**-2+X**0.5*Y**-0.5", [](P p) {
+    return each(p.x, [&](L x, int k) { return -1 / (x * x) + std::sqrt(x / p.y[k]); });
+  });
+  check_sum("X**Y**A", [](P p) {
+    return each(p.x, [&](L x, int k) { return std::pow(x, std::pow(p.y[k], p.a)); });
+  });
   check_sum("Floor(3*X*Y)",
             [](P p) { return each(p.x, [&](L x, int k) { return std::floor(3 * x * p.y[k]); }); });
   check_sum("Minus(X)+2*Y",
@@ -189,6 +198,7 @@ TEST(Genred, ElementwiseOperations) {
 TEST(Genred, VectorOperations) {
   using P = const Pair&;
   check_sum("(X|Y)*A", [](P p) { return std::vector<L>{dot(p.x, p.y) * p.a}; });
+  check_sum("Scalprod(X,Y)*A", [](P p) { return std::vector<L>{dot(p.x, p.y) * p.a}; });
   check_sum("SqNorm2(X-Y)", [](P p) { return std::vector<L>{dot(minus(p), minus(p))}; });
   check_sum("Norm2(X-Y)", [](P p) { return std::vector<L>{std::sqrt(dot(minus(p), minus(p)))}; });
   check_sum("Normalize(X-Y)", [](P p) {

@@ -469,6 +469,10 @@ TEST(ParseErrors, CallsMustMatchTheFunctionTable) {
   expect_error(parse_error("IntCst(X)", kSeed1D), 7, {"argument 1 of IntCst"});
   EXPECT_EQ(Formula("Pow(X, -2) + IntCst(3)", kSeed1D).dimension(), 1);
   expect_error(parse_error("X * IntInv(0)", kSeed1D), 11, {"IntInv(0) is 1/0"});
+  expect_error(parse_error("Scalprod(X)", kSeed1D), 0,
+               {"Scalprod takes 2 arguments, as in Scalprod(f, g), but has 1"});
+  expect_error(parse_error("X * * 2", kSeed1D), 4, {"expected a number"});
+  expect_error(parse_error("X ** 2.5 ** ", kSeed1D), 12, {"expected a number"});
   expect_error(parse_error("IntInv(0.5)", kSeed1D), 7, {"argument 1 of IntInv"});
   EXPECT_EQ(Formula("XLogX(X) + SinXDivX(X) + Asin(X) + Acos(X) + Floor(X)", kSeed1D).dimension(),
             1);
@@ -665,12 +669,13 @@ TEST(Robustness, ArbitraryInputOnlyEverThrowsFormulaError) {
       "Rsqrt(1 + (X-Y|X-Y)*Pow(G, 2))*Vj(2,3)",
       "Sum(Square(X - Y)) * IntCst(2) * Exp(Minus(Abs(Log(Sin(Cos(S))))))*A",
       "XLogX(SinXDivX(Asin(Acos(Floor(X-Y))))) * IntInv(3) * A",
+      "Scalprod(X, Y) * (X-Y)**2 * G**-0.5 * A",
   };
   const std::string alphabet = std::string("XYAGSC()|,+-*/.0123456789eE ^#=_\t\n\x01\xff") + '\0';
   const std::vector<std::string> pieces = {
-      "Exp(", "SqDist(", "Norm2(", "Pow(", "IntCst(", "Sqrt(", "Inv(", "Vi(",   "Vj(0,",
-      "Pm(",  "X",       "Y",      "A",    "G",       "-",     "*",    "/",     "+",
-      ")",    ",",       "(",      "|",    "2",       "0.5",   "1e-3", "1e400", " "};
+      "Exp(", "SqDist(", "Norm2(", "Pow(", "IntCst(", "Sqrt(", "Inv(",  "Vi(", "Vj(0,", "**",
+      "Pm(",  "X",       "Y",      "A",    "G",       "-",     "*",     "/",   "+",     ")",
+      ",",    "(",       "|",      "2",    "0.5",     "1e-3",  "1e400", " "};
   std::mt19937 random(12345);
   const auto pick = [&random](std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
