@@ -6,10 +6,48 @@
 #   scripts/test.sh              the suite, Release build in build/
 #   scripts/test.sh --sanitize   the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #                                (a second build in build-sanitize/)
+#   scripts/test.sh --ci         what CI (.ci/run) runs: the suite, the suite under the
+#                                sanitizers, then 60 s of fuzzing the formula parser
+#                                (scripts/fuzz.sh 60), with each step's time
 # Extra arguments go to ctest (e.g. -R kernel_solve). KINTERP_TEST_JOBS: how
 # many ranks run at once (default: twice the cores).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+if [[ ${1:-} == --ci ]]; then
+  if (($# > 1)); then
+    echo "scripts/test.sh --ci takes no other arguments (got: ${*:2})" >&2
+    exit 2
+  fi
+  # Each step's time is printed at the end, also when a step fails, so a
+  # change that slows CI is seen at once.
+  steps=()
+  report() {
+    local status=$?
+    printf '\n[kinterp ci] step times:\n'
+    local line
+    for line in "${steps[@]}"; do printf '[kinterp ci]   %s\n' "$line"; done
+    printf '[kinterp ci]   total %d s (%s)\n' "$SECONDS" \
+      "$([[ $status == 0 ]] && echo passed || echo "failed, status $status")"
+  }
+  trap report EXIT
+  step() {
+    local name=$1 start=$SECONDS status=0
+    shift
+    printf '\n[kinterp ci] %s: %s\n' "$name" "$*"
+    steps+=("$name: started")
+    "$@" || status=$?
+    if ((status != 0)); then
+      steps[-1]="$name: failed after $((SECONDS - start)) s"
+      exit "$status"
+    fi
+    steps[-1]="$name: $((SECONDS - start)) s"
+  }
+  step "release build and suite" "$root/scripts/test.sh"
+  step "sanitizer build and suite" "$root/scripts/test.sh" --sanitize
+  step "fuzzing" "$root/scripts/fuzz.sh" 60
+  exit 0
+fi
 
 if [[ ${1:-} == --sanitize ]]; then
   shift
