@@ -40,7 +40,18 @@ namespace {
 
 using kinterp::bench::max_over_ranks;
 
+constexpr const char* usage =
+    "usage: kinterp-bench-kriging [--n 2500,5000,10000,20000] [--targets 1000]\n"
+    "       [--variance-targets M] [--rank 500 | --neighbors 30] [--product direct|tree]\n"
+    "       [--rtol 1e-8] [--model matern32] [--length-scale 0.1] [--nugget 1e-3]\n"
+    "       [--batch 64] [--variance-tolerance 1e-6] [--approximate]\n"
+    "Ordinary kriging in 2D for each N: the fit, the mean at the targets, the exact\n"
+    "(or --approximate) variance at the first M targets (default all, 0 none), and a\n"
+    "refit of new values at the same points; times and peak memory per rank.\n"
+    "--neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.\n";
+
 struct Settings {
+  bool help = false;
   std::vector<int> n = {2500, 5000, 10000, 20000};
   long targets = 1000;
   long variance_targets = -1;  // -1: all targets
@@ -58,7 +69,9 @@ Settings parse(int argc, char** argv) {
   Settings s;
   kinterp::bench::BenchArguments arguments(argc, argv);
   while (arguments.next()) {
-    if (arguments.is("--approximate")) {
+    if (arguments.is("--help", "-h")) {
+      s.help = true;
+    } else if (arguments.is("--approximate")) {
       s.approximate = true;
     } else if (arguments.is("--n")) {
       s.n = arguments.integers();
@@ -127,6 +140,10 @@ int main(int argc, char** argv) {
     const Settings s = parse(argc, argv);
     const MPI_Comm comm = MPI_COMM_WORLD;
     const bool root = kinterp::rank_of(comm) == 0;
+    if (s.help) {
+      if (root) std::fputs(usage, stderr);
+      return 0;
+    }
     kinterp::CovarianceModel model;
     model.family = s.model;
     model.length_scales = {s.length_scale};

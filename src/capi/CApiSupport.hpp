@@ -204,6 +204,12 @@ inline Matrix to_device(const double* data, std::int64_t rows, int columns, cons
   return device;
 }
 
+/// Throws unless the caller's output array is there for its `rows` rows.
+inline void require_output(std::int64_t rows, const double* data, const char* call,
+                           const char* what) {
+  if (rows > 0 && !data) throw Error(std::string(call) + ": the " + what + " array is NULL");
+}
+
 /// Copies `device` (rows x columns) to the caller's `data`.
 inline void to_host(const Matrix& device, double* data) {
   if (device.size() > 0) {

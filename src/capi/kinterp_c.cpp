@@ -377,8 +377,7 @@ int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dime
                              std::to_string(m.weights.extent(1)) + " columns of values");
       }
       device_targets = to_device(targets, local_targets, dimension, "targets");
-      if (local_targets > 0 && !values)
-        throw kinterp::Error("kinterp_predict: the values array is NULL");
+      require_output(local_targets, values, "kinterp_predict", "values");
       out = Matrix("kinterp::predicted", local_targets, columns);
     });
     m.model->predict<double>(comm, m.points, m.weights, device_targets, out, m.product(1e-6));

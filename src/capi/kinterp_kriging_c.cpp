@@ -39,7 +39,6 @@ struct kinterp_kriging_s {
   // The last fit.
   std::optional<kinterp::Kriging> fitted;
   int dimension = 0;
-  std::int64_t rows = 0;
 
   kinterp::KrigingOptions resolved_options() const {
     kinterp::KrigingOptions resolved = options;
@@ -118,16 +117,6 @@ std::vector<double> numbers(const double* data, int count, const char* what) {
                          "; give a count >= 0 and an array of that many numbers");
   }
   return std::vector<double>(data, data + count);
-}
-
-void require_output(std::int64_t rows, const double* data, const char* call, const char* what) {
-  if (rows > 0 && !data)
-    throw kinterp::Error(std::string(call) + ": the " + what + " array is NULL");
-}
-
-/// One value per row, as an n x 1 device matrix.
-Matrix values_to_device(const double* values, std::int64_t rows) {
-  return to_device(values, rows, 1, "values");
 }
 
 }  // namespace
@@ -225,11 +214,10 @@ int kinterp_kriging_fit_checked(kinterp_kriging kriging, int64_t local_rows, int
     Matrix device_points, device_values;
     k.agree_on_input(dimension, caller_error, "kinterp_kriging_fit", [&] {
       device_points = to_device(points, local_rows, dimension, "points");
-      device_values = values_to_device(values, local_rows);
+      device_values = to_device(values, local_rows, 1, "values");
     });
     k.fitted.emplace(k.comm.get(), k.model, device_points, device_values, k.resolved_options());
     k.dimension = dimension;
-    k.rows = local_rows;
   });
   if (status == KINTERP_SUCCESS && !kriging->fitted->fit_result().converged()) {
     kriging->error =
@@ -252,12 +240,13 @@ int kinterp_kriging_refit_checked(kinterp_kriging kriging, int64_t local_rows, c
       if (!k.fitted) {
         throw state_error("kinterp_kriging_refit: no fit yet: call kinterp_kriging_fit first");
       }
-      if (local_rows != k.rows) {
+      const auto rows = static_cast<std::int64_t>(k.fitted->weights().extent(0));
+      if (local_rows != rows) {
         throw kinterp::Error("kinterp_kriging_refit: " + std::to_string(local_rows) +
-                             " values on this rank but the fit had " + std::to_string(k.rows) +
+                             " values on this rank but the fit had " + std::to_string(rows) +
                              " points: a refit keeps the points (fit again for new ones)");
       }
-      device_values = values_to_device(values, local_rows);
+      device_values = to_device(values, local_rows, 1, "values");
     });
     k.fitted->refit(device_values);
   });
@@ -363,7 +352,7 @@ int kinterp_kriging_estimate_checked(kinterp_kriging kriging, int64_t local_rows
                    (which & KINTERP_FIT_ANGLES) != 0};
       fit.max_iterations = max_iterations;
       device_points = to_device(points, local_rows, dimension, "points");
-      device_values = values_to_device(values, local_rows);
+      device_values = to_device(values, local_rows, 1, "values");
     });
     const kinterp::HyperparameterFitResult result = kinterp::fit_hyperparameters(
         k.comm.get(), k.model, device_points, device_values, k.resolved_options(), fit);
