@@ -11,6 +11,7 @@
 #include "Parser.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <string>
@@ -24,10 +25,80 @@ using Category = Variable::Category;
 
 enum Stage { kConstant = 0, kTarget = 1, kPair = 2 };
 
+// Registers [first, first + dimension), or no operand at all (dimension 0).
 struct Value {
-  int first = 0, dimension = 1;
+  int first = 0, dimension = 0;
   Stage stage = kConstant;
 };
+
+// A bound on the registers of a program before reuse_registers(), far above
+// what any formula the derivative limits allow needs.
+constexpr int kMaxVirtualRegisters = 1 << 24;
+
+// Maps the registers of a program, one fresh range per value as the compiler
+// emits them, onto as few as it can: a range is reused once the last
+// instruction that reads it has run. A value that a later stage reads, and
+// the result, keep theirs for the whole program, since the later stages run
+// many times for each run of the earlier ones. An output never shares
+// registers with an operand of its own instruction (the interpreter's rule).
+// Returns the registers used.
+int reuse_registers(Program& program) {
+  const int n = static_cast<int>(program.code.size());
+  const auto stage_of = [&](int p) {
+    return p < program.target_begin ? kConstant : p < program.pair_begin ? kTarget : kPair;
+  };
+  const auto operands = [](Instruction& in) {
+    return std::array<std::pair<int*, int>, 3>{{{&in.a, in.da}, {&in.b, in.db}, {&in.c, in.dc}}};
+  };
+  // Each value by its virtual first register: its dimension, the instruction
+  // that writes it and the last that reads it (n: none before the end).
+  std::map<int, int> dimension, writer, last_reader;
+  for (int p = 0; p < n; ++p) {
+    Instruction& in = program.code[p];
+    dimension[in.out] = in.dim;
+    writer[in.out] = p;
+    last_reader[in.out] = p;
+    for (const auto& [r, d] : operands(in)) {
+      if (d == 0 || *r < 0) continue;
+      const bool later_stage = stage_of(writer.at(*r)) < stage_of(p);
+      last_reader[*r] = std::max(last_reader[*r], later_stage ? n : p);
+    }
+  }
+  last_reader[program.result] = n;
+  std::vector<std::vector<int>> dying(n);
+  for (const auto& [value, p] : last_reader) {
+    if (p < n) dying[p].push_back(value);
+  }
+  std::vector<char> busy;  // physical registers in use
+  std::map<int, int> physical;
+  int peak = 0;
+  for (int p = 0; p < n; ++p) {
+    Instruction& in = program.code[p];
+    int first = 0, run = 0;  // the lowest free range of in.dim registers
+    while (run < in.dim && first + run < static_cast<int>(busy.size())) {
+      if (busy[first + run]) {
+        first += run + 1, run = 0;
+      } else {
+        ++run;
+      }
+    }
+    if (first + in.dim > static_cast<int>(busy.size())) busy.resize(first + in.dim, 0);
+    std::fill(busy.begin() + first, busy.begin() + first + in.dim, 1);
+    peak = std::max(peak, first + in.dim);
+    physical[in.out] = first;
+    in.out = first;
+    for (const auto& [r, d] : operands(in)) {
+      if (d == 0) *r = 0;
+      if (d > 0 && *r >= 0) *r = physical.at(*r);
+    }
+    for (const int value : dying[p]) {
+      const int at = physical.at(value);
+      std::fill(busy.begin() + at, busy.begin() + at + dimension.at(value), 0);
+    }
+  }
+  program.result = physical.at(program.result);
+  return peak;
+}
 
 double literal(const Expr& expr) {
   return expr.kind == Kind::Negate ? -literal(*expr.args[0]) : expr.number;
@@ -67,7 +138,13 @@ class Compiler {
     }
     program_.result = result.first;
     program_.dimension = result.dimension;
-    program_.registers = registers_;
+    program_.registers = reuse_registers(program_);
+    if (program_.registers > Program::max_registers) {
+      fail(root.position, "the formula needs more than " + std::to_string(Program::max_registers) +
+                              " scalar registers in the generic evaluator (" +
+                              std::to_string(program_.registers) +
+                              "); split it into smaller reductions");
+    }
     return std::move(program_);
   }
 
@@ -77,9 +154,8 @@ class Compiler {
   }
 
   Value allocate(const Expr& expr, int dimension, Stage stage) {
-    if (registers_ + dimension > Program::max_registers) {
-      fail(expr.position, "the formula needs more than " + std::to_string(Program::max_registers) +
-                              " scalar registers in the generic evaluator (at " +
+    if (registers_ + dimension > kMaxVirtualRegisters) {
+      fail(expr.position, "the formula is too large for the generic evaluator (at " +
                               text_of(source_, expr) + "); split it into smaller reductions");
     }
     Value value{registers_, dimension, stage};
@@ -110,7 +186,16 @@ class Compiler {
     return emit(load, kConstant, {}, {}, {}, &expr, static_cast<int>(numbers.size()));
   }
 
+  // A node that a derivative shares is computed once.
   Value visit(const Expr& expr) {
+    const auto done = computed_.find(&expr);
+    if (done != computed_.end()) return done->second;
+    const Value value = compute(expr);
+    computed_.emplace(&expr, value);
+    return value;
+  }
+
+  Value compute(const Expr& expr) {
     current_ = &expr;
     switch (expr.kind) {
       case Kind::Number:
@@ -237,6 +322,7 @@ class Compiler {
   std::vector<Instruction> staged_[3];
   std::map<int, int> offsets_;   // argument index -> column in its packed row
   std::map<int, Value> loaded_;  // argument index -> its registers
+  std::map<const Expr*, Value> computed_;
   int registers_ = 0;
   const Expr* current_ = nullptr;
 };

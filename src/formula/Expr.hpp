@@ -25,7 +25,8 @@ constexpr int kMaxHeight = 1000;
 constexpr int kMaxDimension = 1000000000;
 
 /// One node of a formula. Nodes are immutable once the Formula is built and are
-/// shared between copies of it.
+/// shared between copies of it, and within a formula a derivative shares the
+/// nodes of the function it differentiates (the tree is a DAG from then on).
 struct Expr {
   enum class Kind {
     Number,         ///< a numeric literal
@@ -55,7 +56,7 @@ struct Expr {
   const FunctionInfo* function = nullptr;               ///< Call, once checked
 
   int dimension = 0;                        ///< vector length, once checked
-  std::vector<std::unique_ptr<Expr>> args;  ///< operands, or call arguments
+  std::vector<std::shared_ptr<Expr>> args;  ///< operands, or call arguments
 };
 
 }  // namespace kinterp::detail

@@ -110,8 +110,10 @@ class Parser {
     expr->position = position;
     expr->begin = begin;
     expr->end = end;
-    for (const auto& arg : args) expr->height = std::max(expr->height, arg->height + 1);
-    expr->args = std::move(args);
+    for (auto& arg : args) {
+      expr->height = std::max(expr->height, arg->height + 1);
+      expr->args.push_back(std::move(arg));
+    }
     if (expr->height > kMaxHeight) {
       fail(position, "the formula is too large: its expression tree is more than " +
                          std::to_string(kMaxHeight) + " levels deep");

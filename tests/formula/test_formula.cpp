@@ -266,6 +266,16 @@ TEST(Compile, ProgramsStageConstantsTargetsAndPairs) {
   expect_error(thrown([&] { big.compile({}); }), 0, {"more than 256 scalar registers"});
 }
 
+TEST(Compile, RegistersAreReusedOnceRead) {
+  // 300 products of a target and a source value, summed: each register is
+  // free again once the sum has read it.
+  std::string sum = "X*A";
+  for (int k = 1; k < 300; ++k) sum += "+X*A";
+  const kinterp::Program p = Formula(sum, {"X = Vi(1)", "A = Vj(1)"}).compile({});
+  EXPECT_LE(p.registers, 4);
+  EXPECT_EQ(p.result < p.registers, true);
+}
+
 // --------------------------------------------------------------------- families
 
 struct FamilyCase {
