@@ -1,5 +1,6 @@
 #include "Check.hpp"
 
+#include "Derivative.hpp"
 #include "Functions.hpp"
 #include "Parser.hpp"
 
@@ -52,6 +53,7 @@ class Checker {
         break;
       case Kind::Call:
         expr.dimension = call_dimension(expr);
+        if (is_derivative(expr)) expr = expand_derivative(expr, source_);
         break;
     }
   }
@@ -236,7 +238,48 @@ class Checker {
       }
       case FunctionId::TensorProd:
         return checked_size(expr, long(args[0]->dimension) * args[1]->dimension);
+      case FunctionId::Grad:
+      case FunctionId::Diff:
+      case FunctionId::Divergence:
+      case FunctionId::Laplacian:
+      case FunctionId::GradMatrix:
+        return derivative_dimension(expr);
       default:
+        return 1;
+    }
+  }
+
+  // Grad(f, v, e) has v's dimension and needs e with f's; Diff(f, v, u) has
+  // f's and needs u with v's; GradMatrix(f, v) is f's times v's; Divergence
+  // and Laplacian are scalars of an f with v's dimension, or a scalar f.
+  int derivative_dimension(const Expr& expr) const {
+    const auto& args = expr.args;
+    const Expr &f = *args[0], &v = *args[1];
+    const std::string signature(expr.function->signature);
+    if (v.kind != Kind::Variable) {
+      fail(v.begin, "the second argument of " + std::string(expr.function->name) +
+                        " must be a variable, as in " + signature + ", found " +
+                        quoted(text_of(source_, v)));
+    }
+    switch (expr.function->id) {
+      case FunctionId::Grad:
+        require_equal(expr, *args[2], f, "; in " + signature + ", e must have the dimension of f");
+        return v.dimension;
+      case FunctionId::Diff:
+        require_equal(expr, *args[2], v, "; in " + signature + ", u must have the dimension of v");
+        return f.dimension;
+      case FunctionId::GradMatrix:
+        return checked_size(expr, long(f.dimension) * v.dimension);
+      case FunctionId::Divergence:
+        require_equal(expr, f, v, "; " + signature + " needs f and v of equal dimensions");
+        return 1;
+      default:  // Laplacian
+        if (f.dimension != 1) {
+          fail(f.begin,
+               "Laplacian(f, v) needs a scalar f, but " + text_of(source_, f) + " has dimension " +
+                   std::to_string(f.dimension) +
+                   "; take the Laplacian of each component, as in Laplacian(Elem(f, 0), v)");
+        }
         return 1;
     }
   }

@@ -90,6 +90,20 @@ const FunctionInfo kFunctions[] = {
      nullptr},
     {Id::Zero, "Zero", "Zero(d) with an integer dimension d", 1, Rule::Special, kFirst, Op::Zero,
      nullptr},
+    // Derivatives with respect to a variable v; they compile to what they expand to.
+    {Id::Grad, "Grad", "Grad(f, v, e): the gradient of (f|e) with respect to the variable v", 3,
+     Rule::Special, 0, Op::Zero, nullptr},
+    {Id::Diff, "Diff", "Diff(f, v, u): the derivative of f with respect to the variable v along u",
+     3, Rule::Special, 0, Op::Zero, nullptr},
+    {Id::Divergence, "Divergence",
+     "Divergence(f, v): the divergence of f with respect to the variable v", 2, Rule::Special, 0,
+     Op::Zero, nullptr},
+    {Id::Laplacian, "Laplacian",
+     "Laplacian(f, v): the Laplacian of a scalar f with respect to the variable v", 2,
+     Rule::Special, 0, Op::Zero, nullptr},
+    {Id::GradMatrix, "GradMatrix",
+     "GradMatrix(f, v): the matrix of the derivatives of f with respect to the variable v", 2,
+     Rule::Special, 0, Op::Zero, nullptr},
 };
 
 }  // namespace

@@ -49,6 +49,12 @@ enum class FunctionId {
   VecMatMult,
   TensorProd,
   Zero,
+  // derivatives, expanded by the check (Derivative.hpp) into the other functions
+  Grad,
+  Diff,
+  Divergence,
+  Laplacian,
+  GradMatrix,
 };
 
 /// The dimension of a call from the dimensions of its expression arguments.

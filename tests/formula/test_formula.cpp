@@ -276,6 +276,61 @@ TEST(Compile, RegistersAreReusedOnceRead) {
   EXPECT_EQ(p.result < p.registers, true);
 }
 
+// --------------------------------------------------------------------- derivatives
+
+TEST(Derivatives, DimensionsFollowKeOps) {
+  const Aliases aliases = {"X = Vi(3)", "Y = Vj(3)", "B = Vj(1)", "U = Vi(3)", "G = Pm(1)"};
+  const std::pair<const char*, int> cases[] = {
+      {"Grad(Exp(-G*SqDist(X,Y))*B, X, B)", 3},
+      {"Grad(X*B, G, Y)", 1},
+      {"Diff(X*B, X, U)", 3},
+      {"GradMatrix(X*B, X)", 9},
+      {"GradMatrix(SqDist(X,Y), Y)", 3},
+      {"Divergence(X*B, X)", 1},
+      {"Laplacian(SqDist(X,Y), X)", 1},
+      {"Grad(B, X, IntCst(1))", 3},  // f does not depend on v: zeros
+      {"Laplacian((Grad(SqDist(X,Y), X, IntCst(1)) | U), X)", 1},
+  };
+  for (const auto& [formula, dimension] : cases) {
+    EXPECT_EQ(Formula(formula, aliases).dimension(), dimension) << formula;
+  }
+}
+
+TEST(Derivatives, MisuseSaysWhatIsExpected) {
+  const Aliases aliases = {"X = Vi(3)", "Y = Vj(3)", "B = Vj(1)", "G = Pm(1)"};
+  expect_error(parse_error("Grad(SqDist(X,Y), X+1, B)", aliases), 18,
+               {"the second argument of Grad must be a variable", "found 'X+1'"});
+  expect_error(
+      parse_error("Grad(SqDist(X,Y), X, Y)", aliases), 0,
+      {"Y has dimension 3 but SqDist(X,Y) has dimension 1", "e must have the dimension of f"});
+  expect_error(parse_error("Diff(SqDist(X,Y), X, B)", aliases), 0,
+               {"B has dimension 1 but X has dimension 3", "u must have the dimension of v"});
+  expect_error(parse_error("Divergence(X*B, G)", aliases), 0,
+               {"X*B has dimension 3 but G has dimension 1", "Divergence(f, v)"});
+  expect_error(parse_error("Laplacian(X*B, X)", aliases), 10,
+               {"Laplacian(f, v) needs a scalar f", "Laplacian(Elem(f, 0), v)"});
+  expect_error(parse_error("Grad(SqDist(X,Y), X)", aliases), 0, {"Grad takes 3 arguments"});
+  // Derivatives of derivatives grow: a bound keeps the expansion small.
+  std::string deep = "Exp(-SqDist(X,Y))";
+  for (int k = 0; k < 12; ++k) deep = "Laplacian(" + deep + ", X)";
+  expect_error(parse_error(deep, aliases), 80, {"differentiate a smaller formula"});
+}
+
+TEST(Derivatives, ProgramsAreAsShortAsHandWrittenOnes) {
+  // The gradient of the Gaussian: reverse mode gives vector operations, and
+  // shared nodes are computed once.
+  const Aliases aliases = {"X = Vi(3)", "Y = Vj(3)", "A = Vj(1)", "B = Vi(1)", "G = Pm(1)"};
+  const Parameters g = {{"G", {0.5}}};
+  const auto pair_instructions = [&](const std::string& formula) {
+    const kinterp::Program p = Formula(formula, aliases).compile(g);
+    return p.code.size() - p.pair_begin;
+  };
+  EXPECT_LE(pair_instructions("Grad(Exp(-G*SqDist(X,Y))*A, X, B)"),
+            pair_instructions("-2*G*(X-Y)*Exp(-G*SqDist(X,Y))*A*B") + 1);
+  EXPECT_LE(pair_instructions("Grad((1+G*Norm2(X-Y))*Exp(-G*Norm2(X-Y))*A, X, B)"),
+            3 * pair_instructions("-G*G*(X-Y)*Exp(-G*Norm2(X-Y))*A*B"));
+}
+
 // --------------------------------------------------------------------- families
 
 struct FamilyCase {
