@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 
@@ -163,27 +165,49 @@ class Compiler {
     return value;
   }
 
+  // The instruction's value: a new one, or the one an equal instruction
+  // (same operation, operands and immediate) already computes, so that a
+  // subexpression written twice, as Norm2(X-Y) in Matern kernels, runs once.
   Value emit(Instruction instruction, Stage stage, Value a = {}, Value b = {}, Value c = {},
              const Expr* expr = nullptr, int dimension = -1) {
     if (dimension < 0) dimension = expr ? expr->dimension : a.dimension;
-    const Expr& where = expr ? *expr : *current_;
-    const Value out = allocate(where, dimension, stage);
-    instruction.out = out.first;
-    instruction.dim = out.dimension;
+    instruction.dim = dimension;
     instruction.a = a.first, instruction.da = a.dimension;
     instruction.b = b.first, instruction.db = b.dimension;
     instruction.c = c.first, instruction.dc = c.dimension;
+    const std::array<int, 10> key = {static_cast<int>(instruction.op),
+                                     static_cast<int>(stage),
+                                     instruction.dim,
+                                     instruction.n,
+                                     a.first,
+                                     a.dimension,
+                                     b.first,
+                                     b.dimension,
+                                     c.first,
+                                     c.dimension};
+    const auto same = emitted_.find(key);
+    if (same != emitted_.end() && instruction.op != Opcode::Constant) return same->second;
+    const Expr& where = expr ? *expr : *current_;
+    const Value out = allocate(where, dimension, stage);
+    instruction.out = out.first;
     staged_[stage].push_back(instruction);
+    emitted_.emplace(key, out);
     return out;
   }
 
   Value zero(Stage stage) { return emit({Opcode::Zero}, stage, {}, {}, {}, nullptr, 1); }
 
   Value constant(const Expr& expr, const std::vector<double>& numbers) {
+    std::vector<std::uint64_t> bits(numbers.size());  // NaN has no order; its bits do
+    std::memcpy(bits.data(), numbers.data(), numbers.size() * sizeof(double));
+    const auto same = constants_.find(bits);
+    if (same != constants_.end()) return same->second;
     Instruction load{Opcode::Constant};
     load.n = static_cast<int>(program_.constants.size());
     program_.constants.insert(program_.constants.end(), numbers.begin(), numbers.end());
-    return emit(load, kConstant, {}, {}, {}, &expr, static_cast<int>(numbers.size()));
+    const Value value = emit(load, kConstant, {}, {}, {}, &expr, static_cast<int>(numbers.size()));
+    constants_.emplace(std::move(bits), value);
+    return value;
   }
 
   // A node that a derivative shares is computed once.
@@ -323,6 +347,8 @@ class Compiler {
   std::map<int, int> offsets_;   // argument index -> column in its packed row
   std::map<int, Value> loaded_;  // argument index -> its registers
   std::map<const Expr*, Value> computed_;
+  std::map<std::array<int, 10>, Value> emitted_;           // instruction -> its value
+  std::map<std::vector<std::uint64_t>, Value> constants_;  // numbers -> their registers
   int registers_ = 0;
   const Expr* current_ = nullptr;
 };
