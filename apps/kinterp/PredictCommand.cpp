@@ -28,6 +28,11 @@ std::vector<OptionSpec> predict_options() {
        "weights it wrote record the kernel: no kernel options are needed"},
       {"targets", "FILE", "where to evaluate, shape (M, d)"},
       {"out", "FILE", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
+      {"gradient", "",
+       "write the model's gradient at the targets instead, shape (M, d m): column\n"
+       "k d + l is d/dt_l of output k (gaussian, matern32/52, cauchy, imq, rq:\n"
+       "a product with the kernel phi'(r)/r, direct or tree; other kernels and\n"
+       "formulas: the formula's symbolic derivative, direct)"},
   };
   for (auto& option : kernel_options(false)) options.push_back(option);
   for (auto& option : product_options()) options.push_back(option);
@@ -121,21 +126,29 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                                                                   : "points",
                  weights_path.c_str());
   }
-  typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, weights.columns);
-  const ModelPrediction prediction = kernel.predict<T>(
-      comm, to_device(points, "kinterp::points"), to_device(weights, "kinterp::weights"),
-      to_device(targets, "kinterp::targets"), out, product);
+  const bool gradient = command.flag("gradient");
+  const std::int64_t columns = gradient ? weights.columns * points.columns : weights.columns;
+  typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, columns);
+  const auto device_points = to_device(points, "kinterp::points");
+  const auto device_weights = to_device(weights, "kinterp::weights");
+  const auto device_targets = to_device(targets, "kinterp::targets");
+  const ModelPrediction prediction =
+      gradient
+          ? kernel.predict_gradient<T>(comm, device_points, device_weights, device_targets, out,
+                                       product)
+          : kernel.predict<T>(comm, device_points, device_weights, device_targets, out, product);
   const RingTimings& timings = prediction.timings;
   const double write_start = MPI_Wtime();
-  io::write_rows(comm, out_path,
-                 io::to_local_rows<T>(out, targets.global_rows, targets.block, weights.ndim),
-                 sizeof(T));
+  io::write_rows(
+      comm, out_path,
+      io::to_local_rows<T>(out, targets.global_rows, targets.block, gradient ? 2 : weights.ndim),
+      sizeof(T));
   const double write_seconds = MPI_Wtime() - write_start;
   report.print("time: %.3f s in all; kernel product %.3f s, of which waiting for messages %.3f s\n",
                report.max(MPI_Wtime() - start), report.max(timings.total),
                report.max(timings.wait));
   report.print("kernel products: %s\n", prediction.product.c_str());
-  report.print("predictions written to %s\n", out_path.c_str());
+  report.print("%s written to %s\n", gradient ? "gradients" : "predictions", out_path.c_str());
   if (command.flag("log-view")) {
     log_read_run_write(comm, read_seconds, prediction.setup_seconds, "predict (kernel product)",
                        timings, prediction.product, write_seconds, MPI_Wtime() - start);

@@ -79,6 +79,24 @@ class KernelModel {
                           const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
                           const Matrix<T>& out, const ProductOptions& product = {}) const;
 
+  /// Collective: the gradient of the fitted model at this rank's targets,
+  /// out (n_t x d m), column k d + l = d/dt_l sum_j k(t_i, x_j) w_jk (KeOps'
+  /// GradMatrix layout; d columns for one weight column). For gaussian,
+  /// matern32, matern52, cauchy, imq and rq, phi'(r)/r is a compiled family:
+  /// one product with (d + 1) m columns on the engine `product` chooses
+  /// (KernelModelGradient.cpp; a tree's eps then bounds the error relative to
+  /// sum_j |phi'(r)/r| |w_j| (|t - o| + |x_j - o|), o the points' mean). Every
+  /// other kernel, and any generic formula, is differentiated symbolically
+  /// (formula/Derivative.hpp) on the generic evaluator, direct. Throws
+  /// kinterp::Error, on every rank, for the general Matern kernel (no
+  /// formula), for a kernel with a cusp at r = 0 (laplacian, spherical) when a
+  /// target coincides with a point, for the tree on the generic route, and
+  /// for shapes that do not fit.
+  template <class T>
+  ModelPrediction predict_gradient(MPI_Comm comm, const ConstMatrix<T>& points,
+                                   const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
+                                   const Matrix<T>& out, const ProductOptions& product = {}) const;
+
  private:
   /// Throws for the tree asked of a generic formula.
   void require_direct(const ProductOptions& product) const;

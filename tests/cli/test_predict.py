@@ -13,8 +13,8 @@ The options, the helpers and the numpy references: cli_support.py.
 import numpy as np
 
 from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, RTOL, CliTestCase, formula_args,
-                         gaussian, laplacian, laplacian_args, log_view_rows, main, reference_solve,
-                         squared_distances)
+                         gaussian, gaussian_length_scale, laplacian, laplacian_args, log_view_rows,
+                         main, reference_solve, squared_distances)
 
 
 class PredictTest(CliTestCase):
@@ -72,6 +72,120 @@ class PredictTest(CliTestCase):
     def test_one_target(self):
         self.predict_case("p1", n=500, mt=1, d=2, m=1, kernel_args=laplacian_args(0.1),
                           kernel=laplacian(0.1))
+
+
+class GradientTest(CliTestCase):
+    """Issue 17: `predict --gradient` against numpy's derivative of the model
+    sum_j k(t, x_j) a_j, column k d + l = d/dt_l of output k."""
+
+    def gradient_case(self, tag, x, a, t, kernel_args, slope, expect=EXIT_OK):
+        """slope(t, x, r) is k'(r) / r: the kernel's gradient is slope * (t - x)."""
+        for suffix, array in (("_x.npy", x), ("_a.npy", a), ("_t.npy", t)):
+            self.save(tag + suffix, array)
+        run = self.run_kinterp("predict", "--points", tag + "_x.npy", "--weights",
+                               tag + "_a.npy", "--targets", tag + "_t.npy", *kernel_args,
+                               "--gradient", "--out", tag + "_g.npy")
+        if expect != EXIT_OK:
+            return run
+        self.assertExit(run, EXIT_OK)
+        self.assertIn("gradients written", run.stdout, run.describe())
+        got = np.load(self.path(tag + "_g.npy"))
+        d, a2 = x.shape[1], a.reshape(len(x), -1)
+        self.assertEqual(got.shape, (len(t), d * a2.shape[1]))
+        r = np.sqrt(squared_distances(t, x))
+        s = slope(t, x, r)
+        for k in range(a2.shape[1]):
+            for l in range(d):
+                terms = s * (t[:, l:l + 1] - x[:, l][None, :])
+                expected = terms @ a2[:, k]
+                bound = 1e-12 * (np.abs(terms) @ np.abs(a2[:, k])).max()
+                error = np.abs(got[:, k * d + l] - expected).max()
+                self.assertLessEqual(error, bound, f"{tag}: column {k * d + l}")
+        return got
+
+    def test_seed_model_gradient(self):
+        """A fitted 2D Gaussian model (the seed's kind), on a grid of targets."""
+        n, s, alpha = 800, 0.1, 1.0
+        x, b = self.rng.random((n, 2)), self.rng.standard_normal(n)
+        grid = np.stack(np.meshgrid(np.linspace(0, 1, 21), np.linspace(0, 1, 21)), -1)
+        t = grid.reshape(-1, 2)
+        self.save("gs_x.npy", x)
+        self.save("gs_b.npy", b)
+        kernel_args = ["--kernel", "gaussian", "--length-scale", repr(s)]
+        run = self.run_kinterp("solve", "--points", "gs_x.npy", "--values", "gs_b.npy",
+                               *kernel_args, "--alpha", alpha, "--rtol", RTOL, "--out",
+                               "gs_a.npy")
+        self.assertConverged(run)
+        a = np.load(self.path("gs_a.npy"))
+        slope = lambda t, x, r: -np.exp(-r * r / (2 * s * s)) / (s * s)  # noqa: E731
+        got = self.gradient_case("gs", x, a, t, kernel_args, slope)
+        # numpy's derivative of the dense interpolant, to the solve's accuracy.
+        dense, _ = reference_solve(gaussian_length_scale(s), x, b, alpha)
+        r = np.sqrt(squared_distances(t, x))
+        for l in range(2):
+            want = (slope(t, x, r) * (t[:, l:l + 1] - x[:, l][None, :])) @ dense
+            self.assertLess(np.abs(got[:, l] - want).max(), 1e-6 * np.abs(want).max())
+
+    def test_matern32_at_the_points(self):
+        """Matern 3/2 is smooth at r = 0: its gradient at the points themselves is exact."""
+        n, s = 500, 0.2
+        x, a = self.rng.random((n, 3)), self.rng.standard_normal((n, 2))
+        t = np.vstack([self.rng.random((100, 3)), x[:50]])
+        c = np.sqrt(3) / s
+        self.gradient_case("gm", x, a, t, ["--kernel", "matern32", "--length-scale", repr(s)],
+                           lambda t, x, r: -c * c * np.exp(-c * r))
+
+    def test_laplacian_off_and_on_the_points(self):
+        n, s = 400, 0.3
+        x, a = self.rng.random((n, 2)), self.rng.standard_normal(n)
+        t = self.rng.random((150, 2)) + 2  # away from every point
+        self.gradient_case("gl", x, a, t, laplacian_args(s),
+                           lambda t, x, r: -np.exp(-r / s) / (s * r))
+        run = self.gradient_case("gl2", x, a, np.vstack([t, x[:3]]), laplacian_args(s), None,
+                                 expect=EXIT_ERROR)
+        self.assertFails(run, EXIT_ERROR, "cusp at r = 0", "3 target(s) coincide")
+
+    def test_generic_formula(self):
+        n = 300
+        x, a = self.rng.random((n, 2)), self.rng.standard_normal(n)
+        t = self.rng.random((120, 2))
+
+        def slope(t, x, r):
+            r2 = r * r
+            return -40 * np.exp(-20 * r2) - 40 / (1 + 20 * r2) ** 2
+
+        self.gradient_case("gg", x, a, t,
+                           ["--formula", GenericFormulaTest.FORMULA] + GenericFormulaTest.ALIASES,
+                           slope)
+
+    def test_tree_product(self):
+        """The compiled route takes the tree: within its bound, relative to
+        sum_j |psi| |a_j| (|t - o| + |x_j - o|)."""
+        n, s, eps = 4000, 0.05, 1e-9
+        x, a, t = self.rng.random((n, 2)), self.rng.standard_normal(n), self.rng.random((300, 2))
+        for suffix, array in (("_x.npy", x), ("_a.npy", a), ("_t.npy", t)):
+            self.save("gtr" + suffix, array)
+        run = self.run_kinterp("predict", "--points", "gtr_x.npy", "--weights", "gtr_a.npy",
+                               "--targets", "gtr_t.npy", "--kernel", "gaussian", "--length-scale",
+                               repr(s), "--product", "tree", "--product-tolerance", repr(eps),
+                               "--gradient", "--out", "gtr_g.npy")
+        self.assertExit(run, EXIT_OK)
+        self.assertIn("gradient through the gaussian kernel", run.stdout, run.describe())
+        self.assertIn("tree", run.stdout, run.describe())
+        got = np.load(self.path("gtr_g.npy"))
+        r2 = squared_distances(t, x)
+        psi = np.exp(-r2 / (2 * s * s)) / (s * s)
+        o = x.mean(axis=0)
+        for l in range(2):
+            want = -(psi * (t[:, l:l + 1] - x[:, l][None, :])) @ a
+            scale = psi @ np.abs(a) * np.abs(t[:, l] - o[l]) + psi @ np.abs(a * (x[:, l] - o[l]))
+            self.assertLessEqual((np.abs(got[:, l] - want) / scale).max(), 2 * eps)
+
+    def test_refusals(self):
+        x, a = self.rng.random((30, 2)), self.rng.standard_normal(30)
+        run = self.gradient_case("gt", x, a, x + 2, laplacian_args(0.1) + ["--product", "tree"],
+                                 None, expect=EXIT_ERROR)
+        self.assertFails(run, EXIT_ERROR, "runs on the generic evaluator", "drop the tree")
 
 
 class GenericFormulaTest(CliTestCase):
