@@ -149,8 +149,19 @@ int kinterp_weights(kinterp_model model, int64_t local_rows, int columns, double
  *  overrun). */
 int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
                     const double* targets, int columns, double* values);
+/** gradients (local_targets x dimension * columns) = the gradient of the
+ *  fitted model at this rank's targets: entry (i, k * dimension + l) is
+ *  d/dt_l of value column k (KeOps' GradMatrix layout). gaussian, matern32,
+ *  matern52, cauchy, imq and rq run one product with the kernel phi'(r)/r
+ *  (kinterp_set_product applies); other kernels and formulas are
+ *  differentiated symbolically, with direct products. laplacian and
+ *  spherical models, whose kernel has a cusp at r = 0, refuse targets that
+ *  coincide with points; the general Matern kernel has no gradient. */
+int kinterp_predict_gradient(kinterp_model model, int64_t local_targets, int dimension,
+                             const double* targets, int columns, double* gradients);
 
-/* For the Fortran module: as kinterp_fit and kinterp_predict, with an error
+/* For the Fortran module: as kinterp_fit, kinterp_predict and
+ * kinterp_predict_gradient, with an error
  * the caller found in its own arguments (NULL or "": none), which every rank
  * then reports. */
 int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
@@ -159,6 +170,9 @@ int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
 int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dimension,
                             const double* targets, int columns, double* values,
                             const char* caller_error);
+int kinterp_predict_gradient_checked(kinterp_model model, int64_t local_targets, int dimension,
+                                     const double* targets, int columns, double* gradients,
+                                     const char* caller_error);
 
 /* ---- Kriging (Gaussian process regression) ----
  *

@@ -142,6 +142,39 @@ int on_model(kinterp_model model, Body&& body) {
                    std::forward<Body>(body));
 }
 
+// kinterp_predict (the model's values) and kinterp_predict_gradient (d
+// columns per value column), with the checks they share.
+int evaluate(kinterp_model model, int64_t local_targets, int dimension, const double* targets,
+             int columns, double* out_values, const char* caller_error, bool gradient) {
+  const char* call = gradient ? "kinterp_predict_gradient" : "kinterp_predict";
+  return on_model(model, [&](kinterp_model_s& m) {
+    const MPI_Comm comm = m.comm.get();
+    Matrix device_targets, out;
+    agree(comm, [&] {
+      if (caller_error && *caller_error) throw kinterp::Error(caller_error);
+      if (!m.model) throw state_error(std::string(call) + ": no fit yet: call kinterp_fit first");
+      if (dimension != m.dimension || columns != static_cast<int>(m.weights.extent(1))) {
+        throw kinterp::Error(
+            std::string(call) + ": targets of dimension " + std::to_string(dimension) +
+            " and values of " + std::to_string(columns) +
+            " columns, but the fit had points of dimension " + std::to_string(m.dimension) +
+            " and " + std::to_string(m.weights.extent(1)) + " columns of values");
+      }
+      device_targets = to_device(targets, local_targets, dimension, "targets");
+      require_output(local_targets, out_values, call, gradient ? "gradients" : "values");
+      out = Matrix("kinterp::predicted", local_targets,
+                   gradient ? std::int64_t(columns) * dimension : columns);
+    });
+    if (gradient) {
+      m.model->predict_gradient<double>(comm, m.points, m.weights, device_targets, out,
+                                        m.product(1e-6));
+    } else {
+      m.model->predict<double>(comm, m.points, m.weights, device_targets, out, m.product(1e-6));
+    }
+    to_host(out, out_values);
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -363,26 +396,19 @@ int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
 int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dimension,
                             const double* targets, int columns, double* values,
                             const char* caller_error) {
-  return on_model(model, [&](kinterp_model_s& m) {
-    const MPI_Comm comm = m.comm.get();
-    Matrix device_targets, out;
-    agree(comm, [&] {
-      if (caller_error && *caller_error) throw kinterp::Error(caller_error);
-      if (!m.model) throw state_error("kinterp_predict: no fit yet: call kinterp_fit first");
-      if (dimension != m.dimension || columns != static_cast<int>(m.weights.extent(1))) {
-        throw kinterp::Error("kinterp_predict: targets of dimension " + std::to_string(dimension) +
-                             " and values of " + std::to_string(columns) +
-                             " columns, but the fit had points of dimension " +
-                             std::to_string(m.dimension) + " and " +
-                             std::to_string(m.weights.extent(1)) + " columns of values");
-      }
-      device_targets = to_device(targets, local_targets, dimension, "targets");
-      require_output(local_targets, values, "kinterp_predict", "values");
-      out = Matrix("kinterp::predicted", local_targets, columns);
-    });
-    m.model->predict<double>(comm, m.points, m.weights, device_targets, out, m.product(1e-6));
-    to_host(out, values);
-  });
+  return evaluate(model, local_targets, dimension, targets, columns, values, caller_error, false);
+}
+
+int kinterp_predict_gradient(kinterp_model model, int64_t local_targets, int dimension,
+                             const double* targets, int columns, double* gradients) {
+  return kinterp_predict_gradient_checked(model, local_targets, dimension, targets, columns,
+                                          gradients, nullptr);
+}
+
+int kinterp_predict_gradient_checked(kinterp_model model, int64_t local_targets, int dimension,
+                                     const double* targets, int columns, double* gradients,
+                                     const char* caller_error) {
+  return evaluate(model, local_targets, dimension, targets, columns, gradients, caller_error, true);
 }
 
 }  // extern "C"

@@ -38,7 +38,7 @@ module kinterp
             kinterp_set_tolerances, kinterp_set_preconditioner, kinterp_set_vecchia, &
             kinterp_set_mixed_precision, &
             kinterp_set_product, kinterp_fit, kinterp_fit_result, kinterp_fit_product, &
-            kinterp_weights, kinterp_predict
+            kinterp_weights, kinterp_predict, kinterp_predict_gradient
   public :: kinterp_kriging_create, kinterp_kriging_destroy, kinterp_kriging_error_message, &
             kinterp_kriging_set_model, kinterp_kriging_set_kind, kinterp_kriging_set_tolerances, &
             kinterp_kriging_set_preconditioner, kinterp_kriging_set_vecchia, &
@@ -172,6 +172,17 @@ module kinterp
       integer(c_int), value :: dimension, columns
       real(c_double), intent(in) :: targets(*)
       real(c_double), intent(inout) :: values(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function c_predict_gradient(model, local_targets, dimension, targets, columns, &
+                                               gradients, caller_error) &
+        bind(C, name="kinterp_predict_gradient_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: model
+      integer(c_int64_t), value :: local_targets
+      integer(c_int), value :: dimension, columns
+      real(c_double), intent(in) :: targets(*)
+      real(c_double), intent(inout) :: gradients(*)
       character(kind=c_char), intent(in) :: caller_error(*)
     end function
     integer(c_int) function ck_create_f(comm, kriging) bind(C, name="kinterp_kriging_create_f")
@@ -448,6 +459,27 @@ contains
                        values, c_string(columns_mismatch("kinterp_predict", "targets", &
                                                           size(targets, 2), "values", &
                                                           size(values, 2))))
+  end function
+
+  !> Collective. gradients(d m, n_t): the gradient of the fitted model at this
+  !> rank's targets(d, n_t); gradients(k d + l + 1, i) is d/dt_l of value k
+  !> (0-based k, l), as kinterp_predict_gradient in kinterp.h.
+  integer function kinterp_predict_gradient(model, targets, gradients) result(status)
+    type(kinterp_model), intent(in) :: model
+    real(c_double), intent(in), contiguous :: targets(:, :)
+    real(c_double), intent(inout), contiguous :: gradients(:, :)
+    integer :: d
+    character(len=:), allocatable :: problem
+    d = size(targets, 1)
+    problem = columns_mismatch("kinterp_predict_gradient", "targets", size(targets, 2), &
+                               "gradients", size(gradients, 2))
+    if (len(problem) == 0 .and. mod(size(gradients, 1), max(d, 1)) /= 0) then
+      problem = "kinterp_predict_gradient: gradients needs d m rows, a multiple of the " // &
+                "targets' dimension"
+    end if
+    status = c_predict_gradient(model%handle, int(size(targets, 2), c_int64_t), &
+                                int(d, c_int), targets, int(size(gradients, 1) / max(d, 1), c_int), &
+                                gradients, c_string(problem))
   end function
 
   ! ---- Kriging (see kinterp.h) ----

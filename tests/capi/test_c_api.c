@@ -29,6 +29,15 @@ static long double mixture(long double r2) { /* the generic formula below */
   return expl(-r2 / (2.0L * scale * scale)) + 1.0L / (1.0L + r2 / (scale * scale));
 }
 
+/* k'(r) / r of the two kernels: their gradient is that times (t - x). */
+static long double gaussian_slope(long double r2) {
+  return -gaussian(r2) / (scale * scale);
+}
+static long double mixture_slope(long double r2) {
+  const long double q = 1.0L + r2 / (scale * scale);
+  return -gaussian(r2) / (scale * scale) - 2.0L / (scale * scale * q * q);
+}
+
 static long double squared_distance(const double* x, const double* y) {
   long double s = 0;
   for (int k = 0; k < D; ++k) s += ((long double)x[k] - y[k]) * ((long double)x[k] - y[k]);
@@ -101,6 +110,42 @@ static double prediction_error(kinterp_model model, Kernel kernel) {
   return worst;
 }
 
+/* kinterp_predict_gradient at the same uneven targets against the plain sum
+ * of slope(r^2) (t - x_j) a_j, relative to the sum of the terms' sizes. */
+static double gradient_error(kinterp_model model, Kernel slope) {
+  double targets[TARGETS * D], gradients[TARGETS * D], local[N], weights[N];
+  int counts[64], displacements[64];
+  const int mine = rank == size - 1 ? TARGETS : 0;
+  for (int t = 0; t < TARGETS; ++t)
+    for (int k = 0; k < D; ++k) targets[t * D + k] = fmod(0.13 + 0.31 * t * (k + 1), 1.0);
+  CHECK(kinterp_predict_gradient(model, mine, D, targets, 1, gradients) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  kinterp_weights(model, count, 1, local);
+  for (int r = 0; r < size; ++r) {
+    displacements[r] = (int)((long)N * r / size);
+    counts[r] = (int)((long)N * (r + 1) / size) - displacements[r];
+  }
+  MPI_Allgatherv(local, count, MPI_DOUBLE, weights, counts, displacements, MPI_DOUBLE,
+                 MPI_COMM_WORLD);
+  double worst = 0;
+  for (int t = 0; t < mine; ++t) {
+    for (int l = 0; l < D; ++l) {
+      long double sum = 0, magnitude = 0;
+      for (int j = 0; j < N; ++j) {
+        const long double term = slope(squared_distance(&targets[t * D], &all_points[j * D])) *
+                                 ((long double)targets[t * D + l] - all_points[j * D + l]) *
+                                 weights[j];
+        sum += term;
+        magnitude += fabsl(term);
+      }
+      const double error = (double)(fabsl(sum - gradients[t * D + l]) / magnitude);
+      if (error > worst) worst = error;
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return worst;
+}
+
 /* Every rank got `expected`, and the same message, containing `text`. */
 static void expect_error(kinterp_model model, int status, int expected, const char* text) {
   expect_status(status, expected, kinterp_error_message(model), text);
@@ -168,6 +213,8 @@ int main(int argc, char** argv) {
   CHECK(check < 1e-9, "gaussian: dense residual %g", check);
   check = prediction_error(model, gaussian);
   CHECK(check < 1e-12, "gaussian: prediction error %g", check);
+  check = gradient_error(model, gaussian_slope);
+  CHECK(check < 1e-11, "gaussian: gradient error %g", check);
 
   double tolerance = -1, bound = -1;
   CHECK(kinterp_fit_product(model, &tolerance, &bound) == KINTERP_SUCCESS && tolerance == 0 &&
@@ -245,6 +292,10 @@ int main(int argc, char** argv) {
   CHECK(check < 1e-9, "generic formula: dense residual %g", check);
   check = prediction_error(model, mixture);
   CHECK(check < 1e-12, "generic formula: prediction error %g", check);
+  check = gradient_error(model, mixture_slope);
+  CHECK(check < 1e-12, "generic formula: gradient error %g", check);
+  expect_error(model, kinterp_predict_gradient(model, 1, 3, t, 1, out),
+               KINTERP_ERROR_INVALID_ARGUMENT, "dimension 3");
   expect_error(model, kinterp_predict(model, 1, 3, t, 1, out), KINTERP_ERROR_INVALID_ARGUMENT,
                "dimension 3");
   double wrong_shape[1];

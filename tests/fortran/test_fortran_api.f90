@@ -11,7 +11,7 @@ program test_fortran_api
   integer, parameter :: n = 150, d = 2, n_targets = 23
   real(c_double), parameter :: scale = 0.25d0, alpha = 1d-3
   real(c_double) :: all_points(d, n), all_values(1, n), all_weights(n)
-  real(c_double), allocatable :: weights(:, :), predicted(:, :), targets(:, :)
+  real(c_double), allocatable :: weights(:, :), predicted(:, :), targets(:, :), gradients(:, :)
   real(c_double) :: residual, worst, largest, term, magnitude, tolerance, bound
   real(kind=16) :: accumulated
   integer :: rank, ranks, first, last, i, j, t, ierr, status, iterations, failures, total
@@ -91,6 +91,27 @@ program test_fortran_api
     worst = max(worst, real(abs(accumulated - predicted(1, t)), c_double) / magnitude)
   end do
   call check(worst < 1d-12, "predictions match the plain sum")
+
+  ! Gradients at the same targets: gradients(l, t) = sum_j k'(r)/r (t_l - x_jl) a_j,
+  ! with k'(r)/r = -k / scale^2 for the Gaussian.
+  allocate(gradients(d, size(targets, 2)))
+  call check(kinterp_predict_gradient(model, targets, gradients) == KINTERP_SUCCESS, &
+             kinterp_error_message(model))
+  worst = 0
+  do t = 1, size(targets, 2)
+    do i = 1, d
+      accumulated = 0
+      magnitude = 0
+      do j = 1, n
+        term = -kernel(targets(:, t), all_points(:, j)) / scale**2 * &
+               (targets(i, t) - all_points(i, j)) * all_weights(j)
+        accumulated = accumulated + term
+        magnitude = magnitude + abs(term)
+      end do
+      worst = max(worst, real(abs(accumulated - gradients(i, t)), c_double) / magnitude)
+    end do
+  end do
+  call check(worst < 1d-11, "gradients match the plain sum")
 
   ! Wrong target dimension: refused on every rank.
   deallocate(targets)
