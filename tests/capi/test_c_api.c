@@ -53,10 +53,9 @@ static void block(int n, int* begin, int* count) {
 static double all_points[N * D], all_values[N];
 static int begin, count;
 
-/* max_i |((alpha I + K) a - b)_i| / max |b|, in long double over all N rows,
- * with this rank's weights gathered from all ranks. */
-static double relative_residual(kinterp_model model, Kernel kernel, double alpha) {
-  double local[N], weights[N];
+/* All ranks' weights of the last fit, in global order. */
+static void gather_weights(kinterp_model model, double* weights) {
+  double local[N];
   int counts[64], displacements[64];
   CHECK(kinterp_weights(model, count, 1, local) == KINTERP_SUCCESS, "%s",
         kinterp_error_message(model));
@@ -66,6 +65,13 @@ static double relative_residual(kinterp_model model, Kernel kernel, double alpha
   }
   MPI_Allgatherv(local, count, MPI_DOUBLE, weights, counts, displacements, MPI_DOUBLE,
                  MPI_COMM_WORLD);
+}
+
+/* max_i |((alpha I + K) a - b)_i| / max |b|, in long double over all N rows,
+ * with this rank's weights gathered from all ranks. */
+static double relative_residual(kinterp_model model, Kernel kernel, double alpha) {
+  double weights[N];
+  gather_weights(model, weights);
   long double worst = 0, largest = 0;
   for (int i = 0; i < N; ++i) {
     long double sum = alpha * (long double)weights[i] - all_values[i];
@@ -77,23 +83,21 @@ static double relative_residual(kinterp_model model, Kernel kernel, double alpha
   return (double)(worst / largest);
 }
 
-/* Predicts at targets spread unevenly (all on the last rank) and compares with
- * the plain sum over all ranks' weights. */
-static double prediction_error(kinterp_model model, Kernel kernel) {
-  double targets[TARGETS * D], predicted[TARGETS], local[N], weights[N];
-  int counts[64], displacements[64];
-  const int mine = rank == size - 1 ? TARGETS : 0;
+/* Targets spread unevenly: all on the last rank; returns how many are this rank's. */
+static int uneven_targets(double* targets) {
   for (int t = 0; t < TARGETS; ++t)
     for (int k = 0; k < D; ++k) targets[t * D + k] = fmod(0.13 + 0.31 * t * (k + 1), 1.0);
+  return rank == size - 1 ? TARGETS : 0;
+}
+
+/* Predicts at the uneven targets and compares with the plain sum over all
+ * ranks' weights. */
+static double prediction_error(kinterp_model model, Kernel kernel) {
+  double targets[TARGETS * D], predicted[TARGETS], weights[N];
+  const int mine = uneven_targets(targets);
   CHECK(kinterp_predict(model, mine, D, targets, 1, predicted) == KINTERP_SUCCESS, "%s",
         kinterp_error_message(model));
-  kinterp_weights(model, count, 1, local);
-  for (int r = 0; r < size; ++r) {
-    displacements[r] = (int)((long)N * r / size);
-    counts[r] = (int)((long)N * (r + 1) / size) - displacements[r];
-  }
-  MPI_Allgatherv(local, count, MPI_DOUBLE, weights, counts, displacements, MPI_DOUBLE,
-                 MPI_COMM_WORLD);
+  gather_weights(model, weights);
   double worst = 0;
   for (int t = 0; t < mine; ++t) {
     long double sum = 0, magnitude = 0;
@@ -113,20 +117,11 @@ static double prediction_error(kinterp_model model, Kernel kernel) {
 /* kinterp_predict_gradient at the same uneven targets against the plain sum
  * of slope(r^2) (t - x_j) a_j, relative to the sum of the terms' sizes. */
 static double gradient_error(kinterp_model model, Kernel slope) {
-  double targets[TARGETS * D], gradients[TARGETS * D], local[N], weights[N];
-  int counts[64], displacements[64];
-  const int mine = rank == size - 1 ? TARGETS : 0;
-  for (int t = 0; t < TARGETS; ++t)
-    for (int k = 0; k < D; ++k) targets[t * D + k] = fmod(0.13 + 0.31 * t * (k + 1), 1.0);
+  double targets[TARGETS * D], gradients[TARGETS * D], weights[N];
+  const int mine = uneven_targets(targets);
   CHECK(kinterp_predict_gradient(model, mine, D, targets, 1, gradients) == KINTERP_SUCCESS, "%s",
         kinterp_error_message(model));
-  kinterp_weights(model, count, 1, local);
-  for (int r = 0; r < size; ++r) {
-    displacements[r] = (int)((long)N * r / size);
-    counts[r] = (int)((long)N * (r + 1) / size) - displacements[r];
-  }
-  MPI_Allgatherv(local, count, MPI_DOUBLE, weights, counts, displacements, MPI_DOUBLE,
-                 MPI_COMM_WORLD);
+  gather_weights(model, weights);
   double worst = 0;
   for (int t = 0; t < mine; ++t) {
     for (int l = 0; l < D; ++l) {
