@@ -138,6 +138,10 @@ class Checker {
     if (function.id == FunctionId::IntInv && literal_number(*expr.args[0]) == 0) {
       fail(expr.args[0]->begin, "IntInv(0) is 1/0: give an integer other than 0");
     }
+    if (function.id == FunctionId::ClampInt &&
+        literal_number(*expr.args[1]) > literal_number(*expr.args[2])) {
+      fail(expr.args[1]->begin, "ClampInt(f, a, b) needs a <= b");
+    }
   }
 
   int call_dimension(const Expr& expr) const {
@@ -221,6 +225,28 @@ class Checker {
       }
       case FunctionId::Zero:
         return positive_literal(*args[0], "Zero's dimension");
+      case FunctionId::ElemT:
+      case FunctionId::ExtractT:
+      case FunctionId::SumT: {
+        const bool elem = expr.function->id == FunctionId::ElemT;
+        const Expr& size = *args[expr.function->id == FunctionId::ExtractT ? 2 : 1];
+        const int dimension =
+            positive_literal(size, signature.substr(0, signature.find('(')) + "'s dimension");
+        if (expr.function->id != FunctionId::ExtractT && args[0]->dimension != 1) {
+          fail(args[0]->begin, signature + " needs a scalar f, but " + text_of(source_, *args[0]) +
+                                   " has dimension " + std::to_string(args[0]->dimension));
+        }
+        if (expr.function->id != FunctionId::SumT) {
+          const long start = literal(*args[elem ? 2 : 1]);
+          if (start < 0 || start + args[0]->dimension > dimension) {
+            fail(args[elem ? 2 : 1]->begin,
+                 "in " + signature + ", f of dimension " + std::to_string(args[0]->dimension) +
+                     " does not fit at index " + std::to_string(start) +
+                     " of a vector of dimension " + std::to_string(dimension));
+          }
+        }
+        return dimension;
+      }
       case FunctionId::MatVecMult:
       case FunctionId::VecMatMult: {
         const bool matrix_first = expr.function->id == FunctionId::MatVecMult;

@@ -236,6 +236,19 @@ class Compiler {
       return constant(expr, {1.0 / literal(*expr.args[0])});
     }
     if (const Expr* squared = sum_of_squares(expr)) return squared_norm(expr, *squared);
+    if (is_call(expr, FunctionId::ClampInt)) {  // Clamp with the bounds as constants
+      const Value f = visit(*expr.args[0]);
+      const Value low = constant(*expr.args[1], {literal(*expr.args[1])});
+      const Value high = constant(*expr.args[2], {literal(*expr.args[2])});
+      current_ = &expr;
+      return emit({Opcode::Clamp}, f.stage, f, low, high, &expr);
+    }
+    if (is_call(expr, FunctionId::SumT)) {  // f + 0 of dimension d
+      const Value f = visit(*expr.args[0]);
+      current_ = &expr;
+      const Value zeros = emit({Opcode::Zero}, kConstant, {}, {}, {}, &expr);
+      return emit({Opcode::Add}, f.stage, f, zeros, {}, &expr);
+    }
     // Operands that are integer literals (Pow's n, Extract's start) are not values.
     Instruction instruction;
     Value operands[3];
@@ -272,9 +285,10 @@ class Compiler {
         const FunctionId id = expr.function->id;
         instruction.op = expr.function->op;
         if (id == FunctionId::Pow || id == FunctionId::Round || id == FunctionId::Elem ||
-            id == FunctionId::Extract) {
+            id == FunctionId::Extract || id == FunctionId::ExtractT) {
           instruction.n = static_cast<int>(literal(*expr.args[1]));
         }
+        if (id == FunctionId::ElemT) instruction.n = static_cast<int>(literal(*expr.args[2]));
         if (id == FunctionId::Zero) stage = kConstant;
         break;
       }

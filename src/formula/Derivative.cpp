@@ -350,6 +350,10 @@ class Tangent {
       case Kind::Call:
         break;
     }
+    if (e.function->id == FunctionId::SumT) {
+      const Node d = of(a[0]);
+      return d ? b_.call_like(e, {d, a[1]}) : nullptr;
+    }
     switch (e.function->op) {
       case Opcode::Zero:  // IntCst, IntInv, Zero: constants
       case Opcode::Sign:  // piecewise constant: 0 wherever the derivative exists
@@ -357,12 +361,17 @@ class Tangent {
       case Opcode::Round:
       case Opcode::Floor:
       case Opcode::OneHot:
+      case Opcode::Equal:
+      case Opcode::NotEqual:
+      case Opcode::LessThan:
+      case Opcode::LessOrEqual:
         return nullptr;
       case Opcode::Negate:  // Minus
         return b_.neg(of(a[0]));
       case Opcode::Sum:
         return b_.sum(of(a[0]));
-      case Opcode::Extract: {  // Elem, Extract
+      case Opcode::Extract:   // Elem, Extract
+      case Opcode::Inject: {  // ElemT, ExtractT
         const Node d = of(a[0]);
         if (!d) return nullptr;
         std::vector<Node> args = a;
@@ -530,6 +539,7 @@ class Adjoint {
         break;
     }
     const Node zero = b_.number(0);
+    if (e.function->id == FunctionId::SumT) return send(a[0], b_.sum(w));
     switch (e.function->op) {
       case Opcode::Zero:
       case Opcode::Sign:
@@ -537,6 +547,10 @@ class Adjoint {
       case Opcode::Round:
       case Opcode::Floor:
       case Opcode::OneHot:
+      case Opcode::Equal:
+      case Opcode::NotEqual:
+      case Opcode::LessThan:
+      case Opcode::LessOrEqual:
         return;
       case Opcode::Negate:
         return send(a[0], b_.neg(w));
@@ -544,6 +558,11 @@ class Adjoint {
         return send(a[0], w);
       case Opcode::Extract:  // Elem(f, m), Extract(f, m, d): w in place, zeros around
         return send(a[0], b_.embed(w, static_cast<int>(literal(*a[1])), a[0]->dimension));
+      case Opcode::Inject: {  // ElemT(f, n, m), ExtractT(f, m, d): the part of w at f
+        const bool elem = e.function->id == FunctionId::ElemT;
+        const int start = static_cast<int>(literal(*a[elem ? 2 : 1]));
+        return send(a[0], b_.extract(w, start, a[0]->dimension));
+      }
       case Opcode::Concat:
         send(a[0], b_.extract(w, 0, a[0]->dimension));
         return send(a[1], b_.extract(w, a[0]->dimension, a[1]->dimension));

@@ -49,6 +49,10 @@ enum class FunctionId {
   VecMatMult,
   TensorProd,
   Zero,
+  ClampInt,  // ClampInt(f, a, b), integers a, b
+  ElemT,     // ElemT(f, n, m): f at m of a vector of dimension n
+  ExtractT,  // ExtractT(f, m, d): f at m of a vector of dimension d
+  SumT,      // SumT(f, d): f in each of d components
   // derivatives, expanded by the check (Derivative.hpp) into the other functions
   Grad,
   Diff,

@@ -19,7 +19,7 @@ bool space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-constexpr std::string_view kSymbols = "+-*/|,()=";
+constexpr std::string_view kSymbols = "+-*/|,()=<>!";
 
 // The end of the number starting at `k`, or throws where it is malformed.
 std::size_t scan_number(const Source& source, std::size_t k, bool& integer) {

@@ -23,7 +23,7 @@ struct Token {
 
 /// The tokens of `source.text`, ending with an End token at text.size().
 /// Identifiers are [A-Za-z_][A-Za-z0-9_]*; numbers are 12, 0.5, .5, 2., 1e-3;
-/// symbols are + - * / | , ( ) =. Throws FormulaError at anything else.
+/// symbols are + - * / | , ( ) = < > !. Throws FormulaError at anything else.
 std::vector<Token> tokenize(const Source& source);
 
 /// How a token reads in a message: "'X'", "number 2.5", "end of formula".

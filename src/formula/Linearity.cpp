@@ -81,6 +81,9 @@ class LinearityCheck {
       case FunctionId::Sum:
       case FunctionId::Elem:
       case FunctionId::Extract:
+      case FunctionId::ElemT:
+      case FunctionId::ExtractT:
+      case FunctionId::SumT:
         return Degree::Linear;
       case FunctionId::Concat:
         if (linear == 2) return Degree::Linear;

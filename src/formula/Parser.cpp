@@ -30,7 +30,7 @@ class Parser {
   explicit Parser(const Source& source) : source_(source), tokens_(tokenize(source)) {}
 
   std::unique_ptr<Expr> formula() {
-    auto root = sum();
+    auto root = comparison();
     if (peek().kind != Token::Kind::End) {
       fail(peek().begin,
            "expected an operator or the end of the formula, found " + describe(peek(), source_));
@@ -130,6 +130,51 @@ class Parser {
     return node(kind, op.begin, std::move(args), begin, end);
   }
 
+  // A comparison operator at the next token: its function, whether the
+  // operands swap (f > g is LessThan(g, f)), and its length in tokens. Two
+  // symbols form one operator only when nothing separates them.
+  struct Comparison {
+    const char* function;
+    bool swapped;
+    int tokens;
+  };
+  std::optional<Comparison> comparison_operator() const {
+    const Token& first = peek();
+    if (!(first.is('<') || first.is('>') || first.is('=') || first.is('!'))) return std::nullopt;
+    const bool equals = next_ + 1 < tokens_.size() && tokens_[next_ + 1].is('=') &&
+                        tokens_[next_ + 1].begin == first.end;
+    if (first.is('<'))
+      return Comparison{equals ? "LessOrEqual" : "LessThan", false, equals ? 2 : 1};
+    if (first.is('>')) return Comparison{equals ? "LessOrEqual" : "LessThan", true, equals ? 2 : 1};
+    if (!equals) {
+      fail(first.begin, std::string("expected '") + first.text[0] + "=' (a comparison), found " +
+                            describe(first, source_) + " alone");
+    }
+    return Comparison{first.is('=') ? "Equal" : "NotEqual", false, 2};
+  }
+
+  // sum [comparison sum]: KeOps' Equal, NotEqual, LessThan, LessOrEqual, 1
+  // where the comparison holds and 0 elsewhere; below + and -, and not chained.
+  std::unique_ptr<Expr> comparison() {
+    auto lhs = sum();
+    const auto op = comparison_operator();
+    if (!op) return lhs;
+    Nest nest(*this, peek().begin);
+    const Token& at = take();
+    if (op->tokens == 2) take();
+    auto rhs = sum();
+    if (comparison_operator()) {
+      fail(peek().begin, "comparisons do not chain: write (a < b) * (b < c) for a < b < c");
+    }
+    const std::size_t begin = lhs->begin, end = rhs->end;
+    std::vector<std::unique_ptr<Expr>> args;
+    args.push_back(std::move(op->swapped ? rhs : lhs));
+    args.push_back(std::move(op->swapped ? lhs : rhs));
+    auto expr = node(Kind::Call, at.begin, std::move(args), begin, end);
+    expr->name = op->function;
+    return expr;
+  }
+
   std::unique_ptr<Expr> sum() {
     Nest nest(*this, peek().begin);
     auto lhs = product();
@@ -204,13 +249,14 @@ class Parser {
     }
     if (token.kind == Token::Kind::Identifier) {
       if (const auto category = category_of(token.text)) return positional(token, *category);
+      if (token.text == "Var" && peek().is('(')) return var(token);
       if (peek().is('(')) return call(token);
       auto variable = node(Kind::Variable, token.begin, {}, token.begin, token.end);
       variable->name = std::string(token.text);
       return variable;
     }
     if (token.is('(')) {
-      auto inner = sum();
+      auto inner = comparison();
       if (!peek().is('|')) {
         expect(')', "to close the '(' at position " + std::to_string(token.begin));
         // The parentheses belong to the operand's text in messages.
@@ -221,7 +267,7 @@ class Parser {
       take();  // '|'
       std::vector<std::unique_ptr<Expr>> args;
       args.push_back(std::move(inner));
-      args.push_back(sum());
+      args.push_back(comparison());
       expect(')', "to close the scalar product '(' at position " + std::to_string(token.begin));
       return node(Kind::ScalarProduct, token.begin, std::move(args), token.begin,
                   tokens_[next_ - 1].end);
@@ -235,7 +281,7 @@ class Parser {
     std::vector<std::unique_ptr<Expr>> args;
     if (!peek().is(')')) {
       while (true) {
-        args.push_back(sum());
+        args.push_back(comparison());
         if (peek().is(')')) break;
         if (!peek().is(',')) {
           fail(peek().begin, "expected ',' or ')' to close '" + std::string(name.text) +
@@ -272,6 +318,34 @@ class Parser {
     variable->category = category;
     variable->index = declared.index;
     variable->dimension = declared.dimension;
+    return variable;
+  }
+
+  // KeOps' Var(index, dimension, category), category 0, 1, 2 for Vi, Vj, Pm.
+  std::unique_ptr<Expr> var(const Token& name) {
+    take();  // '('
+    const int index = integer("an integer index").first;
+    expect(',', "after Var's index, as in Var(index, dimension, category)");
+    const auto [dimension, dimension_at] = integer("an integer dimension");
+    expect(',', "after Var's dimension, as in Var(index, dimension, category)");
+    const auto [category, category_at] = integer("a category 0 (Vi), 1 (Vj) or 2 (Pm)");
+    expect(')', "to close 'Var('");
+    if (dimension < 1) {
+      fail(dimension_at, "the dimension must be at least 1, got " + std::to_string(dimension));
+    }
+    if (category > 2) {
+      fail(category_at,
+           "Var's category is 0 (Vi), 1 (Vj) or 2 (Pm), got " + std::to_string(category));
+    }
+    const Variable::Category categories[] = {Variable::Category::I, Variable::Category::J,
+                                             Variable::Category::Parameter};
+    auto variable = node(Kind::Variable, name.begin, {}, name.begin, tokens_[next_ - 1].end);
+    variable->positional = true;
+    variable->category = categories[category];
+    variable->index = index;
+    variable->dimension = dimension;
+    variable->name = std::string(category_name(variable->category)) + "(" + std::to_string(index) +
+                     "," + std::to_string(dimension) + ")";
     return variable;
   }
 

@@ -2,18 +2,22 @@
 /// \file Parser.hpp
 /// Recursive-descent parsing of formulas and aliases.
 ///
-/// formula  := sum End
+/// formula  := compare End
+/// compare  := sum [('==' | '!=' | '<' | '<=' | '>' | '>=') sum]
 /// sum      := product (('+' | '-') product)*
 /// product  := unary (('*' | '/') unary)*
 /// unary    := '-' unary | power
 /// power    := primary ['**' unary]     (right to left; -x**2 is -(x**2))
-/// primary  := Number | Name | Name '(' [sum (',' sum)*] ')'
+/// primary  := Number | Name | Name '(' [compare (',' compare)*] ')'
 ///           | ('Vi' | 'Vj' | 'Pm') '(' Integer ',' Integer ')'
-///           | '(' sum ')' | '(' sum '|' sum ')'
+///           | 'Var' '(' Integer ',' Integer ',' Integer ')'
+///           | '(' compare ')' | '(' compare '|' compare ')'
 ///
 /// As in KeOps' LazyTensors, f ** n with an integer literal n is Pow(f, n),
 /// f ** 0.5 is Sqrt(f), f ** -0.5 Rsqrt(f), any other exponent Powf(f, g);
-/// Scalprod(f, g) is (f|g).
+/// Scalprod(f, g) is (f|g). Comparisons are KeOps' Equal, NotEqual, LessThan
+/// and LessOrEqual (f > g is LessThan(g, f)); Var(k, d, c) is Vi(k, d),
+/// Vj(k, d) or Pm(k, d) for c = 0, 1, 2.
 /// alias    := Name '=' ('Vi' | 'Vj' | 'Pm') '(' Integer [',' Integer] ')' End
 
 #include "Diagnostics.hpp"

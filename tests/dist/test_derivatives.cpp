@@ -179,7 +179,8 @@ TEST(Derivatives, GradOfEveryFunctionMatchesCentralDifferences) {
       "WeightedSqNorm(P,X-Y)+WeightedSqDist(S,X,Y)+WeightedSqNorm(G,X)+WeightedSqNorm(M,X*Y)",
       "(MatVecMult(M,X)|Y)+(VecMatMult(X,M)|X)+Sum(TensorProd(X,Y-A))",
       "Elem(X*Y,1)+Sum(Extract(Concat(X,Y*A),2,3))+(X|Y)/Sum(X)-Minus(Elem(X,0))",
-      "Sum(IfElse(A-0.5,X*X,Y*X)+Clamp(X,-9,9)+Mod(X,7,-7))",
+      "Sum(IfElse(A-0.5,X*X,Y*X)+Clamp(X,-9,9)+Mod(X,7,-7)+ClampInt(X*Y,-9,9))",
+      "Sum(ExtractT(X*Y,1,5)*SumT(Elem(X,0),5))+Elem(ElemT(Elem(X,1)*A,3,2),2)*Elem(Var(0,3,0),2)",
   };
   const Data data;
   for (const char* f : scalars) {
@@ -272,7 +273,8 @@ TEST(Derivatives, KinkedFunctionsMatchClosedForms) {
   // (Round, Floor, Sign, Step, OneHot) have derivative 0 where it exists.
   const std::string f =
       "Sum(Abs(X-Y)+ReLU(X-Y)+Clamp(X-Y,-0.2,0.3)+IfElse(X-Y,X*X,Y*X)+Round(X*Y,2)+Floor(3*X)"
-      "+Sign(X-Y)+Step(X-Y))+Max(X*Y)+Min(X-Y)+Sum(OneHot(Elem(X,0)*3,4))";
+      "+Sign(X-Y)+Step(X-Y)+ClampInt(3*(X-Y),-1,2)+(X<Y)+(X==Y)+(X>=Y))+Max(X*Y)+Min(X-Y)"
+      "+Sum(OneHot(Elem(X,0)*3,4))";
   // The gradient times a, and (gradient|u).
   const auto gradient = [](const L* x, const L* y) {
     int high = 0, low = 0;
@@ -284,7 +286,8 @@ TEST(Derivatives, KinkedFunctionsMatchClosedForms) {
     for (int k = 0; k < 3; ++k) {
       const L d = x[k] - y[k];
       g[k] = (d > 0 ? 1 : -1) + (d > 0 ? 1 : 0) + (d >= -0.2L && d <= 0.3L ? 1 : 0) +
-             (d >= 0 ? 2 * x[k] : y[k]) + (k == high ? y[k] : 0) + (k == low ? 1 : 0);
+             (d >= 0 ? 2 * x[k] : y[k]) + (k == high ? y[k] : 0) + (k == low ? 1 : 0) +
+             (3 * d >= -1 && 3 * d <= 2 ? 3 : 0);
     }
     return g;
   };

@@ -193,6 +193,20 @@ TEST(Genred, ElementwiseOperations) {
   check_sum("P*X+IntCst(3)+Zero(3)",
             [](P p) { return each(p.x, [&](L x, int k) { return L(kP[k]) * x + 3; }); });
   check_sum("X*IntInv(-4)", [](P p) { return each(p.x, [](L x, int) { return x / -4; }); });
+  check_sum("ClampInt(3*(X-Y),-1,2)", [](P p) {
+    return each(minus(p), [](L d, int) { return std::min<L>(2, std::max<L>(-1, 3 * d)); });
+  });
+  check_sum("(X<Y)+(X<=Y)*2+(X>Y)*4+(X>=Y)*8+(X==X)*16+(X!=Y)*32+Equal(Round(X,0),1)*64", [](P p) {
+    return each(p.x, [&](L x, int k) {
+      const L y = p.y[k];
+      return L(x < y) + 2 * L(x <= y) + 4 * L(x > y) + 8 * L(x >= y) + 16 + 32 * L(x != y) +
+             64 * L(std::round(x) == 1);
+    });
+  });
+  check_sum("LessThan(A,Elem(X,0))+LessOrEqual(X,A)+NotEqual(A,A)",
+            [](P p) { return each(p.x, [&](L x, int) { return L(p.a < p.x[0]) + L(x <= p.a); }); });
+  check_sum("Var(0,3,0)*Var(2,1,1)",
+            [](P p) { return each(p.x, [&](L x, int) { return x * p.a; }); });
 }
 
 TEST(Genred, VectorOperations) {
@@ -249,6 +263,9 @@ TEST(Genred, VectorOperations) {
     for (int r = 0; r < 3; ++r)
       for (int k = 0; k < 3; ++k) v[r] += p.x[k] * p.m[k + 3 * r];
     return v;
+  });
+  check_sum("ElemT(A,4,2)+ExtractT(X,1,4)+SumT(Elem(Y,0),4)", [](P p) {
+    return std::vector<L>{p.y[0], p.x[0] + p.y[0], p.a + p.x[1] + p.y[0], p.x[2] + p.y[0]};
   });
   check_sum("TensorProd(X,Y-A)", [](P p) {
     std::vector<L> v(9);

@@ -200,6 +200,13 @@ TEST(Dimensions, FollowKeOpsRules) {
       {"VecMatMult(P, TensorProd(X, Y))", 3},
       {"TensorProd(X, Concat(Y, B))", 12},
       {"Zero(4)", 4},
+      {"X < Y", 3},
+      {"(B >= 1) * X", 3},
+      {"ElemT(B, 5, 4)", 5},
+      {"ExtractT(Y, 1, 4)", 4},
+      {"SumT(B, 7)", 7},
+      {"ClampInt(X, -1, 2)", 3},
+      {"Var(7, 3, 1) + Y", 3},
   };
   for (const auto& [formula, dimension] : cases) {
     EXPECT_EQ(Formula(formula, aliases).dimension(), dimension) << formula;
@@ -240,6 +247,25 @@ TEST(Dimensions, ShapeFunctionsSayWhatTheyNeed) {
   expect_error(parse_error("Pow(X, 10000000000)", aliases), 7, {"is too large"});
   expect_error(parse_error("TensorProd(Vi(5,100000), Vj(6,100000))", aliases), 0,
                {"would have dimension 10000000000"});
+  expect_error(parse_error("ElemT(X, 3, 0)", aliases), 6, {"needs a scalar f"});
+  expect_error(parse_error("ExtractT(X, 2, 4)", aliases), 12,
+               {"f of dimension 3 does not fit at index 2 of a vector of dimension 4"});
+  expect_error(parse_error("ClampInt(X, 2, 1)", aliases), 12, {"ClampInt(f, a, b) needs a <= b"});
+  expect_error(parse_error("SumT(B, 0)", aliases), 8, {"SumT's dimension must be at least 1"});
+}
+
+TEST(Syntax, ComparisonsAndVar) {
+  const Aliases aliases = {"X = Vi(3)", "B = Vj(1)"};
+  expect_error(parse_error("X < B < B", aliases), 6, {"comparisons do not chain"});
+  expect_error(parse_error("X = B", aliases), 2, {"expected '==' (a comparison), found '=' alone"});
+  expect_error(parse_error("X ! B", aliases), 2, {"expected '!='"});
+  expect_error(parse_error("Var(0,3,5)", aliases), 8,
+               {"Var's category is 0 (Vi), 1 (Vj) or 2 (Pm), got 5"});
+  expect_error(parse_error("Var(0,3)", aliases), 7, {"expected ','"});
+  // Two symbols make one operator only when adjacent.
+  expect_error(parse_error("X < = B", aliases), 4, {"expected a number"});
+  // > swaps its operands into LessThan; Var(0,3,0) is X.
+  EXPECT_EQ(Formula("Var(0,3,0) > B", aliases).dimension(), 3);
 }
 
 TEST(Compile, ProgramsStageConstantsTargetsAndPairs) {

@@ -64,6 +64,11 @@ enum class Opcode : int {
   MatVecMult,  ///< a: (dim x db) column-major, b: db
   VecMatMult,  ///< a: da, b: (da x dim) column-major
   TensorProd,  ///< out[k * db + l] = a[k] b[l]
+  Equal,       ///< 1 where a == b, else 0
+  NotEqual,
+  LessThan,  ///< 1 where a < b, else 0
+  LessOrEqual,
+  Inject,  ///< out = 0, then out[n + k] = a[k] (ElemT, ExtractT)
 };
 
 /// One operation. An operand r >= 0 is registers [r, r + dimension); r < 0

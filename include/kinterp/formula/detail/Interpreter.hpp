@@ -148,6 +148,10 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
         KINTERP_BINARY(Divide, x / y)
         KINTERP_BINARY(Powf, exp_any(y * math::log(x)))
         KINTERP_BINARY(Atan2, math::atan2(x, y))
+        KINTERP_BINARY(Equal, x == y ? T(1) : T(0))
+        KINTERP_BINARY(NotEqual, x != y ? T(1) : T(0))
+        KINTERP_BINARY(LessThan, x < y ? T(1) : T(0))
+        KINTERP_BINARY(LessOrEqual, x <= y ? T(1) : T(0))
         KINTERP_TERNARY(Clamp, x < y ? y : (x > z ? z : x))
         KINTERP_TERNARY(IfElse, x >= 0 ? y : z)
         KINTERP_TERNARY(Mod, x - y * math::floor((x - z) / y))
@@ -215,6 +219,10 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
       }
       case Opcode::Extract:
         for (int k = 0; k < dim; ++k) KINTERP_LANES out[k * Lanes + l] = a[(in.n + k) * ta + l];
+        break;
+      case Opcode::Inject:
+        for (int k = 0; k < dim * Lanes; ++k) out[k] = 0;
+        for (int k = 0; k < in.da; ++k) KINTERP_LANES out[(in.n + k) * Lanes + l] = a[k * ta + l];
         break;
       case Opcode::Concat:
         for (int k = 0; k < in.da; ++k) KINTERP_LANES out[k * Lanes + l] = a[k * ta + l];
