@@ -33,6 +33,10 @@ std::vector<OptionSpec> predict_options() {
        "k d + l is d/dt_l of output k (gaussian, matern32/52, cauchy, imq, rq:\n"
        "a product with the kernel phi'(r)/r, direct or tree; other kernels and\n"
        "formulas: the formula's symbolic derivative, direct)"},
+      {"laplacian", "",
+       "write the model's Laplacian at the targets instead, shape (M,) or (M, m)\n"
+       "(gaussian, matern32/52, cauchy, imq, rq: the closed form, exact at the\n"
+       "points too; other kernels and formulas: the symbolic Laplacian; direct)"},
   };
   for (auto& option : kernel_options(false)) options.push_back(option);
   for (auto& option : product_options()) options.push_back(option);
@@ -126,16 +130,21 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                                                                   : "points",
                  weights_path.c_str());
   }
-  const bool gradient = command.flag("gradient");
+  const bool gradient = command.flag("gradient"), laplacian = command.flag("laplacian");
+  if (gradient && laplacian) {
+    throw UsageError{"--gradient and --laplacian: choose one (run predict twice for both)"};
+  }
   const std::int64_t columns = gradient ? weights.columns * points.columns : weights.columns;
   typename KernelSum<T>::Matrix out("kinterp::predicted", targets.block.count, columns);
   const auto device_points = to_device(points, "kinterp::points");
   const auto device_weights = to_device(weights, "kinterp::weights");
   const auto device_targets = to_device(targets, "kinterp::targets");
   const ModelPrediction prediction =
-      gradient
-          ? kernel.predict_gradient<T>(comm, device_points, device_weights, device_targets, out,
-                                       product)
+      gradient ? kernel.predict_gradient<T>(comm, device_points, device_weights, device_targets,
+                                            out, product)
+      : laplacian
+          ? kernel.predict_laplacian<T>(comm, device_points, device_weights, device_targets, out,
+                                        product)
           : kernel.predict<T>(comm, device_points, device_weights, device_targets, out, product);
   const RingTimings& timings = prediction.timings;
   const double write_start = MPI_Wtime();
@@ -148,7 +157,11 @@ int predict(MPI_Comm comm, const Reporter& report, const CommandLine& command,
                report.max(MPI_Wtime() - start), report.max(timings.total),
                report.max(timings.wait));
   report.print("kernel products: %s\n", prediction.product.c_str());
-  report.print("%s written to %s\n", gradient ? "gradients" : "predictions", out_path.c_str());
+  report.print("%s written to %s\n",
+               gradient    ? "gradients"
+               : laplacian ? "Laplacians"
+                           : "predictions",
+               out_path.c_str());
   if (command.flag("log-view")) {
     log_read_run_write(comm, read_seconds, prediction.setup_seconds, "predict (kernel product)",
                        timings, prediction.product, write_seconds, MPI_Wtime() - start);

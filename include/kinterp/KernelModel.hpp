@@ -84,7 +84,7 @@ class KernelModel {
   /// GradMatrix layout; d columns for one weight column). For gaussian,
   /// matern32, matern52, cauchy, imq and rq, phi'(r)/r is a compiled family:
   /// one product with (d + 1) m columns on the engine `product` chooses
-  /// (KernelModelGradient.cpp; a tree's eps then bounds the error relative to
+  /// (KernelModelDerivatives.cpp; a tree's eps then bounds the error relative to
   /// sum_j |phi'(r)/r| |w_j| (|t - o| + |x_j - o|), o the points' mean). Every
   /// other kernel, and any generic formula, is differentiated symbolically
   /// (formula/Derivative.hpp) on the generic evaluator, direct. Throws
@@ -97,7 +97,26 @@ class KernelModel {
                                    const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
                                    const Matrix<T>& out, const ProductOptions& product = {}) const;
 
+  /// Collective: the Laplacian of the fitted model at this rank's targets,
+  /// out (n_t x m), column k = sum_l d^2/dt_l^2 sum_j k(t_i, x_j) w_jk. For
+  /// gaussian, matern32, matern52, cauchy, imq and rq, the closed form
+  /// phi''(r) + (d - 1) phi'(r)/r, exact at the points too; for the other
+  /// kernels and formulas, the formula's symbolic Laplacian (a formula through
+  /// Norm2 has 0 for its second derivative at r = 0). Generic evaluator,
+  /// direct. Throws as predict_gradient.
+  template <class T>
+  ModelPrediction predict_laplacian(MPI_Comm comm, const ConstMatrix<T>& points,
+                                    const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
+                                    const Matrix<T>& out, const ProductOptions& product = {}) const;
+
  private:
+  /// The generic route of predict_gradient and predict_laplacian.
+  template <class T>
+  ModelPrediction derivative_by_formula(MPI_Comm comm, bool laplacian, const ConstMatrix<T>& points,
+                                        const ConstMatrix<T>& weights,
+                                        const ConstMatrix<T>& targets, const Matrix<T>& out,
+                                        const ProductOptions& product, double start) const;
+
   /// Throws for the tree asked of a generic formula.
   void require_direct(const ProductOptions& product) const;
 

@@ -159,9 +159,15 @@ int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
  *  coincide with points; the general Matern kernel has no gradient. */
 int kinterp_predict_gradient(kinterp_model model, int64_t local_targets, int dimension,
                              const double* targets, int columns, double* gradients);
+/** laplacians (local_targets x columns) = the Laplacian of the fitted model at
+ *  this rank's targets. gaussian, matern32, matern52, cauchy, imq and rq use
+ *  their closed form, exact at the points too; other kernels and formulas
+ *  their symbolic Laplacian. Direct products; refusals as for the gradient. */
+int kinterp_predict_laplacian(kinterp_model model, int64_t local_targets, int dimension,
+                              const double* targets, int columns, double* laplacians);
 
-/* For the Fortran module: as kinterp_fit, kinterp_predict and
- * kinterp_predict_gradient, with an error
+/* For the Fortran module: as kinterp_fit, kinterp_predict,
+ * kinterp_predict_gradient and kinterp_predict_laplacian, with an error
  * the caller found in its own arguments (NULL or "": none), which every rank
  * then reports. */
 int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
@@ -173,6 +179,9 @@ int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dime
 int kinterp_predict_gradient_checked(kinterp_model model, int64_t local_targets, int dimension,
                                      const double* targets, int columns, double* gradients,
                                      const char* caller_error);
+int kinterp_predict_laplacian_checked(kinterp_model model, int64_t local_targets, int dimension,
+                                      const double* targets, int columns, double* laplacians,
+                                      const char* caller_error);
 
 /* ---- Kriging (Gaussian process regression) ----
  *

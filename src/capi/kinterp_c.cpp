@@ -142,11 +142,16 @@ int on_model(kinterp_model model, Body&& body) {
                    std::forward<Body>(body));
 }
 
-// kinterp_predict (the model's values) and kinterp_predict_gradient (d
-// columns per value column), with the checks they share.
+// What kinterp_predict, kinterp_predict_gradient (d columns per value
+// column) and kinterp_predict_laplacian evaluate, with the checks they share.
+enum class Evaluation { Values, Gradient, Laplacian };
+
 int evaluate(kinterp_model model, int64_t local_targets, int dimension, const double* targets,
-             int columns, double* out_values, const char* caller_error, bool gradient) {
-  const char* call = gradient ? "kinterp_predict_gradient" : "kinterp_predict";
+             int columns, double* out_values, const char* caller_error, Evaluation what) {
+  const bool gradient = what == Evaluation::Gradient;
+  const char* call = gradient                        ? "kinterp_predict_gradient"
+                     : what == Evaluation::Laplacian ? "kinterp_predict_laplacian"
+                                                     : "kinterp_predict";
   return on_model(model, [&](kinterp_model_s& m) {
     const MPI_Comm comm = m.comm.get();
     Matrix device_targets, out;
@@ -161,13 +166,18 @@ int evaluate(kinterp_model model, int64_t local_targets, int dimension, const do
             " and " + std::to_string(m.weights.extent(1)) + " columns of values");
       }
       device_targets = to_device(targets, local_targets, dimension, "targets");
-      require_output(local_targets, out_values, call, gradient ? "gradients" : "values");
+      require_output(local_targets, out_values, call,
+                     gradient                        ? "gradients"
+                     : what == Evaluation::Laplacian ? "laplacians"
+                                                     : "values");
       out = Matrix("kinterp::predicted", local_targets,
                    gradient ? std::int64_t(columns) * dimension : columns);
     });
     if (gradient) {
       m.model->predict_gradient<double>(comm, m.points, m.weights, device_targets, out,
                                         m.product(1e-6));
+    } else if (what == Evaluation::Laplacian) {
+      m.model->predict_laplacian<double>(comm, m.points, m.weights, device_targets, out);
     } else {
       m.model->predict<double>(comm, m.points, m.weights, device_targets, out, m.product(1e-6));
     }
@@ -396,7 +406,8 @@ int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
 int kinterp_predict_checked(kinterp_model model, int64_t local_targets, int dimension,
                             const double* targets, int columns, double* values,
                             const char* caller_error) {
-  return evaluate(model, local_targets, dimension, targets, columns, values, caller_error, false);
+  return evaluate(model, local_targets, dimension, targets, columns, values, caller_error,
+                  Evaluation::Values);
 }
 
 int kinterp_predict_gradient(kinterp_model model, int64_t local_targets, int dimension,
@@ -408,7 +419,21 @@ int kinterp_predict_gradient(kinterp_model model, int64_t local_targets, int dim
 int kinterp_predict_gradient_checked(kinterp_model model, int64_t local_targets, int dimension,
                                      const double* targets, int columns, double* gradients,
                                      const char* caller_error) {
-  return evaluate(model, local_targets, dimension, targets, columns, gradients, caller_error, true);
+  return evaluate(model, local_targets, dimension, targets, columns, gradients, caller_error,
+                  Evaluation::Gradient);
+}
+
+int kinterp_predict_laplacian(kinterp_model model, int64_t local_targets, int dimension,
+                              const double* targets, int columns, double* laplacians) {
+  return kinterp_predict_laplacian_checked(model, local_targets, dimension, targets, columns,
+                                           laplacians, nullptr);
+}
+
+int kinterp_predict_laplacian_checked(kinterp_model model, int64_t local_targets, int dimension,
+                                      const double* targets, int columns, double* laplacians,
+                                      const char* caller_error) {
+  return evaluate(model, local_targets, dimension, targets, columns, laplacians, caller_error,
+                  Evaluation::Laplacian);
 }
 
 }  // extern "C"

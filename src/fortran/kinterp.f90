@@ -38,7 +38,8 @@ module kinterp
             kinterp_set_tolerances, kinterp_set_preconditioner, kinterp_set_vecchia, &
             kinterp_set_mixed_precision, &
             kinterp_set_product, kinterp_fit, kinterp_fit_result, kinterp_fit_product, &
-            kinterp_weights, kinterp_predict, kinterp_predict_gradient
+            kinterp_weights, kinterp_predict, kinterp_predict_gradient, &
+            kinterp_predict_laplacian
   public :: kinterp_kriging_create, kinterp_kriging_destroy, kinterp_kriging_error_message, &
             kinterp_kriging_set_model, kinterp_kriging_set_kind, kinterp_kriging_set_tolerances, &
             kinterp_kriging_set_preconditioner, kinterp_kriging_set_vecchia, &
@@ -183,6 +184,17 @@ module kinterp
       integer(c_int), value :: dimension, columns
       real(c_double), intent(in) :: targets(*)
       real(c_double), intent(inout) :: gradients(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function c_predict_laplacian(model, local_targets, dimension, targets, &
+                                                columns, laplacians, caller_error) &
+        bind(C, name="kinterp_predict_laplacian_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: model
+      integer(c_int64_t), value :: local_targets
+      integer(c_int), value :: dimension, columns
+      real(c_double), intent(in) :: targets(*)
+      real(c_double), intent(inout) :: laplacians(*)
       character(kind=c_char), intent(in) :: caller_error(*)
     end function
     integer(c_int) function ck_create_f(comm, kriging) bind(C, name="kinterp_kriging_create_f")
@@ -480,6 +492,20 @@ contains
     status = c_predict_gradient(model%handle, int(size(targets, 2), c_int64_t), &
                                 int(d, c_int), targets, int(size(gradients, 1) / max(d, 1), c_int), &
                                 gradients, c_string(problem))
+  end function
+
+  !> Collective. laplacians(m, n_t): the Laplacian of the fitted model at this
+  !> rank's targets(d, n_t), as kinterp_predict_laplacian in kinterp.h.
+  integer function kinterp_predict_laplacian(model, targets, laplacians) result(status)
+    type(kinterp_model), intent(in) :: model
+    real(c_double), intent(in), contiguous :: targets(:, :)
+    real(c_double), intent(inout), contiguous :: laplacians(:, :)
+    status = c_predict_laplacian(model%handle, int(size(targets, 2), c_int64_t), &
+                                 int(size(targets, 1), c_int), targets, &
+                                 int(size(laplacians, 1), c_int), laplacians, &
+                                 c_string(columns_mismatch("kinterp_predict_laplacian", "targets", &
+                                                           size(targets, 2), "laplacians", &
+                                                           size(laplacians, 2))))
   end function
 
   ! ---- Kriging (see kinterp.h) ----

@@ -38,6 +38,16 @@ static long double mixture_slope(long double r2) {
   return -gaussian(r2) / (scale * scale) - 2.0L / (scale * scale * q * q);
 }
 
+/* The kernels' Laplacians in D = 2: phi''(r) + phi'(r) / r. */
+static long double gaussian_laplacian(long double r2) {
+  const long double s2 = (long double)scale * scale;
+  return (r2 / (s2 * s2) - D / s2) * gaussian(r2);
+}
+static long double mixture_laplacian(long double r2) {
+  const long double h = 1.0L / ((long double)scale * scale), q = 1.0L + h * r2;
+  return gaussian_laplacian(r2) + 8.0L * h * h * r2 / (q * q * q) - 2.0L * h * D / (q * q);
+}
+
 static long double squared_distance(const double* x, const double* y) {
   long double s = 0;
   for (int k = 0; k < D; ++k) s += ((long double)x[k] - y[k]) * ((long double)x[k] - y[k]);
@@ -141,6 +151,31 @@ static double gradient_error(kinterp_model model, Kernel slope) {
   return worst;
 }
 
+/* kinterp_predict_laplacian at the uneven targets against the plain sum of
+ * laplacian(r^2) a_j (the kernel's Laplacian in 2D), relative to the sum of
+ * the terms' sizes. */
+static double laplacian_error(kinterp_model model, Kernel laplacian) {
+  double targets[TARGETS * D], laplacians[TARGETS], weights[N];
+  const int mine = uneven_targets(targets);
+  CHECK(kinterp_predict_laplacian(model, mine, D, targets, 1, laplacians) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  gather_weights(model, weights);
+  double worst = 0;
+  for (int t = 0; t < mine; ++t) {
+    long double sum = 0, magnitude = 0;
+    for (int j = 0; j < N; ++j) {
+      const long double term =
+          laplacian(squared_distance(&targets[t * D], &all_points[j * D])) * weights[j];
+      sum += term;
+      magnitude += fabsl(term);
+    }
+    const double error = (double)(fabsl(sum - laplacians[t]) / magnitude);
+    if (error > worst) worst = error;
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return worst;
+}
+
 /* Every rank got `expected`, and the same message, containing `text`. */
 static void expect_error(kinterp_model model, int status, int expected, const char* text) {
   expect_status(status, expected, kinterp_error_message(model), text);
@@ -210,6 +245,8 @@ int main(int argc, char** argv) {
   CHECK(check < 1e-12, "gaussian: prediction error %g", check);
   check = gradient_error(model, gaussian_slope);
   CHECK(check < 1e-11, "gaussian: gradient error %g", check);
+  check = laplacian_error(model, gaussian_laplacian);
+  CHECK(check < 1e-12, "gaussian: Laplacian error %g", check);
 
   double tolerance = -1, bound = -1;
   CHECK(kinterp_fit_product(model, &tolerance, &bound) == KINTERP_SUCCESS && tolerance == 0 &&
@@ -289,6 +326,8 @@ int main(int argc, char** argv) {
   CHECK(check < 1e-12, "generic formula: prediction error %g", check);
   check = gradient_error(model, mixture_slope);
   CHECK(check < 1e-12, "generic formula: gradient error %g", check);
+  check = laplacian_error(model, mixture_laplacian);
+  CHECK(check < 1e-11, "generic formula: Laplacian error %g", check);
   expect_error(model, kinterp_predict_gradient(model, 1, 3, t, 1, out),
                KINTERP_ERROR_INVALID_ARGUMENT, "dimension 3");
   expect_error(model, kinterp_predict(model, 1, 3, t, 1, out), KINTERP_ERROR_INVALID_ARGUMENT,

@@ -188,6 +188,79 @@ class GradientTest(CliTestCase):
         self.assertFails(run, EXIT_ERROR, "runs on the generic evaluator", "drop the tree")
 
 
+class LaplacianTest(CliTestCase):
+    """Issue 17: `predict --laplacian` against fourth-order central differences of
+    the model sum_j k(t, x_j) a_j in numpy."""
+
+    def laplacian_case(self, tag, x, a, t, kernel_args, kernel, h, rtol, expect=EXIT_OK):
+        for suffix, array in (("_x.npy", x), ("_a.npy", a), ("_t.npy", t)):
+            self.save(tag + suffix, array)
+        run = self.run_kinterp("predict", "--points", tag + "_x.npy", "--weights",
+                               tag + "_a.npy", "--targets", tag + "_t.npy", *kernel_args,
+                               "--laplacian", "--out", tag + "_l.npy")
+        if expect != EXIT_OK:
+            return run
+        self.assertExit(run, EXIT_OK)
+        got = np.load(self.path(tag + "_l.npy"))
+        self.assertEqual(got.shape, (len(t),) + a.shape[1:])
+        model = lambda u: kernel(u, x) @ a  # noqa: E731
+        want = 0
+        for l in range(x.shape[1]):
+            e = np.zeros(x.shape[1])
+            e[l] = h
+            want = want + (16 * (model(t + e) + model(t - e)) - model(t + 2 * e) -
+                           model(t - 2 * e) - 30 * model(t)) / (12 * h * h)
+        scale = np.abs(want).max()
+        self.assertLessEqual(np.abs(got - want).max(), rtol * scale, tag)
+        return run
+
+    def test_smooth_kernels_off_and_on_the_points(self):
+        n, s = 600, 0.2
+        x = self.rng.random((n, 2))
+        a = self.rng.standard_normal((n, 2))
+        # Beside the points (at least 0.05 away), where the differences are smooth.
+        off = self.rng.random((80, 2)) * [0.3, 1] + [1.05, 0]
+        c3, c5 = np.sqrt(3) / s, np.sqrt(5) / s
+
+        def matern32(t, x):
+            r = np.sqrt(squared_distances(t, x)) * c3
+            return (1 + r) * np.exp(-r)
+
+        def matern52(t, x):
+            r = np.sqrt(squared_distances(t, x)) * c5
+            return (1 + r + r * r / 3) * np.exp(-r)
+
+        def cauchy(t, x):
+            return 1 / (1 + squared_distances(t, x) / (s * s))
+
+        cases = (("gaussian", gaussian_length_scale(s)), ("matern32", matern32),
+                 ("matern52", matern52), ("cauchy", cauchy))
+        for name, kernel in cases:
+            args = ["--kernel", name, "--length-scale", repr(s)]
+            run = self.laplacian_case("lo" + name, x, a, off, args, kernel, 1e-3, 1e-7)
+            self.assertIn("closed form", run.stdout, run.describe())
+            # At the points themselves (the kernels are twice differentiable at 0;
+            # Matern's r^3 term costs the differences O(h)).
+            self.laplacian_case("lp" + name, x, a, x[:40], args, kernel, 1e-4, 2e-3)
+
+    def test_laplacian_kernel_and_formula(self):
+        n, s = 400, 0.3
+        x, a = self.rng.random((n, 2)), self.rng.standard_normal(n)
+        t = self.rng.random((60, 2)) + 2
+        run = self.laplacian_case("ll", x, a, t, laplacian_args(s), laplacian(s), 1e-3, 1e-7)
+        self.assertIn("symbolic", run.stdout, run.describe())
+        run = self.laplacian_case("ll2", x, a, x[:2], laplacian_args(s), None, 0, 0,
+                                  expect=EXIT_ERROR)
+        self.assertFails(run, EXIT_ERROR, "no Laplacian at its points", "2 target(s)")
+        self.laplacian_case("lf", x, a, self.rng.random((60, 2)),
+                            ["--formula", GenericFormulaTest.FORMULA] + GenericFormulaTest.ALIASES,
+                            GenericFormulaTest.kernel, 1e-3, 1e-7)
+        run = self.run_kinterp("predict", "--points", "ll_x.npy", "--weights", "ll_a.npy",
+                               "--targets", "ll_t.npy", *laplacian_args(s), "--laplacian",
+                               "--gradient", "--out", "ll_b.npy")
+        self.assertFails(run, EXIT_USAGE, "choose one")
+
+
 class GenericFormulaTest(CliTestCase):
     """Formulas outside the compiled families: solve and predict through the generic
     evaluator match numpy; what CG cannot solve is refused."""
