@@ -13,5 +13,6 @@ void run_generic_mode(MPI_Comm comm, const Settings& s);
 void run_seed_mode(MPI_Comm comm, const Settings& s);
 void run_solve_mode(MPI_Comm comm, const Settings& s);
 void run_gemm_mode(MPI_Comm comm, const Settings& s);
+void run_derivative_mode(MPI_Comm comm, const Settings& s);
 
 }  // namespace kinterp::bench

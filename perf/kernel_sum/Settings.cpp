@@ -10,7 +10,8 @@ namespace kinterp::bench {
 
 const char* const usage =
     "usage: kinterp-bench-kernel-sum [options]\n"
-    "  --only LIST        modes to run: sum, seed, solve, generic, gemm (default sum,seed)\n"
+    "  --only LIST        modes to run: sum, seed, solve, generic, gemm, derivatives\n"
+    "                     (default sum,seed)\n"
     "  --kernel K, --kernels LIST    gaussian, laplacian (default both)\n"
     "  --dtype T, --types LIST       float, double (default both)\n"
     "  --dim D, --dims LIST          point dimensions (default 1,2,3; gemm: 32,128,512)\n"
@@ -48,7 +49,7 @@ Settings parse_settings(int argc, char** argv) {
     if (arguments.is("--help", "-h")) {
       s.help = true;
     } else if (arguments.is("--only")) {
-      s.modes = arguments.names({"sum", "seed", "solve", "generic", "gemm"});
+      s.modes = arguments.names({"sum", "seed", "solve", "generic", "gemm", "derivatives"});
     } else if (arguments.is("--n")) {
       s.n = arguments.integer();
     } else if (arguments.is("--reps")) {

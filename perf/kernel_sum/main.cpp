@@ -14,6 +14,9 @@
 //          (Exp(-G*Sum(Square(X-Y)))*A), next to the compiled path (KernelSum)
 //          on the same data in the same run: the ratio of their times
 //          (GenericMode.cpp);
+//   derivatives the gradient and Laplacian of a fitted model next to its
+//          values (KernelModel), the seed's 2D problem at 101 x 101 targets
+//          (DerivativeMode.cpp);
 //   gemm   the on-node GEMM path for d >= 16 (local_kernel_sum_gemm) next to a
 //          bare KokkosBlas::gemm of the shapes it multiplies, and next to
 //          local_kernel_sum as dispatched (GemmMode.cpp).
@@ -56,6 +59,7 @@ void run(MPI_Comm comm, const Settings& s) {
   // In this order, whatever the order of --only.
   if (s.runs("sum")) run_sum_mode(comm, s);
   if (s.runs("generic")) run_generic_mode(comm, s);
+  if (s.runs("derivatives")) run_derivative_mode(comm, s);
   if (s.runs("seed")) run_seed_mode(comm, s);
   if (s.runs("solve")) run_solve_mode(comm, s);
   if (s.runs("gemm")) run_gemm_mode(comm, s);
