@@ -104,16 +104,6 @@ std::string laplacian_formula(const KernelSpec& k, int d) {
   return k.variance == 1 ? delta : number_text(k.variance) + "*" + delta;
 }
 
-/// "X = Vi(0,3)": the variable with its index, so that the aliases of a
-/// formula built around the model's keep every index.
-std::string indexed_alias(const Variable& v) {
-  const char* category = v.category == Variable::Category::I   ? "Vi"
-                         : v.category == Variable::Category::J ? "Vj"
-                                                               : "Pm";
-  return v.name + " = " + category + "(" + std::to_string(v.index) + "," +
-         std::to_string(v.dimension) + ")";
-}
-
 /// columns(i, l * m + k) = w(i, k) for l = 0, w(i, k) (x(i, l - 1) - o(l - 1)) after.
 template <class T>
 struct SpreadWeights {
@@ -283,7 +273,7 @@ ModelPrediction KernelModel::derivative_by_formula(
   if (generic_) {
     text = generic_->text();
     for (const auto& v : generic_->variables()) {
-      if (v.name.find('(') == std::string::npos) aliases.push_back(indexed_alias(v));
+      if (v.name.find('(') == std::string::npos) aliases.push_back(indexed_alias_text(v));
       if (v.category == Variable::Category::I) target = v.name;
     }
   } else {

@@ -67,10 +67,13 @@ void Formula::require_linear_in(const std::string& name) const {
 }
 
 std::string alias_text(const Variable& variable) {
-  const char* category = variable.category == Variable::Category::I   ? "Vi"
-                         : variable.category == Variable::Category::J ? "Vj"
-                                                                      : "Pm";
-  return variable.name + " = " + category + "(" + std::to_string(variable.dimension) + ")";
+  return variable.name + " = " + detail::category_name(variable.category) + "(" +
+         std::to_string(variable.dimension) + ")";
+}
+
+std::string indexed_alias_text(const Variable& variable) {
+  return variable.name + " = " + detail::category_name(variable.category) + "(" +
+         std::to_string(variable.index) + "," + std::to_string(variable.dimension) + ")";
 }
 
 }  // namespace kinterp

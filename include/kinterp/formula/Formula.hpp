@@ -29,6 +29,10 @@ struct Variable {
 /// The variable as a KeOps alias, for messages: "X = Vi(3)".
 std::string alias_text(const Variable& variable);
 
+/// The variable as an alias with its argument index, "X = Vi(0,3)": for a
+/// formula built around another that must keep every index.
+std::string indexed_alias_text(const Variable& variable);
+
 /// What a sum over j of formula(x_i, y_j, a_j) computes when the formula is a
 /// compiled radial kernel times a j-variable: out_i = sum_j k(x_i, y_j) a_j.
 struct RadialKernelProduct {
