@@ -163,7 +163,7 @@ program test_fortran_api
 
   call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
   call check_kriging()
-  deallocate(weights, targets, predicted)  ! variables of the main program are never freed
+  deallocate(weights, targets, predicted, gradients, laplacians)  ! variables of the main program are never freed
   call MPI_Allreduce(failures, total, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
   if (rank == 0) print "(a, i0, a, i0, a)", "test_fortran_api: ", ranks, " ranks, ", total, &
                                            " failed checks"
