@@ -251,6 +251,26 @@ class Builder {
   long created_ = 0;
 };
 
+// Constants (IntCst, IntInv, Zero) and the piecewise constant functions and
+// comparisons: their derivative is 0 wherever it exists.
+bool constant_almost_everywhere(Opcode op) {
+  switch (op) {
+    case Opcode::Zero:
+    case Opcode::Sign:
+    case Opcode::Step:
+    case Opcode::Round:
+    case Opcode::Floor:
+    case Opcode::OneHot:
+    case Opcode::Equal:
+    case Opcode::NotEqual:
+    case Opcode::LessThan:
+    case Opcode::LessOrEqual:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // g times the derivative of `self`, a function of one argument x applied
 // to each component (or Normalize, whose Jacobian is symmetric): the same
 // product in forward mode (g the tangent of x) and in reverse mode (g the
@@ -354,18 +374,8 @@ class Tangent {
       const Node d = of(a[0]);
       return d ? b_.call_like(e, {d, a[1]}) : nullptr;
     }
+    if (constant_almost_everywhere(e.function->op)) return nullptr;
     switch (e.function->op) {
-      case Opcode::Zero:  // IntCst, IntInv, Zero: constants
-      case Opcode::Sign:  // piecewise constant: 0 wherever the derivative exists
-      case Opcode::Step:
-      case Opcode::Round:
-      case Opcode::Floor:
-      case Opcode::OneHot:
-      case Opcode::Equal:
-      case Opcode::NotEqual:
-      case Opcode::LessThan:
-      case Opcode::LessOrEqual:
-        return nullptr;
       case Opcode::Negate:  // Minus
         return b_.neg(of(a[0]));
       case Opcode::Sum:
@@ -540,18 +550,8 @@ class Adjoint {
     }
     const Node zero = b_.number(0);
     if (e.function->id == FunctionId::SumT) return send(a[0], b_.sum(w));
+    if (constant_almost_everywhere(e.function->op)) return;
     switch (e.function->op) {
-      case Opcode::Zero:
-      case Opcode::Sign:
-      case Opcode::Step:
-      case Opcode::Round:
-      case Opcode::Floor:
-      case Opcode::OneHot:
-      case Opcode::Equal:
-      case Opcode::NotEqual:
-      case Opcode::LessThan:
-      case Opcode::LessOrEqual:
-        return;
       case Opcode::Negate:
         return send(a[0], b_.neg(w));
       case Opcode::Sum:
