@@ -141,16 +141,6 @@ struct CombineSums {
   }
 };
 
-/// out = the first out.extent(1) columns of sums.
-template <class T>
-struct FirstColumns {
-  LocalMatrix<T> out;
-  LocalMatrix<const T> sums;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    for (std::size_t c = 0; c < out.extent(1); ++c) out(i, c) = sums(i, c);
-  }
-};
-
 /// The number of rows whose `column` is positive.
 template <class T>
 struct CountPositive {
@@ -326,9 +316,8 @@ ModelPrediction KernelModel::derivative_by_formula(
                   " target(s) coincide with points: move them off the points, or fit a kernel "
                   "that is smooth at 0 (gaussian, matern32, matern52, cauchy, imq, rq)");
     }
-    Kokkos::parallel_for("kinterp::derivative::copy",
-                         Kokkos::RangePolicy<execution_space>(0, out.extent(0)),
-                         FirstColumns<T>{out, sums});
+    Kokkos::deep_copy(
+        out, Kokkos::subview(sums, Kokkos::ALL, std::make_pair(std::size_t(0), out.extent(1))));
     Kokkos::fence();
   }
   const std::string how =
