@@ -75,6 +75,9 @@ inline long double reference_kernel(const KernelSpec& spec, long double r) {
     case KernelFamily::Matern:
       phi = matern_reference(spec.shape, g * r);
       break;
+    case KernelFamily::ExponentialOverDistance:
+      phi = std::exp(-g * r) / r;
+      break;
   }
   return spec.variance * phi;
 }

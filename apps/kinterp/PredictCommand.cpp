@@ -30,9 +30,10 @@ std::vector<OptionSpec> predict_options() {
       {"out", "FILE", "where to write sum_j k(t_i, x_j) a_j, shape (M,) or (M, m)"},
       {"gradient", "",
        "write the model's gradient at the targets instead, shape (M, d m): column\n"
-       "k d + l is d/dt_l of output k (gaussian, matern32/52, cauchy, imq, rq:\n"
-       "a product with the kernel phi'(r)/r, direct or tree; other kernels and\n"
-       "formulas: the formula's symbolic derivative, direct)"},
+       "k d + l is d/dt_l of output k (gaussian, laplacian, matern32/52, cauchy,\n"
+       "imq, rq: a product with the kernel phi'(r)/r, direct or tree; laplacian\n"
+       "refuses targets on a point; other kernels and formulas: the formula's\n"
+       "symbolic derivative, direct)"},
       {"laplacian", "",
        "write the model's Laplacian at the targets instead, shape (M,) or (M, m)\n"
        "(gaussian, matern32/52, cauchy, imq, rq: the closed form, exact at the\n"

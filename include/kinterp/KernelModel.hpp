@@ -82,10 +82,11 @@ class KernelModel {
   /// Collective: the gradient of the fitted model at this rank's targets,
   /// out (n_t x d m), column k d + l = d/dt_l sum_j k(t_i, x_j) w_jk (KeOps'
   /// GradMatrix layout; d columns for one weight column). For gaussian,
-  /// matern32, matern52, cauchy, imq and rq, phi'(r)/r is a compiled family:
-  /// one product with (d + 1) m columns on the engine `product` chooses
-  /// (KernelModelDerivatives.cpp; a tree's eps then bounds the error relative to
-  /// sum_j |phi'(r)/r| |w_j| (|t - o| + |x_j - o|), o the points' mean). Every
+  /// laplacian, matern32, matern52, cauchy, imq and rq, phi'(r)/r is a
+  /// compiled family: one product with (d + 1) m columns on the engine
+  /// `product` chooses (KernelModelDerivatives.cpp; a tree's eps then bounds
+  /// the error relative to sum_j |phi'(r)/r| |w_j| (|t - o| + |x_j - o|), o
+  /// the points' mean). Every
   /// other kernel, and any generic formula, is differentiated symbolically
   /// (formula/Derivative.hpp) on the generic evaluator, direct. Throws
   /// kinterp::Error, on every rank, for the general Matern kernel (no

@@ -151,9 +151,9 @@ int kinterp_predict(kinterp_model model, int64_t local_targets, int dimension,
                     const double* targets, int columns, double* values);
 /** gradients (local_targets x dimension * columns) = the gradient of the
  *  fitted model at this rank's targets: entry (i, k * dimension + l) is
- *  d/dt_l of value column k (KeOps' GradMatrix layout). gaussian, matern32,
- *  matern52, cauchy, imq and rq run one product with the kernel phi'(r)/r
- *  (kinterp_set_product applies); other kernels and formulas are
+ *  d/dt_l of value column k (KeOps' GradMatrix layout). gaussian, laplacian,
+ *  matern32, matern52, cauchy, imq and rq run one product with the kernel
+ *  phi'(r)/r (kinterp_set_product applies); other kernels and formulas are
  *  differentiated symbolically, with direct products. laplacian and
  *  spherical models, whose kernel has a cusp at r = 0, refuse targets that
  *  coincide with points; the general Matern kernel has no gradient. */

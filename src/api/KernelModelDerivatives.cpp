@@ -8,9 +8,12 @@
 //                                   = c ((t - o) S_0(t) - S_1(t)),
 //   S_0 = sum_j psi w_j,   S_1 = sum_j psi w_j (x_j - o),
 // with o the points' mean, so that t - o and x_j - o stay of the data's size.
-// Every other kernel (laplacian and spherical, with a cusp at r = 0, and any
-// generic formula) has its formula differentiated symbolically (GradMatrix,
-// formula/Derivative.hpp) on the generic evaluator.
+// The laplacian kernel's psi, exp(-g r) / r, is infinite at r = 0, where
+// its gradient does not exist: a target on a point makes S_0 infinite, and
+// is refused. Every other kernel (spherical, with a cusp at r = 0, the
+// general Matern kernel, and any generic formula) has its formula
+// differentiated symbolically (GradMatrix, formula/Derivative.hpp) on the
+// generic evaluator.
 //
 // The Laplacian of the families twice differentiable at r = 0 is their
 // closed form phi''(r) + (d - 1) phi'(r) / r written as a formula, exact at
@@ -59,7 +62,10 @@ std::optional<GradientKernel> gradient_kernel(const KernelSpec& phi) {
       psi.shape = a + 1;
       return GradientKernel{psi, -2 * a * g * phi.variance};
     }
-    default:  // laplacian, spherical (a cusp at 0), general Matern
+    case KernelFamily::Laplacian:  // e^(-g r): -g e^(-g r) / r
+      psi.family = KernelFamily::ExponentialOverDistance;
+      return GradientKernel{psi, -g * phi.variance};
+    default:  // spherical (a cusp at 0), general Matern
       return std::nullopt;
   }
 }
@@ -141,15 +147,41 @@ struct CombineSums {
   }
 };
 
-/// The number of rows whose `column` is positive.
+/// The number of rows with a value in columns [begin, end) that is positive
+/// (`positive`) or not finite (otherwise).
 template <class T>
-struct CountPositive {
+struct CountRows {
   LocalMatrix<const T> sums;
-  std::int64_t column;
+  std::int64_t begin, end;
+  bool positive;
   KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i, double& count) const {
-    count += sums(i, column) > 0 ? 1 : 0;
+    bool found = false;
+    for (std::int64_t k = begin; k < end; ++k) {
+      const T v = sums(i, k);
+      found = found || (positive ? v > 0 : !(v - v == 0));  // v - v: NaN for inf and NaN
+    }
+    count += found ? 1 : 0;
   }
 };
+
+/// Throws on every rank when any rank's `sums` has a row CountRows finds:
+/// targets on the points of a kernel with a cusp at r = 0.
+template <class T>
+void refuse_targets_on_points(MPI_Comm comm, const KernelSpec& kernel, const std::string& what,
+                              const CountRows<T>& rows) {
+  double on_points = 0;
+  Kokkos::parallel_reduce(
+      "kinterp::derivative::on_points",
+      Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, rows.sums.extent(0)), rows, on_points);
+  MPI_Allreduce(MPI_IN_PLACE, &on_points, 1, MPI_DOUBLE, MPI_SUM, comm);
+  if (on_points > 0) {
+    throw Error("the " + to_string(kernel.family) + " kernel has a cusp at r = 0, so the model " +
+                "has no " + what + " at its points, and " +
+                std::to_string(static_cast<long long>(on_points)) +
+                " target(s) coincide with points: move them off the points, or fit a kernel "
+                "that is smooth at 0 (gaussian, matern32, matern52, cauchy, imq, rq)");
+  }
+}
 
 /// The mean of all ranks' points, on the device.
 template <class T>
@@ -216,6 +248,9 @@ ModelPrediction KernelModel::predict_gradient(MPI_Comm comm, const ConstMatrix<T
   Matrix<T> sums("kinterp::gradient::sums", targets.extent(0), (d + 1) * m);
   const double setup = MPI_Wtime() - start;
   const RingTimings timings = sum(targets, spread, sums);
+  if (spec_.family == KernelFamily::Laplacian) {
+    refuse_targets_on_points(comm, spec_, "gradient", CountRows<T>{sums, 0, m, false});
+  }
   Kokkos::parallel_for("kinterp::gradient::combine",
                        Kokkos::RangePolicy<execution_space>(0, targets.extent(0)),
                        CombineSums<T>{out, targets, sums, origin, compiled->factor, m});
@@ -248,9 +283,10 @@ ModelPrediction KernelModel::derivative_by_formula(
     throw Error("the " + what + " of " + description_ +
                 " runs on the generic evaluator, whose products are direct: drop the tree "
                 "product" +
-                (laplacian ? std::string()
-                           : " (the gradient of gaussian, matern32, matern52, cauchy, imq and "
-                             "rq takes the tree)"));
+                (laplacian
+                     ? std::string()
+                     : " (the gradient of gaussian, laplacian, matern32, matern52, cauchy, imq "
+                       "and rq takes the tree)"));
   }
   if (!generic_ && spec_.family == KernelFamily::Matern) {
     throw Error("the " + what +
@@ -304,18 +340,7 @@ ModelPrediction KernelModel::derivative_by_formula(
   const double setup = MPI_Wtime() - start;
   const RingTimings timings = generic.apply(execution_space(), targets, weights, sums);
   if (cusp) {
-    double on_points = 0;
-    Kokkos::parallel_reduce("kinterp::derivative::on_points",
-                            Kokkos::RangePolicy<execution_space>(0, sums.extent(0)),
-                            CountPositive<T>{sums, columns - 1}, on_points);
-    MPI_Allreduce(MPI_IN_PLACE, &on_points, 1, MPI_DOUBLE, MPI_SUM, comm);
-    if (on_points > 0) {
-      throw Error("the " + to_string(spec_.family) + " kernel has a cusp at r = 0, so the model " +
-                  "has no " + what + " at its points, and " +
-                  std::to_string(static_cast<long long>(on_points)) +
-                  " target(s) coincide with points: move them off the points, or fit a kernel "
-                  "that is smooth at 0 (gaussian, matern32, matern52, cauchy, imq, rq)");
-    }
+    refuse_targets_on_points(comm, spec_, what, CountRows<T>{sums, columns - 1, columns, true});
     Kokkos::deep_copy(
         out, Kokkos::subview(sums, Kokkos::ALL, std::make_pair(std::size_t(0), out.extent(1))));
     Kokkos::fence();

@@ -42,6 +42,7 @@ std::string to_string(KernelFamily family) {
   for (const auto& named : named_families) {
     if (named.family == family) return named.name;
   }
+  if (family == KernelFamily::ExponentialOverDistance) return "exp(-g r)/r";
   return "unknown";
 }
 
@@ -152,6 +153,9 @@ std::string KernelSpec::formula() const {
       break;
     case KernelFamily::RationalQuadratic:
       phi = "Powf(1+" + g_ + "*SqDist(X,Y)," + number(-shape) + ")";
+      break;
+    case KernelFamily::ExponentialOverDistance:
+      phi = "Exp(-" + g_ + "*Norm2(X-Y))/Norm2(X-Y)";
       break;
     case KernelFamily::Matern:
       // No Bessel function in the formula language: a description, not a formula.

@@ -178,33 +178,57 @@ class GradientTest(CliTestCase):
             error = np.abs(got[:, l] - terms @ a) / (np.abs(terms) @ np.abs(a))
             self.assertLessEqual(error.max(), 1e-5)
 
-    def test_tree_product(self):
-        """The compiled route takes the tree: within its bound, relative to
-        sum_j |psi| |a_j| (|t - o| + |x_j - o|)."""
-        n, s, eps = 4000, 0.05, 1e-9
+    def compiled_case(self, tag, kernel, s, slope, precision, extra=()):
+        """The compiled route (phi'(r)/r = slope(r) a compiled family) on targets
+        among the points: returns the gradient, the expected one and the scale of
+        its rounding, sum_j |slope| |a_j| (|t - o| + |x_j - o|) (o the points' mean)."""
+        n = 4000
         x, a, t = self.rng.random((n, 2)), self.rng.standard_normal(n), self.rng.random((300, 2))
+        dtype = np.float32 if precision == "float" else np.float64
         for suffix, array in (("_x.npy", x), ("_a.npy", a), ("_t.npy", t)):
-            self.save("gtr" + suffix, array)
-        run = self.run_kinterp("predict", "--points", "gtr_x.npy", "--weights", "gtr_a.npy",
-                               "--targets", "gtr_t.npy", "--kernel", "gaussian", "--length-scale",
-                               repr(s), "--product", "tree", "--product-tolerance", repr(eps),
-                               "--gradient", "--out", "gtr_g.npy")
+            self.save(tag + suffix, array.astype(dtype))
+        run = self.run_kinterp("predict", "--points", tag + "_x.npy", "--weights", tag + "_a.npy",
+                               "--targets", tag + "_t.npy", "--kernel", kernel, "--length-scale",
+                               repr(s), "--precision", precision, *extra, "--gradient", "--out",
+                               tag + "_g.npy")
         self.assertExit(run, EXIT_OK)
-        self.assertIn("gradient through the gaussian kernel", run.stdout, run.describe())
-        self.assertIn("tree", run.stdout, run.describe())
-        got = np.load(self.path("gtr_g.npy"))
-        r2 = squared_distances(t, x)
-        psi = np.exp(-r2 / (2 * s * s)) / (s * s)
+        self.assertIn("gradient through the", run.stdout, run.describe())
+        got = np.load(self.path(tag + "_g.npy")).astype(np.float64)
+        x, a, t = (v.astype(dtype).astype(np.float64) for v in (x, a, t))
+        slopes = slope(np.sqrt(squared_distances(t, x)))
         o = x.mean(axis=0)
-        for l in range(2):
-            want = -(psi * (t[:, l:l + 1] - x[:, l][None, :])) @ a
-            scale = psi @ np.abs(a) * np.abs(t[:, l] - o[l]) + psi @ np.abs(a * (x[:, l] - o[l]))
-            self.assertLessEqual((np.abs(got[:, l] - want) / scale).max(), 2 * eps)
+        want = np.stack([(slopes * (t[:, l:l + 1] - x[:, l][None, :])) @ a for l in range(2)], 1)
+        scale = np.stack([np.abs(slopes) @ np.abs(a) * np.abs(t[:, l] - o[l]) +
+                          np.abs(slopes) @ np.abs(a * (x[:, l] - o[l])) for l in range(2)], 1)
+        return run, got, want, scale
+
+    def test_tree_product(self):
+        """The compiled route takes the tree: within its bound."""
+        s, eps = 0.05, 1e-9
+        for kernel, slope in (("gaussian", lambda r: -np.exp(-r * r / (2 * s * s)) / (s * s)),
+                              ("laplacian", lambda r: -np.exp(-r / s) / (s * r))):
+            run, got, want, scale = self.compiled_case(
+                "gtr_" + kernel, kernel, s, slope, "double",
+                ["--product", "tree", "--product-tolerance", repr(eps)])
+            self.assertIn("tree", run.stdout, run.describe())
+            self.assertLessEqual((np.abs(got - want) / scale).max(), 2 * eps, kernel)
+
+    def test_laplacian_kernel_among_the_points(self):
+        """The laplacian kernel's phi'(r)/r = -exp(-r/s) / (s r) is large near a
+        point: S_0 and S_1 cancel, and the error is float's rounding of
+        sum_j |psi| |a_j| (|t - o| + |x_j - o|), up to eps |t - o| / r of the
+        nearest term (as much as rounding the coordinates to float moves it)."""
+        s = 0.1
+        for precision, unit in (("double", 2.0**-53), ("float", 2.0**-24)):
+            _, got, want, scale = self.compiled_case(
+                "glp_" + precision, "laplacian", s, lambda r: -np.exp(-r / s) / (s * r), precision)
+            self.assertLessEqual((np.abs(got - want) / scale).max(), 16 * unit, precision)
 
     def test_refusals(self):
         x, a = self.rng.random((30, 2)), self.rng.standard_normal(30)
-        run = self.gradient_case("gt", x, a, x + 2, laplacian_args(0.1) + ["--product", "tree"],
-                                 None, expect=EXIT_ERROR)
+        run = self.gradient_case("gt", x, a, x + 2,
+                                 ["--kernel", "spherical", "--length-scale", "0.5", "--product",
+                                  "tree"], None, expect=EXIT_ERROR)
         self.assertFails(run, EXIT_ERROR, "runs on the generic evaluator", "drop the tree")
 
 

@@ -59,6 +59,8 @@ long double sensitivity(const KernelSpec& spec, long double r) {
       return g * r2;
     case KernelFamily::Laplacian:
       return gr / 2;
+    case KernelFamily::ExponentialOverDistance:
+      return (gr + 1) / 2;
     case KernelFamily::Matern32:
       return gr * gr / (2 * (1 + gr));
     case KernelFamily::Matern52:
@@ -155,6 +157,7 @@ KernelSpec spread_out_kernel(KernelFamily family, int dim) {
     case KernelFamily::Laplacian:
     case KernelFamily::Matern32:
     case KernelFamily::Matern52:
+    case KernelFamily::ExponentialOverDistance:
       return {family, 1.0 / std::sqrt(r2), 0.5};
     case KernelFamily::Spherical:  // range at the typical distance
       return {family, 1.0 / std::sqrt(r2), 1.0};
@@ -166,11 +169,12 @@ KernelSpec spread_out_kernel(KernelFamily family, int dim) {
   return {};
 }
 
-constexpr KernelFamily all_families[] = {KernelFamily::Gaussian,  KernelFamily::Laplacian,
-                                         KernelFamily::Matern32,  KernelFamily::Matern52,
-                                         KernelFamily::Cauchy,    KernelFamily::InverseMultiquadric,
-                                         KernelFamily::Spherical, KernelFamily::RationalQuadratic,
-                                         KernelFamily::Matern};
+constexpr KernelFamily all_families[] = {
+    KernelFamily::Gaussian,  KernelFamily::Laplacian,
+    KernelFamily::Matern32,  KernelFamily::Matern52,
+    KernelFamily::Cauchy,    KernelFamily::InverseMultiquadric,
+    KernelFamily::Spherical, KernelFamily::RationalQuadratic,
+    KernelFamily::Matern,    KernelFamily::ExponentialOverDistance};
 
 template <class T>
 void spread_out_cases() {

@@ -47,6 +47,7 @@ constexpr KernelSpec all_families[] = {
     {KernelFamily::Spherical, 1.6, 1.0},  // range 0.625: some pairs beyond it
     {KernelFamily::RationalQuadratic, 5.0, 1.5, 1.7},
     {KernelFamily::Matern, 6.0, 1.0, 1.2},
+    {KernelFamily::ExponentialOverDistance, 4.0, 1.0},  // the laplacian kernel's gradient
 };
 
 template <class T>
@@ -377,8 +378,10 @@ template <class T>
 void check_simd_forms() {
   constexpr int W = kinterp::detail::simd::native_width<T>;
   for (const auto& spec : all_families) {
-    // r from 0 to where the kernel is ~1e-30 (exp families) or beyond.
-    const auto r2s = spread_values<T>(0, 70.0 / spec.g, 40001);
+    // r from 0 to where the kernel is ~1e-30 (exp families) or beyond;
+    // exp(-g r) / r from just above 0, where it is infinite.
+    const bool singular = spec.family == KernelFamily::ExponentialOverDistance;
+    const auto r2s = spread_values<T>(singular ? 1e-6 / spec.g : 0, 70.0 / spec.g, 40001);
     // Spherical: 1 - s with s = g r rounded loses its relative accuracy at
     // the range; the absolute error stays ~u.
     const long double floor = spec.family == KernelFamily::Spherical ? 1 : 0;
@@ -396,6 +399,13 @@ void check_simd_forms() {
       const auto at_infinity =
           kernel(kinterp::detail::simd::broadcast<Pack<T, W>>(std::numeric_limits<T>::infinity()));
       EXPECT_EQ(kinterp::detail::simd::lane(at_infinity, 0), T(0)) << to_string(spec.family);
+      // exp(-g r) / r is +inf at r = 0 in both forms: a target on a point
+      // shows in the laplacian kernel's gradient, which refuses it.
+      if (singular) {
+        const auto at_zero = kernel(kinterp::detail::simd::broadcast<Pack<T, W>>(T(0)));
+        EXPECT_EQ(kinterp::detail::simd::lane(at_zero, 0), std::numeric_limits<T>::infinity());
+        EXPECT_EQ(kernel(T(0)), std::numeric_limits<T>::infinity());
+      }
       // The scalar form agrees with the SIMD form to the same accuracy.
       for (std::size_t k = 0; k < r2s.size(); k += 97) {
         const T scalar = kernel(r2s[k]);

@@ -23,6 +23,10 @@ enum class KernelFamily {
   /// 2^(1-nu)/Gamma(nu) (g r)^nu K_nu(g r), nu = shape > 0 (K_nu the modified
   /// Bessel function of the second kind); 1 at r = 0.
   Matern,
+  /// exp(-g r) / r: not a covariance (infinite at r = 0) and without a name
+  /// (from_name never makes it). The laplacian kernel's phi'(r) / r up to
+  /// -g, which its gradient sums (KernelModel::predict_gradient).
+  ExponentialOverDistance,
 };
 
 /// k(x, y) = variance * phi_family(g, |x - y|).

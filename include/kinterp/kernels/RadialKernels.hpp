@@ -148,6 +148,24 @@ struct SphericalKernel {
   }
 };
 
+/// exp(-g r) / r: +inf at r = 0 (IEEE), so that a target on a point shows
+/// in the sum (ExponentialOverDistance).
+template <class T>
+struct ExponentialOverDistanceKernel {
+  T g;
+  KOKKOS_INLINE_FUNCTION T operator()(T r2) const {
+    const T r = detail::math::sqrt(r2);
+    return detail::exp_nonpositive(-g * r) / r;
+  }
+  template <int W>
+  detail::simd::Pack<T, W> operator()(const detail::simd::Pack<T, W>& r2) const {
+    // The correctly rounded sqrt, not sqrt_of_distance: its clamp would make
+    // 1 / r finite at r = 0.
+    const detail::simd::Pack<T, W> r = detail::simd::sqrt(r2);
+    return detail::exp2_negative(T(detail::log2e * g), r) / r;
+  }
+};
+
 namespace detail {
 /// kernel(Pack) as kernel(scalar) on each lane: for kernels without a SIMD form.
 template <class T, int W, class Kernel>
@@ -215,6 +233,8 @@ decltype(auto) visit_kernel(const KernelSpec& spec, Visitor&& visitor) {
       return visitor(RationalQuadraticKernel<T>{spec.g, spec.shape});
     case KernelFamily::Matern:
       return visitor(MaternKernel<T>::make(spec.g, spec.shape));
+    case KernelFamily::ExponentialOverDistance:
+      return visitor(ExponentialOverDistanceKernel<T>{g});
     case KernelFamily::Gaussian:
       break;
   }
