@@ -31,8 +31,9 @@ std::vector<OptionSpec> reduce_options() {
   std::vector<OptionSpec> options = {
       {"formula", "F", "the formula F to reduce, as in KeOps, e.g. \"SqDist(X,Y)\""},
       {"formula2", "G",
-       "SumSoftMaxWeight's weights G (KeOps' formula2): Concat(F, G) is\n"
-       "reduced, F must be scalar"},
+       "the weights G of SumSoftMaxWeight, LogSumExpWeight and\n"
+       "Max_SumShiftExpWeight (KeOps' formula2): Concat(F, G) is reduced, F\n"
+       "must be scalar"},
       {"var", "ALIAS", "a formula variable, e.g. \"X=Vi(3)\"; repeat for each", true},
       {"param", "NAME=V[,V...]",
        "a parameter's value, e.g. G=50, or its values, S=2,0.5,1.5; repeat\nfor each", true},
@@ -61,8 +62,11 @@ const char reductions_help[] =
     "  Min_ArgMin, Max_ArgMax    2D: the D values, then the D indices\n"
     "  KMin, ArgKMin             K*D: for component c, columns c*K .. c*K+K-1, ascending\n"
     "  KMin_ArgKMin              2*K*D: the K*D values, then the K*D indices\n"
+    "  Max_SumShiftExp           2D: m = max_j F, then s = sum_j exp(F - m), per component\n"
     "  SumSoftMaxWeight          D-1: sum_j exp(F) G / sum_j exp(F) for --formula F\n"
     "                            --formula2 G (or a formula Concat(F, G), F scalar)\n"
+    "  LogSumExpWeight           D-1: log sum_j exp(F) G (G > 0), max-shifted; F, G as above\n"
+    "  Max_SumShiftExpWeight     D: m = max_j F, then sum_j exp(F - m) G; F, G as above\n"
     "Variables of the category reduced over (Vj for axis 1) are the sources, the others\n"
     "the targets; each needs an --input, read by blocks of rows on every rank.\n"
     "A Sum (axis 1) of a compiled kernel family times a j-variable, the formulas solve's\n"
@@ -137,19 +141,24 @@ std::string variables_text(const Formula& formula) {
   return detail::join(aliases);
 }
 
-Formula reduce_formula(const CommandLine& command, ReductionKind kind) {
+Formula reduce_formula(const CommandLine& command, const Reduction& reduction) {
   const std::string text = command.required("formula");
   const std::vector<std::string> aliases = command.all("var");
   const auto weights = command.optional("formula2");
   if (!weights) return Formula(text, aliases);
-  if (kind != ReductionKind::SumSoftMaxWeight) {
-    throw UsageError{"--formula2 belongs to --reduction SumSoftMaxWeight"};
+  if (!reduction.weighted()) {
+    throw UsageError{
+        "--formula2 belongs to --reduction SumSoftMaxWeight, LogSumExpWeight and "
+        "Max_SumShiftExpWeight" +
+        std::string(reduction.kind == ReductionKind::LogSumExp
+                        ? " (KeOps' LogSumExp with a weight is LogSumExpWeight)"
+                        : "")};
   }
-  // KeOps' SumSoftMaxWeight(F, G) is what the library reduces as Concat(F, G).
+  // KeOps' reduction of (F, G) is what the library reduces as Concat(F, G).
   const Formula f(text, aliases);
   if (f.dimension() != 1) {
-    throw Error("SumSoftMaxWeight needs a scalar --formula, but \"" + text + "\" has dimension " +
-                std::to_string(f.dimension()));
+    throw Error(reduction.name() + " needs a scalar --formula, but \"" + text +
+                "\" has dimension " + std::to_string(f.dimension()));
   }
   static_cast<void>(Formula(*weights, aliases));  // alone first: its errors then point into G
   return Formula("Concat(" + text + "," + *weights + ")", aliases);
@@ -174,7 +183,7 @@ ReduceSettings reduce_settings(const CommandLine& command) {
   if (command.all("input").empty()) throw UsageError{"--input NAME=FILE is required"};
 
   // Formula errors are bad input (exit 1), as for solve's --formula.
-  Formula formula = reduce_formula(command, reduction.kind);
+  Formula formula = reduce_formula(command, reduction);
   Program layout = formula.compile(params, axis);
   ReduceSettings s{std::move(formula), std::move(params),
                    reduction,          axis,

@@ -22,6 +22,9 @@ const std::pair<const char*, Kind> kNames[] = {
     {"Max_ArgMax", Kind::MaxArgMax},
     {"LogSumExp", Kind::LogSumExp},
     {"SumSoftMaxWeight", Kind::SumSoftMaxWeight},
+    {"LogSumExpWeight", Kind::LogSumExpWeight},
+    {"Max_SumShiftExp", Kind::MaxSumShiftExp},
+    {"Max_SumShiftExpWeight", Kind::MaxSumShiftExpWeight},
     {"KMin", Kind::KMin},
     {"ArgKMin", Kind::ArgKMin},
     {"KMin_ArgKMin", Kind::KMinArgKMin},
@@ -68,13 +71,17 @@ int Reduction::output_columns(int dimension) const {
     case Kind::MaxArgMax:
       return 2 * dimension;
     case Kind::SumSoftMaxWeight:
+    case Kind::LogSumExpWeight:
+    case Kind::MaxSumShiftExpWeight:
       if (dimension < 2) {
-        throw Error(
-            "SumSoftMaxWeight needs a formula Concat(f, g) of a scalar f and weights g, "
-            "so of dimension 2 or more; this one has dimension " +
-            std::to_string(dimension));
+        throw Error(name() +
+                    " needs a formula Concat(f, g) of a scalar f and weights g, "
+                    "so of dimension 2 or more; this one has dimension " +
+                    std::to_string(dimension));
       }
-      return dimension - 1;
+      return kind == Kind::MaxSumShiftExpWeight ? dimension : dimension - 1;
+    case Kind::MaxSumShiftExp:
+      return 2 * dimension;
     case Kind::KMin:
     case Kind::ArgKMin:
       return k * dimension;
@@ -87,6 +94,11 @@ int Reduction::output_columns(int dimension) const {
 
 bool Reduction::takes_k() const {
   return kind == Kind::KMin || kind == Kind::ArgKMin || kind == Kind::KMinArgKMin;
+}
+
+bool Reduction::weighted() const {
+  return kind == Kind::SumSoftMaxWeight || kind == Kind::LogSumExpWeight ||
+         kind == Kind::MaxSumShiftExpWeight;
 }
 
 bool Reduction::has_indices() const {

@@ -143,6 +143,23 @@ class ReduceTest(CliTestCase):
         np.testing.assert_allclose(out, (w @ self.v) / w.sum(axis=1, keepdims=True),
                                    rtol=1e-11, atol=1e-13)
 
+    def test_log_sum_exp_weight(self):
+        """KeOps' LogSumExpWeight and its state Max_SumShiftExpWeight, scores whose
+        exp overflows double: log sum_j exp(f) g, and (m, sum_j exp(f - m) g)."""
+        args = ("--formula2", "1+Square(V)", "--var", "V = Vj(2)", "--var", "G = Pm(1)",
+                "--param", "G=2000", "--input", "V=r_v.npy")
+        f = 1000 - 2000 * squared_distances(self.x, self.y)
+        g = 1 + self.v ** 2
+        top = f.max(axis=1, keepdims=True)
+        shifted = np.exp(f - top) @ g
+        out = self.result(self.reduce("1000-G*SqDist(X,Y)", "LogSumExpWeight", *args), 2)
+        np.testing.assert_allclose(out, top + np.log(shifted), rtol=1e-12)
+        out = self.result(self.reduce("1000-G*SqDist(X,Y)", "Max_SumShiftExpWeight", *args), 3)
+        np.testing.assert_allclose(out[:, :1], top, rtol=1e-13)
+        np.testing.assert_allclose(out[:, 1:], shifted, rtol=1e-11)
+        self.assertFails(self.reduce("1000-G*SqDist(X,Y)", "LogSumExp", *args), EXIT_USAGE,
+                         "--formula2 belongs", "LogSumExpWeight")
+
     def test_float_precision(self):
         out = self.result(self.reduce("SqDist(X,Y)", "Min", "--precision", "float"), 1)
         np.testing.assert_allclose(out[:, 0], squared_distances(self.x, self.y).min(axis=1),

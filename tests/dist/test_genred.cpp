@@ -319,13 +319,35 @@ std::vector<std::vector<L>> reduce(const Reduction& reduction,
           result.push_back(max + std::log(s));
         }
         break;
+      case ReductionKind::MaxSumShiftExp:
+        for (int c = 0; c < d; ++c) {
+          L max = -std::numeric_limits<L>::infinity();
+          for (const auto& v : row) max = std::max(max, v[c]);
+          result.push_back(max);
+        }
+        for (int c = 0; c < d; ++c) {
+          L s = 0;
+          for (const auto& v : row) s += std::exp(v[c] - result[c]);
+          result.push_back(s);
+        }
+        break;
       case ReductionKind::SumSoftMaxWeight:
+      case ReductionKind::LogSumExpWeight:
+      case ReductionKind::MaxSumShiftExpWeight: {
+        // In long double, exp(f) of these tests' f stays in range: no shift.
+        L max = -std::numeric_limits<L>::infinity();
+        for (const auto& v : row) max = std::max(max, v[0]);
+        if (reduction.kind == ReductionKind::MaxSumShiftExpWeight) result.push_back(max);
         for (int c = 1; c < d; ++c) {
           L num = 0, den = 0;
           for (const auto& v : row) num += std::exp(v[0]) * v[c], den += std::exp(v[0]);
-          result.push_back(num / den);
+          result.push_back(reduction.kind == ReductionKind::SumSoftMaxWeight ? num / den
+                           : reduction.kind == ReductionKind::LogSumExpWeight
+                               ? std::log(num)
+                               : num / std::exp(max));
         }
         break;
+      }
       case ReductionKind::Min:
       case ReductionKind::Max:
       case ReductionKind::KMin:
@@ -376,7 +398,7 @@ TEST(Genred, EveryReductionBothAxes) {
     return std::vector<L>{dot(minus(p), minus(p)), p.a - p.x[0]};
   };
   for (const auto& name : Reduction::names()) {
-    if (name == "SumSoftMaxWeight") continue;
+    if (Reduction::parse(name, 3).weighted()) continue;
     for (int axis : {1, 0}) {
       check_reduction<double>(formula, Reduction::parse(name, 3), axis, reference, 1e-13);
       check_reduction<float>(formula, Reduction::parse(name, 3), axis, reference, 2e-6);
@@ -389,6 +411,18 @@ TEST(Genred, EveryReductionBothAxes) {
   for (int axis : {1, 0}) {
     check_reduction<double>("Concat(-SqDist(X,Y), Concat(Elem(Y,0), Elem(Y,1)*A))",
                             Reduction::parse("SumSoftMaxWeight"), axis, softmax, 1e-13);
+  }
+  // Positive weights for LogSumExpWeight (the log of a weighted sum), and
+  // scores large enough that exp(f) alone would overflow in float.
+  const auto positive = [](const Pair& p) {
+    return std::vector<L>{100 - 10 * dot(minus(p), minus(p)), std::exp(p.y[0]), 1 + p.a * p.a};
+  };
+  for (const char* name : {"SumSoftMaxWeight", "LogSumExpWeight", "Max_SumShiftExpWeight"}) {
+    for (int axis : {1, 0}) {
+      const std::string formula = "Concat(100-10*SqDist(X,Y), Concat(Exp(Elem(Y,0)), 1+Square(A)))";
+      check_reduction<double>(formula, Reduction::parse(name), axis, positive, 1e-12);
+      check_reduction<float>(formula, Reduction::parse(name), axis, positive, 3e-5);
+    }
   }
 }
 

@@ -33,9 +33,12 @@ struct ReductionLayout {
         values = dimension;
         break;
       case ReductionKind::LogSumExp:
+      case ReductionKind::MaxSumShiftExp:
         values = 2 * dimension;  // running max, then sum of exp(value - max)
         break;
       case ReductionKind::SumSoftMaxWeight:
+      case ReductionKind::LogSumExpWeight:
+      case ReductionKind::MaxSumShiftExpWeight:
         values = dimension + 1;  // max of f, sum of exp(f - max), then the weighted sums
         break;
       case ReductionKind::KMin:
@@ -77,9 +80,12 @@ KOKKOS_INLINE_FUNCTION void reduction_initialise(const ReductionLayout& layout, 
     case ReductionKind::Sum:
       break;
     case ReductionKind::LogSumExp:
+    case ReductionKind::MaxSumShiftExp:
       for (int c = 0; c < layout.dimension; ++c) values[c] = -infinity;
       break;
     case ReductionKind::SumSoftMaxWeight:
+    case ReductionKind::LogSumExpWeight:
+    case ReductionKind::MaxSumShiftExpWeight:
       values[0] = -infinity;
       break;
     default:
@@ -104,6 +110,7 @@ KOKKOS_INLINE_FUNCTION void reduction_update(const ReductionLayout& layout, doub
       for (int c = 0; c < layout.dimension; ++c) values[c] += f[c * stride];
       break;
     case ReductionKind::LogSumExp:
+    case ReductionKind::MaxSumShiftExp:
       for (int c = 0; c < layout.dimension; ++c) {
         const double v = f[c * stride];
         double &max = values[c], &sum = values[layout.dimension + c];
@@ -116,7 +123,9 @@ KOKKOS_INLINE_FUNCTION void reduction_update(const ReductionLayout& layout, doub
         }
       }
       break;
-    case ReductionKind::SumSoftMaxWeight: {
+    case ReductionKind::SumSoftMaxWeight:
+    case ReductionKind::LogSumExpWeight:
+    case ReductionKind::MaxSumShiftExpWeight: {
       const double v = f[0];
       double &max = values[0], &sum = values[1];
       if (v == -infinity && !is_nan(max)) break;
@@ -189,8 +198,18 @@ KOKKOS_INLINE_FUNCTION void reduction_finalise(const ReductionLayout& layout, co
     case ReductionKind::LogSumExp:
       for (int c = 0; c < d; ++c) out[c] = values[c] + math::log(values[d + c]);
       break;
+    case ReductionKind::MaxSumShiftExp:
+      for (int c = 0; c < 2 * d; ++c) out[c] = values[c];
+      break;
     case ReductionKind::SumSoftMaxWeight:
       for (int c = 1; c < d; ++c) out[c - 1] = values[1 + c] / values[1];
+      break;
+    case ReductionKind::LogSumExpWeight:
+      for (int c = 1; c < d; ++c) out[c - 1] = values[0] + math::log(values[1 + c]);
+      break;
+    case ReductionKind::MaxSumShiftExpWeight:
+      out[0] = values[0];
+      for (int c = 1; c < d; ++c) out[c] = values[1 + c];
       break;
   }
 }
