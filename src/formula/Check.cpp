@@ -3,6 +3,7 @@
 #include "Derivative.hpp"
 #include "Functions.hpp"
 #include "Parser.hpp"
+#include "TensorDot.hpp"
 
 #include <cmath>
 #include <string>
@@ -29,6 +30,11 @@ class Checker {
       : source_(source), variables_(variables) {}
 
   void visit(Expr& expr) {
+    if (is_tensor_dot(expr)) {  // its Ind(...) arguments are no formulas
+      for (std::size_t k = 0; k < 2 && k < expr.args.size(); ++k) visit(*expr.args[k]);
+      expr = expand_tensor_dot(expr, source_);
+      return;
+    }
     if (expr.kind == Kind::Call) resolve_function(expr);
     for (auto& arg : expr.args) visit(*arg);
     switch (expr.kind) {

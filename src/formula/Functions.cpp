@@ -105,6 +105,10 @@ const FunctionInfo kFunctions[] = {
      Rule::Special, kSecond | kThird, Op::Inject, nullptr},
     {Id::SumT, "SumT", "SumT(f, d): a scalar f in each of d components", 2, Rule::Special, kSecond,
      Op::Add, nullptr},
+    // Checked and expanded apart (TensorDot.hpp): the row names it in messages.
+    {Id::TensorDot, "TensorDot",
+     "TensorDot(f, g, Ind(dims of f), Ind(dims of g), Ind(axes of f), Ind(axes of g))", 6,
+     Rule::Special, 0, Op::Zero, nullptr},
     // Derivatives with respect to a variable v; they compile to what they expand to.
     {Id::Grad, "Grad", "Grad(f, v, e): the gradient of (f|e) with respect to the variable v", 3,
      Rule::Special, 0, Op::Zero, nullptr},

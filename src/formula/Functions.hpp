@@ -49,10 +49,11 @@ enum class FunctionId {
   VecMatMult,
   TensorProd,
   Zero,
-  ClampInt,  // ClampInt(f, a, b), integers a, b
-  ElemT,     // ElemT(f, n, m): f at m of a vector of dimension n
-  ExtractT,  // ExtractT(f, m, d): f at m of a vector of dimension d
-  SumT,      // SumT(f, d): f in each of d components
+  ClampInt,   // ClampInt(f, a, b), integers a, b
+  ElemT,      // ElemT(f, n, m): f at m of a vector of dimension n
+  ExtractT,   // ExtractT(f, m, d): f at m of a vector of dimension d
+  SumT,       // SumT(f, d): f in each of d components
+  TensorDot,  // expanded by the check (TensorDot.hpp) into the other functions
   // derivatives, expanded by the check (Derivative.hpp) into the other functions
   Grad,
   Diff,

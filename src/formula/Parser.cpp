@@ -281,7 +281,10 @@ class Parser {
     std::vector<std::unique_ptr<Expr>> args;
     if (!peek().is(')')) {
       while (true) {
-        args.push_back(comparison());
+        // TensorDot's shapes and axes may be written as Python tuples, as
+        // keopscore's formula strings do: (2, 3), (3,), ().
+        const bool tuple = name.text == "TensorDot" && args.size() >= 2 && peek().is('(');
+        args.push_back(tuple ? index_tuple() : comparison());
         if (peek().is(')')) break;
         if (!peek().is(',')) {
           fail(peek().begin, "expected ',' or ')' to close '" + std::string(name.text) +
@@ -302,6 +305,26 @@ class Parser {
     auto expr = node(Kind::Call, name.begin, std::move(args), name.begin, close.end);
     expr->name = std::string(name.text);
     return expr;
+  }
+
+  // A tuple of integers (n, ...), (n,) or (), as the call Ind(n, ...).
+  std::unique_ptr<Expr> index_tuple() {
+    const Token& open = take();  // '('
+    std::vector<std::unique_ptr<Expr>> values;
+    while (!peek().is(')')) {
+      const Token& token = peek();
+      const std::size_t at = integer("an integer of a tuple such as (2, 3)").second;
+      auto value = node(Kind::Number, at, {}, at, token.end);
+      value->number = token.value;
+      value->integer = true;
+      values.push_back(std::move(value));
+      if (peek().is(')')) break;
+      expect(',', "between the integers of the tuple at position " + std::to_string(open.begin));
+    }
+    const Token& close = take();
+    auto tuple = node(Kind::Call, open.begin, std::move(values), open.begin, close.end);
+    tuple->name = "Ind";
+    return tuple;
   }
 
   // Vi(index, dim) written in the formula itself.

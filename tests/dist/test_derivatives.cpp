@@ -181,6 +181,7 @@ TEST(Derivatives, GradOfEveryFunctionMatchesCentralDifferences) {
       "Elem(X*Y,1)+Sum(Extract(Concat(X,Y*A),2,3))+(X|Y)/Sum(X)-Minus(Elem(X,0))",
       "Sum(IfElse(A-0.5,X*X,Y*X)+Clamp(X,-9,9)+Mod(X,7,-7)+ClampInt(X*Y,-9,9))",
       "Sum(ExtractT(X*Y,1,5)*SumT(Elem(X,0),5))+Elem(ElemT(Elem(X,1)*A,3,2),2)*Elem(Var(0,3,0),2)",
+      "Sum(TensorDot(TensorProd(X,Y),M*Elem(X,0),(3,3),(3,3),(1,),(0,),(1,0)))",
   };
   const Data data;
   for (const char* f : scalars) {

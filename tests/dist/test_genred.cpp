@@ -275,6 +275,44 @@ TEST(Genred, VectorOperations) {
   });
 }
 
+// TensorDot reads M (Vj(9)) row-major: M[r][c] = m[3 r + c].
+TEST(Genred, TensorDot) {
+  using P = const Pair&;
+  check_sum("TensorDot(M,X,Ind(3,3),Ind(3),Ind(1),Ind(0))", [](P p) {  // M x
+    std::vector<L> v(3);
+    for (int r = 0; r < 3; ++r)
+      for (int k = 0; k < 3; ++k) v[r] += p.m[3 * r + k] * p.x[k];
+    return v;
+  });
+  check_sum("TensorDot(X,M,(3,),(3,3),(0,),(0,))", [](P p) {  // x^T M, keopscore's tuples
+    std::vector<L> v(3);
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 3; ++k) v[c] += p.x[k] * p.m[3 * k + c];
+    return v;
+  });
+  check_sum("TensorDot(M,M*A,Ind(3,3),Ind(3,3),Ind(1,0),Ind(0,1))", [](P p) {  // trace(M M^T a)
+    L t = 0;
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) t += p.m[3 * i + j] * p.a * p.m[3 * j + i];
+    return std::vector<L>{t};
+  });
+  // No contraction; the permutation moves x's axis to output axis 1.
+  check_sum("TensorDot(X,Y,Ind(3),Ind(3),Ind(),Ind(),Ind(1,0))", [](P p) {
+    std::vector<L> v(9);
+    for (int k = 0; k < 3; ++k)
+      for (int l = 0; l < 3; ++l) v[3 * l + k] = p.x[k] * p.y[l];
+    return v;
+  });
+  // M's axis 0 against axis 1 of T = x y^T; kept (M's c, T's k) swapped.
+  check_sum("TensorDot(M,TensorProd(X,Y),Ind(3,3),Ind(3,3),Ind(0),Ind(1),Ind(1,0))", [](P p) {
+    std::vector<L> v(9);
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 3; ++k)
+        for (int i = 0; i < 3; ++i) v[3 * k + c] += p.m[3 * i + c] * p.x[k] * p.y[i];
+    return v;
+  });
+}
+
 // The reference of every reduction from the values f(i, j) (n_out x n_in x D).
 std::vector<std::vector<L>> reduce(const Reduction& reduction,
                                    const std::vector<std::vector<std::vector<L>>>& f) {

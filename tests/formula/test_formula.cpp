@@ -207,6 +207,9 @@ TEST(Dimensions, FollowKeOpsRules) {
       {"SumT(B, 7)", 7},
       {"ClampInt(X, -1, 2)", 3},
       {"Var(7, 3, 1) + Y", 3},
+      {"TensorDot(TensorProd(X, Y), P, Ind(3, 3), Ind(3), Ind(1), Ind(0))", 3},
+      {"TensorDot(X, Y, (3,), (3,), (0,), (0,))", 1},
+      {"TensorDot(X, Y, (3), (3), (), (), (1, 0))", 9},
   };
   for (const auto& [formula, dimension] : cases) {
     EXPECT_EQ(Formula(formula, aliases).dimension(), dimension) << formula;
@@ -252,6 +255,29 @@ TEST(Dimensions, ShapeFunctionsSayWhatTheyNeed) {
                {"f of dimension 3 does not fit at index 2 of a vector of dimension 4"});
   expect_error(parse_error("ClampInt(X, 2, 1)", aliases), 12, {"ClampInt(f, a, b) needs a <= b"});
   expect_error(parse_error("SumT(B, 0)", aliases), 8, {"SumT's dimension must be at least 1"});
+}
+
+TEST(Dimensions, TensorDotSaysWhatDoesNotFit) {
+  const Aliases aliases = {"X = Vi(6)", "Y = Vj(6)"};
+  expect_error(parse_error("TensorDot(X, Y, Ind(2, 2), Ind(3, 2), Ind(1), Ind(0))", aliases), 16,
+               {"TensorDot's shape of f, (2, 2), holds 4 components, but f = 'X' has dimension 6"});
+  expect_error(parse_error("TensorDot(X, Y, Ind(2, 3), Ind(2, 3), Ind(1), Ind(0))", aliases), 46,
+               {"contracts axis 1 of f (size 3) with axis 0 of g (size 2): the sizes differ"});
+  expect_error(parse_error("TensorDot(X, Y, Ind(2, 3), Ind(3, 2), Ind(1, 1), Ind(0, 1))", aliases),
+               38, {"TensorDot's axes of f, (1, 1), must be distinct axes of its shape (2, 3)"});
+  expect_error(parse_error("TensorDot(X, Y, Ind(2, 3), Ind(3, 2), Ind(1), Ind(0, 1))", aliases), 46,
+               {"(1) and (0, 1) differ in length"});
+  expect_error(
+      parse_error("TensorDot(X, Y, Ind(2, 3), Ind(3, 2), Ind(1), Ind(0), Ind(1, 1))", aliases), 54,
+      {"TensorDot's permutation (1, 1) must order the result's 2 axes"});
+  expect_error(parse_error("TensorDot(X, Y, 6, Ind(6), Ind(0), Ind(0))", aliases), 16,
+               {"lists Ind(n, ...) or (n, ...)", "found '6'"});
+  expect_error(parse_error("TensorDot(X, Y, Ind(6), Ind(6), Ind(0))", aliases), 0,
+               {"TensorDot takes 6 or 7 arguments"});
+  expect_error(parse_error("TensorDot(X, Y, (6,), (6 6), (0,), (0,))", aliases), 25,
+               {"expected ',' between the integers of the tuple"});
+  expect_error(parse_error("TensorDot(Vi(2,400), Vj(3,400), (400,), (400,), (), ())", aliases), 0,
+               {"expands into 160000 products of components, more than 100000"});
 }
 
 TEST(Syntax, ComparisonsAndVar) {
