@@ -143,7 +143,7 @@ class Compiler {
     program_.registers = reuse_registers(program_);
     if (program_.registers > Program::max_registers) {
       fail(root.position, "the formula needs more than " + std::to_string(Program::max_registers) +
-                              " scalar registers in the generic evaluator (" +
+                              " scalar registers at once in the generic evaluator (" +
                               std::to_string(program_.registers) +
                               "); split it into smaller reductions");
     }

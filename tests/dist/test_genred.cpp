@@ -275,6 +275,20 @@ TEST(Genred, VectorOperations) {
   });
 }
 
+// A formula holding 729 values at once: more registers than a device keeps
+// on its stack (Program::device_stack_registers), so a device takes them
+// from global memory; on the host, the per-thread buffer grows.
+TEST(Genred, FormulasOfManyRegisters) {
+  check_sum("TensorProd(TensorProd(M,M*A),M-Elem(X,1))", [](const Pair& p) {
+    std::vector<L> v(729);
+    for (int i = 0; i < 9; ++i)
+      for (int j = 0; j < 9; ++j)
+        for (int k = 0; k < 9; ++k)
+          v[81 * i + 9 * j + k] = p.m[i] * p.m[j] * p.a * (p.m[k] - p.x[1]);
+    return v;
+  });
+}
+
 // TensorDot reads M (Vj(9)) row-major: M[r][c] = m[3 r + c].
 TEST(Genred, TensorDot) {
   using P = const Pair&;

@@ -73,7 +73,7 @@ class Formula {
   /// values given by name. `axis` is KeOps': 1 reduces over j (the output has
   /// a row per i: the Vi variables are the targets), 0 reduces over i. Throws
   /// FormulaError for a missing or wrongly sized parameter, or a formula that
-  /// needs more than Program::max_registers registers.
+  /// needs more than Program::max_registers registers at once.
   Program compile(const std::map<std::string, std::vector<double>>& parameters, int axis = 1) const;
 
   /// Throws FormulaError, naming the operation that breaks it, unless the

@@ -93,9 +93,11 @@ struct PackedVariable {
 
 class Program {
  public:
-  /// The most scalar registers a program may use: they live in registers or
-  /// the stack of each device thread.
-  static constexpr int max_registers = 256;
+  /// The most scalar registers a program may use. On the host they live in
+  /// a buffer per thread (Lanes values each); on a device, in each thread's
+  /// stack up to device_stack_registers, and in global memory beyond.
+  static constexpr int max_registers = 16384;
+  static constexpr int device_stack_registers = 256;
 
   std::vector<Instruction> code;                 ///< constants, then target stage, then pair stage
   int target_begin = 0;                          ///< first instruction of the target stage

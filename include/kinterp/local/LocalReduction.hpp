@@ -78,7 +78,8 @@ struct ToComponentMajor {
 
 /// One target against a block of sources. Host: Lanes sources at a time,
 /// registers in a per-thread buffer (`scratch`, one slot per UniqueToken);
-/// devices: one source at a time, registers on the thread's stack.
+/// devices: one source at a time, registers on the thread's stack, or in
+/// `scratch` for a program with more than Program::device_stack_registers.
 template <int Lanes, class T, class ExecutionSpace>
 struct LocalReductionFunctor {
   using memory_space = typename ExecutionSpace::memory_space;
@@ -94,12 +95,12 @@ struct LocalReductionFunctor {
   Kokkos::Experimental::UniqueToken<ExecutionSpace> token;
 
   KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    if constexpr (kHost) {
+    if (kHost || program.registers_ > Program::device_stack_registers) {
       const int slot = token.acquire();
       run(i, scratch.data() + std::int64_t(slot) * program.registers_ * Lanes);
       token.release(slot);
     } else {
-      T reg[Program::max_registers];
+      T reg[Program::device_stack_registers];
       run(i, reg);
     }
   }
@@ -185,7 +186,7 @@ void local_reduction(const ExecutionSpace& space, const DeviceProgram<T, Executi
     using Functor = detail::LocalReductionFunctor<Lanes, T, ExecutionSpace>;
     Kokkos::Experimental::UniqueToken<ExecutionSpace> token(space);
     Kokkos::View<T*, typename ExecutionSpace::memory_space> scratch;
-    if constexpr (Lanes > 1) {
+    if (Lanes > 1 || program.registers_ > Program::device_stack_registers) {
       scratch = decltype(scratch)(
           Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::local_reduction::registers"),
           std::size_t(token.size()) * program.registers_ * Lanes);
