@@ -48,6 +48,13 @@ std::vector<OptionSpec> reduce_options() {
       {"out", "FILE", "where to write the result, float64, one row per output index"},
       {"precision", "double|float",
        "arithmetic precision (default: double); the output is float64"},
+      {"sum-scheme", "NAME",
+       "how Sum adds its terms, as KeOps' sum_scheme: block_sum (default: tiles\n"
+       "of 128 pairs, then a double total), direct_sum (each term into the\n"
+       "double total), kahan_scheme (a compensated double total)"},
+      {"dtype-acc", "NAME",
+       "KeOps' dtype_acc: float64 sums block_sum's tiles of float data in\n"
+       "double (default auto: in the data's precision); totals are double"},
   };
   for (auto& option : product_options()) options.push_back(option);
   add_run_options(options);
@@ -109,7 +116,11 @@ struct ReduceSettings {
 
 /// The form above, where the formula is one with exactly these variables.
 std::optional<KernelSumForm> kernel_sum_form(const ReduceSettings& s) {
-  if (s.reduction.kind != ReductionKind::Sum || s.axis != 1) return std::nullopt;
+  // The kernel products sum as block_sum does: another scheme takes the
+  // generic evaluator.
+  const bool default_sum = s.reduction.kind == ReductionKind::Sum &&
+                           s.reduction.sum_scheme == SumScheme::Block && !s.reduction.double_tiles;
+  if (!default_sum || s.axis != 1) return std::nullopt;
   RadialKernelProduct bound;
   try {
     bound = s.formula.bind(s.params);
@@ -177,6 +188,12 @@ ReduceSettings reduce_settings(const CommandLine& command) {
     reduction = Reduction::parse(name, static_cast<int>(command.integer("k", 1, 1, INT_MAX)));
   } else if (command.has("k")) {
     throw UsageError{"--k belongs to KMin, ArgKMin and KMin_ArgKMin, not " + name};
+  }
+  try {
+    reduction.set_accumulation(command.optional("sum-scheme").value_or("auto"),
+                               command.optional("dtype-acc").value_or("auto"));
+  } catch (const Error& e) {
+    throw UsageError{std::string("--sum-scheme / --dtype-acc: ") + e.what()};
   }
   const int axis = static_cast<int>(command.integer("axis", 1, 0, 1));
   auto params = parse_params(command.all("param"));
@@ -308,7 +325,11 @@ int reduce(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   report.print(
       "kinterp reduce: %s over %s of \"%s\" (dimension %d), %lld %s-rows against %lld, %s, %s\n",
       (s.reduction.name() +
-       (s.reduction.takes_k() ? " (K = " + std::to_string(s.reduction.k) + ")" : std::string()))
+       (s.reduction.takes_k() ? " (K = " + std::to_string(s.reduction.k) + ")" : std::string()) +
+       (s.reduction.kind == ReductionKind::Sum
+            ? " (" + s.reduction.sum_scheme_name() +
+                  (s.reduction.double_tiles ? ", dtype_acc float64" : "") + ")"
+            : std::string()))
           .c_str(),
       over, s.formula.text().c_str(), layout.dimension, static_cast<long long>(targets.global_rows),
       s.axis == 1 ? "i" : "j", static_cast<long long>(sources.global_rows),

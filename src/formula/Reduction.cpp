@@ -66,6 +66,7 @@ std::string Reduction::name() const {
 }
 
 int Reduction::output_columns(int dimension) const {
+  require_scheme_fits();
   switch (kind) {
     case Kind::MinArgMin:
     case Kind::MaxArgMax:
@@ -94,6 +95,46 @@ int Reduction::output_columns(int dimension) const {
 
 bool Reduction::takes_k() const {
   return kind == Kind::KMin || kind == Kind::ArgKMin || kind == Kind::KMinArgKMin;
+}
+
+void Reduction::set_accumulation(const std::string& scheme, const std::string& dtype_acc) {
+  if (scheme == "auto" || scheme == "block_sum") {
+    sum_scheme = SumScheme::Block;
+  } else if (scheme == "direct_sum") {
+    sum_scheme = SumScheme::Direct;
+  } else if (scheme == "kahan_scheme") {
+    sum_scheme = SumScheme::Kahan;
+  } else {
+    throw Error("unknown sum_scheme '" + scheme +
+                "' (known: block_sum, the default; direct_sum; kahan_scheme)");
+  }
+  if (dtype_acc == "auto" || dtype_acc == "float32") {
+    double_tiles = false;
+  } else if (dtype_acc == "float64") {
+    double_tiles = true;
+  } else {
+    throw Error("unknown dtype_acc '" + dtype_acc +
+                "' (known: auto, float32, float64; the totals are double whatever it is)");
+  }
+  require_scheme_fits();
+}
+
+void Reduction::require_scheme_fits() const {
+  if (kind != Kind::Sum && sum_scheme != SumScheme::Block) {
+    throw Error("the sum_scheme " + sum_scheme_name() + " applies to the Sum reduction only, not " +
+                name() + " (whose state is kept in double already)");
+  }
+}
+
+std::string Reduction::sum_scheme_name() const {
+  switch (sum_scheme) {
+    case SumScheme::Direct:
+      return "direct_sum";
+    case SumScheme::Kahan:
+      return "kahan_scheme";
+    default:
+      return "block_sum";
+  }
 }
 
 bool Reduction::weighted() const {

@@ -160,6 +160,24 @@ class ReduceTest(CliTestCase):
         self.assertFails(self.reduce("1000-G*SqDist(X,Y)", "LogSumExp", *args), EXIT_USAGE,
                          "--formula2 belongs", "LogSumExpWeight")
 
+    def test_sum_schemes(self):
+        """KeOps' sum_scheme and dtype_acc: a kernel sum the kernel products would
+        take runs on the generic evaluator with them, to the same sums."""
+        a_args = ("--var", "A = Vj(1)", "--var", "G = Pm(1)", "--param", "G=5", "--input",
+                  "A=r_a.npy")
+        want = np.exp(-5 * squared_distances(self.x, self.y)) @ self.a
+        for scheme in (("--sum-scheme", "kahan_scheme"), ("--sum-scheme", "direct_sum"),
+                       ("--dtype-acc", "float64", "--precision", "float")):
+            run = self.reduce(GAUSSIAN, "Sum", *a_args, *scheme)
+            out = self.result(run, 1)
+            self.assertIn("generic evaluator", run.stdout, run.describe())
+            rtol = 1e-5 if "float" in scheme else 1e-12
+            np.testing.assert_allclose(out[:, 0], want, rtol=rtol, atol=rtol * np.abs(want).max())
+        self.assertFails(self.reduce(GAUSSIAN, "Sum", *a_args, "--sum-scheme", "kahan"),
+                         EXIT_USAGE, "unknown sum_scheme 'kahan'", "kahan_scheme")
+        self.assertFails(self.reduce("SqDist(X,Y)", "Min", "--sum-scheme", "kahan_scheme"),
+                         EXIT_USAGE, "applies to the Sum reduction only")
+
     def test_float_precision(self):
         out = self.result(self.reduce("SqDist(X,Y)", "Min", "--precision", "float"), 1)
         np.testing.assert_allclose(out[:, 0], squared_distances(self.x, self.y).min(axis=1),

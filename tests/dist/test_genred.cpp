@@ -5,6 +5,7 @@
 // bound and agree with each other to rounding.
 
 #include <kinterp/Genred.hpp>
+#include <kinterp/core/detail/SplitMix64.hpp>
 
 #include "../DistributedData.hpp"
 
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -273,6 +275,66 @@ TEST(Genred, VectorOperations) {
       for (int l = 0; l < 3; ++l) v[3 * k + l] = p.x[k] * (p.y[l] - p.a);
     return v;
   });
+}
+
+// Sum's schemes on terms that cancel: +-(1 + u/1000), so |sum| ~ 0.1 while
+// sum |terms| = N. Each scheme against its bound and the exact sum of the
+// terms as T holds them (long double).
+template <class T>
+void check_sum_schemes() {
+  const std::int64_t n = 30000;
+  HostMatrix<T> targets(3, 3), sources(n, 13);  // rows Y, A, M: A in column 3
+  for (std::int64_t i = 0; i < 3; ++i)
+    for (int k = 0; k < 3; ++k) targets(i, k) = T(1 << i);  // 1, 2, 4: exact products
+  L exact = 0, magnitude = 0;
+  for (std::int64_t j = 0; j < n; ++j) {
+    const double u = kinterp::detail::unit_interval(kinterp::detail::mix64(std::uint64_t(j)));
+    sources(j, 3) = static_cast<T>((j % 2 ? -1 : 1) * (1 + u / 1000));
+    exact += sources(j, 3), magnitude += std::fabs(L(sources(j, 3)));
+  }
+  const auto run_scheme = [&](const char* scheme, const char* dtype_acc) {
+    Reduction sum;
+    sum.set_accumulation(scheme, dtype_acc);
+    const auto got = run<T>("A*Elem(X,0)", sum, 1, targets, sources);
+    const auto block = my_block(3);
+    L worst = 0;
+    for (std::int64_t i = 0; i < got.rows; ++i) {
+      const L scale = L(1 << (block.begin + i));
+      worst = std::max(worst, std::fabs(got(i, 0) - exact * scale) / scale);
+    }
+    return static_cast<double>(worst);
+  };
+  constexpr double u = std::numeric_limits<double>::epsilon() / 2;
+  const double kahan = run_scheme("kahan_scheme", "auto"),
+               direct = run_scheme("direct_sum", "auto"),
+               double_tiles = run_scheme("block_sum", "float64"),
+               block = run_scheme("block_sum", "auto");
+  if (world_rank() == 0) {
+    std::printf(
+        "  sum of %lld terms +-(1 + u/1000) in %s, error / sum |terms|: kahan %.1e, "
+        "direct %.1e, block with dtype_acc float64 %.1e, block %.1e\n",
+        static_cast<long long>(n), sizeof(T) == 4 ? "float" : "double", kahan / double(magnitude),
+        direct / double(magnitude), double_tiles / double(magnitude), block / double(magnitude));
+  }
+  // Kahan (Neumaier): 2u |sum| + O(n u^2) sum |terms|, whatever T.
+  EXPECT_LE(kahan, 4 * u * std::fabs(double(exact)) + 1e-20);
+  // Each term into a double total: n u sum |terms| at worst.
+  EXPECT_LE(direct, n * u * double(magnitude));
+  // Tiles of 128 in double (dtype_acc float64; double data anyway), then the
+  // total over n / 128 tiles.
+  EXPECT_LE(double_tiles, (128 + n / 128.0) * u * double(magnitude));
+  // The default: tiles in T.
+  const double unit = std::numeric_limits<T>::epsilon() / 2;
+  EXPECT_LE(block, (128 * unit + n / 128.0 * u) * double(magnitude));
+}
+
+TEST(Genred, SumSchemesMeetTheirBounds) {
+  check_sum_schemes<double>();
+  check_sum_schemes<float>();
+  Reduction min = Reduction::parse("Min");
+  EXPECT_THROW(min.set_accumulation("kahan_scheme", "auto"), kinterp::Error);
+  EXPECT_THROW(Reduction{}.set_accumulation("kahan", "auto"), kinterp::Error);
+  EXPECT_THROW(Reduction{}.set_accumulation("block_sum", "float16"), kinterp::Error);
 }
 
 // A formula holding 729 values at once: more registers than a device keeps

@@ -119,14 +119,22 @@ struct LocalReductionFunctor {
       rows.source = sources + j;
       const int valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
       interpret<Lanes>(code, program.pair_begin_, program.end_, reg, constants, rows);
-      if (layout.kind == ReductionKind::Sum) {
-        // A tile's sum in T, the total in double, as the compiled kernels do.
+      if (layout.kind == ReductionKind::Sum && layout.sum_scheme == SumScheme::Block) {
+        // A tile's sum in T (or in double: dtype_acc), the total in double,
+        // as the compiled kernels do. The other schemes add term by term.
         for (int k = 0; k < dim; ++k) {
-          T tile = 0;
           const T* lanes = result + k * Lanes;
-          KINTERP_SIMD_REDUCTION(+ : tile)
-          for (int l = 0; l < Lanes; ++l) tile += l < valid ? lanes[l] : T(0);
-          state[k] += tile;
+          if (layout.double_tiles) {
+            double tile = 0;
+            KINTERP_SIMD_REDUCTION(+ : tile)
+            for (int l = 0; l < Lanes; ++l) tile += l < valid ? double(lanes[l]) : 0.0;
+            state[k] += tile;
+          } else {
+            T tile = 0;
+            KINTERP_SIMD_REDUCTION(+ : tile)
+            for (int l = 0; l < Lanes; ++l) tile += l < valid ? lanes[l] : T(0);
+            state[k] += tile;
+          }
         }
       } else {
         for (int l = 0; l < valid; ++l) {

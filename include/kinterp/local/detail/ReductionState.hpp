@@ -18,6 +18,8 @@ namespace kinterp::detail {
 
 struct ReductionLayout {
   ReductionKind kind = ReductionKind::Sum;
+  SumScheme sum_scheme = SumScheme::Block;
+  bool double_tiles = false;
   int k = 1;
   int dimension = 1;  ///< of the formula
   int values = 1;     ///< doubles of state per row
@@ -26,11 +28,15 @@ struct ReductionLayout {
 
   ReductionLayout() = default;
   ReductionLayout(const Reduction& reduction, int formula_dimension)
-      : kind(reduction.kind), k(reduction.k), dimension(formula_dimension) {
+      : kind(reduction.kind),
+        sum_scheme(reduction.sum_scheme),
+        double_tiles(reduction.double_tiles),
+        k(reduction.k),
+        dimension(formula_dimension) {
     columns = reduction.output_columns(formula_dimension);
     switch (kind) {
-      case ReductionKind::Sum:
-        values = dimension;
+      case ReductionKind::Sum:  // Kahan: the sums, then their compensations
+        values = sum_scheme == SumScheme::Kahan ? 2 * dimension : dimension;
         break;
       case ReductionKind::LogSumExp:
       case ReductionKind::MaxSumShiftExp:
@@ -99,6 +105,15 @@ KOKKOS_INLINE_FUNCTION double exp_difference(double a, double b) {
   return a == b ? 1.0 : math::exp(a - b);
 }
 
+/// sum + x into sum, with the rounding error into `compensation` (Neumaier's
+/// form of Kahan's summation: exact to double's rounding of the total).
+KOKKOS_INLINE_FUNCTION void compensated_add(double& sum, double& compensation, double x) {
+  const double total = sum + x;
+  const bool larger = (sum < 0 ? -sum : sum) >= (x < 0 ? -x : x);
+  compensation += larger ? (sum - total) + x : (x - total) + sum;
+  sum = total;
+}
+
 /// Adds the pair value f (component c at f[c * stride]) of source `index`.
 template <class T>
 KOKKOS_INLINE_FUNCTION void reduction_update(const ReductionLayout& layout, double* values,
@@ -107,7 +122,13 @@ KOKKOS_INLINE_FUNCTION void reduction_update(const ReductionLayout& layout, doub
   const double infinity = Kokkos::Experimental::infinity<double>::value;
   switch (layout.kind) {
     case ReductionKind::Sum:
-      for (int c = 0; c < layout.dimension; ++c) values[c] += f[c * stride];
+      for (int c = 0; c < layout.dimension; ++c) {
+        if (layout.sum_scheme == SumScheme::Kahan) {
+          compensated_add(values[c], values[layout.dimension + c], f[c * stride]);
+        } else {
+          values[c] += f[c * stride];
+        }
+      }
       break;
     case ReductionKind::LogSumExp:
     case ReductionKind::MaxSumShiftExp:
@@ -177,6 +198,10 @@ KOKKOS_INLINE_FUNCTION void reduction_finalise(const ReductionLayout& layout, co
   const int d = layout.dimension, n = layout.indices;
   switch (layout.kind) {
     case ReductionKind::Sum:
+      for (int c = 0; c < d; ++c) {
+        out[c] = values[c] + (layout.sum_scheme == SumScheme::Kahan ? values[d + c] : 0.0);
+      }
+      break;
     case ReductionKind::Min:
     case ReductionKind::Max:
     case ReductionKind::KMin:
