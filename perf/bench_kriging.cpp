@@ -9,8 +9,13 @@
 //                         [--product direct|tree] [--rtol 1e-8]
 //                         [--model matern32] [--length-scale 0.1] [--nugget 1e-3]
 //                         [--batch 64] [--variance-tolerance 1e-6] [--approximate]
+//                         [--likelihood | --fit] [--anisotropic]
 //
 // --neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.
+// --likelihood: instead, one estimate of the log likelihood and its gradient
+// (variance, length scales, nugget) with the length scales' derivatives exact
+// and by central differences, side by side; --fit: a whole hyperparameter fit
+// each way. --anisotropic: length scales (l, l/2) rotated by 0.3 rad.
 // --variance-targets M: the variance at the first M targets only (default:
 // all; 0: none), the mean at all of them.
 
@@ -18,6 +23,7 @@
 #include <kinterp/core/Partition.hpp>
 #include <kinterp/core/detail/SplitMix64.hpp>
 #include <kinterp/kriging/Kriging.hpp>
+#include <kinterp/kriging/Likelihood.hpp>
 
 #include "support/BenchArguments.hpp"
 #include "support/JsonLine.hpp"
@@ -45,10 +51,14 @@ constexpr const char* usage =
     "       [--variance-targets M] [--rank 500 | --neighbors 30] [--product direct|tree]\n"
     "       [--rtol 1e-8] [--model matern32] [--length-scale 0.1] [--nugget 1e-3]\n"
     "       [--batch 64] [--variance-tolerance 1e-6] [--approximate]\n"
+    "       [--likelihood | --fit] [--anisotropic]\n"
     "Ordinary kriging in 2D for each N: the fit, the mean at the targets, the exact\n"
     "(or --approximate) variance at the first M targets (default all, 0 none), and a\n"
     "refit of new values at the same points; times and peak memory per rank.\n"
-    "--neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.\n";
+    "--neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.\n"
+    "--likelihood: one likelihood estimate with the length scales' derivatives exact and\n"
+    "by central differences; --fit: a hyperparameter fit each way. --anisotropic:\n"
+    "length scales (l, l/2) rotated by 0.3 rad.\n";
 
 struct Settings {
   bool help = false;
@@ -63,6 +73,7 @@ struct Settings {
   double length_scale = 0.1, nugget = 1e-3, variance_tolerance = 1e-6;
   int batch = 64;
   bool approximate = false;
+  bool likelihood = false, fit = false, anisotropic = false;
 };
 
 Settings parse(int argc, char** argv) {
@@ -73,6 +84,12 @@ Settings parse(int argc, char** argv) {
       s.help = true;
     } else if (arguments.is("--approximate")) {
       s.approximate = true;
+    } else if (arguments.is("--likelihood")) {
+      s.likelihood = true;
+    } else if (arguments.is("--fit")) {
+      s.fit = true;
+    } else if (arguments.is("--anisotropic")) {
+      s.anisotropic = true;
     } else if (arguments.is("--n")) {
       s.n = arguments.integers();
     } else if (arguments.is("--targets")) {
@@ -132,6 +149,45 @@ Matrix points(std::uint64_t stream, kinterp::RowBlock block, Matrix* values) {
   return x;
 }
 
+/// --likelihood and --fit: the length scales' derivatives exact and by
+/// central differences, on the same data and probes.
+void compare_length_scale_derivatives(MPI_Comm comm, const Settings& s,
+                                      const kinterp::CovarianceModel& model,
+                                      const kinterp::KrigingOptions& options) {
+  const bool root = kinterp::rank_of(comm) == 0;
+  if (root) {
+    std::fprintf(stderr, "likelihood of %s: the length scales' derivatives exact / differenced\n",
+                 model.description().c_str());
+  }
+  for (long n : s.n) {
+    const kinterp::RowBlock block = kinterp::block_partition(n, comm);
+    Matrix values;
+    const Matrix x = points(2, block, &values);
+    for (bool exact : {true, false}) {
+      kinterp::HyperparameterFitOptions fit;
+      fit.likelihood.exact_length_scales = exact;
+      const double start = MPI_Wtime();
+      std::string what;
+      if (s.fit) {
+        const auto result = kinterp::fit_hyperparameters(comm, model, x, values, options, fit);
+        what = "fit: " + result.model.description() + ", log L " +
+               std::to_string(result.at_fit.log_likelihood) + ", " +
+               std::to_string(result.evaluations) + " evaluations";
+      } else {
+        const auto e = kinterp::estimate_log_likelihood(comm, model, x, values, options, fit.which,
+                                                        fit.likelihood);
+        what = "log L " + std::to_string(e.log_likelihood) + ", gradient";
+        for (double g : e.gradient) what += " " + std::to_string(g);
+      }
+      const double seconds = max_over_ranks(comm, MPI_Wtime() - start);
+      if (root) {
+        std::fprintf(stderr, "%7ld  %-11s %8.2f s  %s\n", n, exact ? "exact" : "differenced",
+                     seconds, what.c_str());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +203,8 @@ int main(int argc, char** argv) {
     kinterp::CovarianceModel model;
     model.family = s.model;
     model.length_scales = {s.length_scale};
+    if (s.anisotropic) model.length_scales = {s.length_scale, s.length_scale / 2};
+    if (s.anisotropic) model.angles = {0.3};
     model.nugget = s.nugget;
     kinterp::KrigingOptions options;
     options.kind = kinterp::KrigingKind::Ordinary;
@@ -159,6 +217,10 @@ int main(int argc, char** argv) {
     }
     options.variance_batch = s.batch;
     options.variance_tolerance = s.variance_tolerance;
+    if (s.likelihood || s.fit) {
+      compare_length_scale_derivatives(comm, s, model, options);
+      return 0;
+    }
     const std::string preconditioner =
         s.neighbors > 0 ? "Vecchia, " + std::to_string(s.neighbors) + " neighbors"
                         : "Nystrom rank " + std::to_string(s.rank);

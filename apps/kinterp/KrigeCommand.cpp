@@ -146,6 +146,10 @@ std::vector<OptionSpec> krige_options() {
       {"variance-out", "FILE",
        "where to write the kriging variance of the latent field at the\n"
        "targets, shape (M,) (one CG column per target, in batches)"},
+      {"gradient-out", "FILE",
+       "where to write the gradient of the kriging mean at the targets, shape\n"
+       "(M, d): one kernel product through phi'(r)/r (gaussian, exponential,\n"
+       "matern32/52, cauchy, imq, rq; anisotropic models too)"},
       {"model", "NAME", "the covariance model (see below)"},
       {"variance", "V", "its variance (sill) (default: 1)"},
       {"length-scale", "L[,L...]",
@@ -234,6 +238,7 @@ int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const bool approximate = command.flag("approximate-variance");
   const std::string out_path = command.required("out");
   const std::optional<std::string> variance_path = command.optional("variance-out");
+  const std::optional<std::string> gradient_path = command.optional("gradient-out");
   if (approximate && !variance_path) {
     throw UsageError{"--approximate-variance needs --variance-out FILE"};
   }
@@ -248,6 +253,7 @@ int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
                     targets_path = command.required("targets");
   std::vector<FileOption> outputs = {{"--out", out_path}};
   if (variance_path) outputs.push_back({"--variance-out", *variance_path});
+  if (gradient_path) outputs.push_back({"--gradient-out", *gradient_path});
   check_files(comm,
               {{"--points", points_path}, {"--values", values_path}, {"--targets", targets_path}},
               outputs);
@@ -339,11 +345,24 @@ int run(MPI_Comm comm, const Reporter& report, const CommandLine& command) {
   const double mean_start = MPI_Wtime();
   Kriging::Matrix mean("kinterp::mean", targets.block.count, 1);
   kriging.mean(device_targets, mean);
+  // The gradient before anything is written: its refusals leave no output.
+  Kriging::Matrix gradient;
+  if (gradient_path) {
+    gradient =
+        Kriging::Matrix("kinterp::mean_gradient", targets.block.count, device_targets.extent(1));
+    kriging.mean_gradient(device_targets, gradient);
+  }
   io::write_rows(comm, out_path,
                  io::to_local_rows<double>(mean, targets.global_rows, targets.block, 1),
                  sizeof(double));
-  const double mean_seconds = MPI_Wtime() - mean_start;
   report.print("mean written to %s\n", out_path.c_str());
+  if (gradient_path) {
+    io::write_rows(comm, *gradient_path,
+                   io::to_local_rows<double>(gradient, targets.global_rows, targets.block, 2),
+                   sizeof(double));
+    report.print("gradient of the mean written to %s\n", gradient_path->c_str());
+  }
+  const double mean_seconds = MPI_Wtime() - mean_start;
 
   bool converged = fit.converged();
   KrigingVarianceInfo variance_info;

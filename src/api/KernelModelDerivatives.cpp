@@ -20,11 +20,14 @@
 // the points themselves (where a symbolic derivative through Norm2 would
 // not be); other kernels and formulas take the symbolic Laplacian.
 
+#include <kinterp/KernelGradient.hpp>
 #include <kinterp/KernelModel.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/NumberText.hpp>
 #include <kinterp/dist/FormulaKernelProduct.hpp>
+
+#include "TargetsOnPoints.hpp"
 
 #include <optional>
 #include <string>
@@ -32,43 +35,6 @@
 namespace kinterp {
 
 namespace {
-
-/// phi'(r) / r = factor * psi(r), psi a compiled family with variance 1.
-struct GradientKernel {
-  KernelSpec psi;
-  double factor = 0;
-};
-
-std::optional<GradientKernel> gradient_kernel(const KernelSpec& phi) {
-  const double g = phi.g;
-  KernelSpec psi;
-  psi.g = g;
-  switch (phi.family) {
-    case KernelFamily::Gaussian:  // exp(-g r^2)
-      return GradientKernel{psi, -2 * g * phi.variance};
-    case KernelFamily::Matern32:  // (1 + g r) e^(-g r): -g^2 r e^(-g r)
-      psi.family = KernelFamily::Laplacian;
-      return GradientKernel{psi, -g * g * phi.variance};
-    case KernelFamily::Matern52:  // -(g^2 r / 3)(1 + g r) e^(-g r)
-      psi.family = KernelFamily::Matern32;
-      return GradientKernel{psi, -g * g / 3 * phi.variance};
-    case KernelFamily::Cauchy:  // (1 + g r^2)^-1: -2 g r (1 + g r^2)^-2
-    case KernelFamily::InverseMultiquadric:
-    case KernelFamily::RationalQuadratic: {  // (1 + g r^2)^-a: -2 a g r (1 + g r^2)^-(a+1)
-      const double a = phi.family == KernelFamily::Cauchy                ? 1
-                       : phi.family == KernelFamily::InverseMultiquadric ? 0.5
-                                                                         : phi.shape;
-      psi.family = KernelFamily::RationalQuadratic;
-      psi.shape = a + 1;
-      return GradientKernel{psi, -2 * a * g * phi.variance};
-    }
-    case KernelFamily::Laplacian:  // e^(-g r): -g e^(-g r) / r
-      psi.family = KernelFamily::ExponentialOverDistance;
-      return GradientKernel{psi, -g * phi.variance};
-    default:  // spherical (a cusp at 0), general Matern
-      return std::nullopt;
-  }
-}
 
 /// The Laplacian in t of k(|t - x|) in d dimensions as a formula in X and Y,
 /// numbers written in, for the families twice differentiable at r = 0;
@@ -110,98 +76,6 @@ std::string laplacian_formula(const KernelSpec& k, int d) {
   return k.variance == 1 ? delta : number_text(k.variance) + "*" + delta;
 }
 
-/// columns(i, l * m + k) = w(i, k) for l = 0, w(i, k) (x(i, l - 1) - o(l - 1)) after.
-template <class T>
-struct SpreadWeights {
-  LocalMatrix<T> columns;
-  LocalMatrix<const T> points, weights;
-  Kokkos::View<const double*> origin;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    const std::size_t m = weights.extent(1);
-    for (std::size_t k = 0; k < m; ++k) {
-      columns(i, k) = weights(i, k);
-      for (std::size_t l = 0; l < points.extent(1); ++l) {
-        columns(i, (l + 1) * m + k) = static_cast<T>(weights(i, k) * (points(i, l) - origin(l)));
-      }
-    }
-  }
-};
-
-/// out(i, k d + l) = factor ((t(i, l) - o(l)) S(i, k) - S(i, (l + 1) m + k)).
-template <class T>
-struct CombineSums {
-  LocalMatrix<T> out;
-  LocalMatrix<const T> targets, sums;
-  Kokkos::View<const double*> origin;
-  double factor;
-  std::int64_t m;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    const std::int64_t d = targets.extent(1);
-    for (std::int64_t k = 0; k < m; ++k) {
-      for (std::int64_t l = 0; l < d; ++l) {
-        const double centred = targets(i, l) - origin(l);
-        out(i, k * d + l) =
-            static_cast<T>(factor * (centred * sums(i, k) - double(sums(i, (l + 1) * m + k))));
-      }
-    }
-  }
-};
-
-/// The number of rows with a value in columns [begin, end) that is positive
-/// (`positive`) or not finite (otherwise).
-template <class T>
-struct CountRows {
-  LocalMatrix<const T> sums;
-  std::int64_t begin, end;
-  bool positive;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i, double& count) const {
-    bool found = false;
-    for (std::int64_t k = begin; k < end; ++k) {
-      const T v = sums(i, k);
-      found = found || (positive ? v > 0 : !(v - v == 0));  // v - v: NaN for inf and NaN
-    }
-    count += found ? 1 : 0;
-  }
-};
-
-/// Throws on every rank when any rank's `sums` has a row CountRows finds:
-/// targets on the points of a kernel with a cusp at r = 0.
-template <class T>
-void refuse_targets_on_points(MPI_Comm comm, const KernelSpec& kernel, const std::string& what,
-                              const CountRows<T>& rows) {
-  double on_points = 0;
-  Kokkos::parallel_reduce(
-      "kinterp::derivative::on_points",
-      Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, rows.sums.extent(0)), rows, on_points);
-  MPI_Allreduce(MPI_IN_PLACE, &on_points, 1, MPI_DOUBLE, MPI_SUM, comm);
-  if (on_points > 0) {
-    throw Error("the " + to_string(kernel.family) + " kernel has a cusp at r = 0, so the model " +
-                "has no " + what + " at its points, and " +
-                std::to_string(static_cast<long long>(on_points)) +
-                " target(s) coincide with points: move them off the points, or fit a kernel "
-                "that is smooth at 0 (gaussian, matern32, matern52, cauchy, imq, rq)");
-  }
-}
-
-/// The mean of all ranks' points, on the device.
-template <class T>
-Kokkos::View<double*> mean_point(MPI_Comm comm, const LocalMatrix<const T>& points) {
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), points);
-  std::vector<double> sums(points.extent(1) + 1, 0.0);
-  for (std::size_t i = 0; i < host.extent(0); ++i)
-    for (std::size_t l = 0; l < host.extent(1); ++l) sums[l] += host(i, l);
-  sums.back() = static_cast<double>(host.extent(0));
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
-  Kokkos::View<double*> origin("kinterp::gradient::origin", points.extent(1));
-  const auto origin_host = Kokkos::create_mirror_view(origin);
-  for (std::size_t l = 0; l < points.extent(1); ++l) {
-    origin_host(l) = sums.back() > 0 ? sums[l] / sums.back() : 0.0;
-  }
-  Kokkos::deep_copy(origin, origin_host);
-  return origin;
-}
-
 /// Throws on every rank unless the points, weights, targets and output fit:
 /// `columns` output columns, as many rows as targets.
 template <class T>
@@ -231,34 +105,15 @@ ModelPrediction KernelModel::predict_gradient(MPI_Comm comm, const ConstMatrix<T
                                               const ConstMatrix<T>& weights,
                                               const ConstMatrix<T>& targets, const Matrix<T>& out,
                                               const ProductOptions& product) const {
-  using execution_space = Kokkos::DefaultExecutionSpace;
   const double start = MPI_Wtime();
   const std::int64_t d = points.extent(1), m = weights.extent(1);
   require_shapes(comm, "gradient", points, weights, targets, out, d * m);
-  const auto compiled = generic_ ? std::nullopt : gradient_kernel(spec_);
-  if (!compiled) {
+  if (generic_ || !has_kernel_gradient(spec_)) {
     return derivative_by_formula<T>(comm, false, points, weights, targets, out, product, start);
   }
-  const auto origin = mean_point(comm, points);
-  Matrix<T> spread("kinterp::gradient::weights", points.extent(0), (d + 1) * m);
-  Kokkos::parallel_for("kinterp::gradient::spread",
-                       Kokkos::RangePolicy<execution_space>(0, points.extent(0)),
-                       SpreadWeights<T>{spread, points, weights, origin});
-  const KernelSum<T> sum(comm, compiled->psi, points, product);
-  Matrix<T> sums("kinterp::gradient::sums", targets.extent(0), (d + 1) * m);
-  const double setup = MPI_Wtime() - start;
-  const RingTimings timings = sum(targets, spread, sums);
-  if (spec_.family == KernelFamily::Laplacian) {
-    refuse_targets_on_points(comm, spec_, "gradient", CountRows<T>{sums, 0, m, false});
-  }
-  Kokkos::parallel_for("kinterp::gradient::combine",
-                       Kokkos::RangePolicy<execution_space>(0, targets.extent(0)),
-                       CombineSums<T>{out, targets, sums, origin, compiled->factor, m});
-  Kokkos::fence();
-  return {timings,
-          "gradient through the " + to_string(compiled->psi.family) + " kernel phi'(r)/r, " +
-              std::to_string((d + 1) * m) + " columns: " + sum.product().description(),
-          setup};
+  const KernelGradientRun run =
+      kernel_gradient(comm, spec_, points, weights, targets, out, product);
+  return {run.timings, run.description, run.setup_seconds};
 }
 
 template <class T>
@@ -340,7 +195,8 @@ ModelPrediction KernelModel::derivative_by_formula(
   const double setup = MPI_Wtime() - start;
   const RingTimings timings = generic.apply(execution_space(), targets, weights, sums);
   if (cusp) {
-    refuse_targets_on_points(comm, spec_, what, CountRows<T>{sums, columns - 1, columns, true});
+    detail::refuse_targets_on_points(comm, spec_, what,
+                                     detail::CountRows<T>{sums, columns - 1, columns, true});
     Kokkos::deep_copy(
         out, Kokkos::subview(sums, Kokkos::ALL, std::make_pair(std::size_t(0), out.extent(1))));
     Kokkos::fence();

@@ -52,8 +52,20 @@ class Drift {
   int terms() const { return static_cast<int>(exponents_.size() / std::max(d_, 1)); }
 
   /// The drift terms at `points` (n x d): n x terms().
-  Matrix evaluate(const ConstMatrix& points) const {
+  Matrix evaluate(const ConstMatrix& points) const { return terms_or_gradient(points, {}); }
+
+  /// The gradient of the drift sum_t beta_t p_t at `points` (n x d): n x d.
+  Matrix gradient(const ConstMatrix& points, const std::vector<double>& beta) const {
+    return terms_or_gradient(points, beta);
+  }
+
+ private:
+  /// The terms (no `beta`), or the gradient of their combination by `beta`:
+  /// d/dx_k of prod_l s_l^e_l, s_l = (x_l - c_l) h_l, is e_k s_k^(e_k - 1) h_k
+  /// times the other factors.
+  Matrix terms_or_gradient(const ConstMatrix& points, const std::vector<double>& beta) const {
     const int d = d_, q = terms();
+    const bool gradient = !beta.empty();
     Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> scaling("kinterp::drift_scaling",
                                                                            2, d);
     Kokkos::View<int**, Kokkos::LayoutRight, Kokkos::HostSpace> exponents(
@@ -65,28 +77,39 @@ class Drift {
     for (int t = 0; t < q; ++t) {
       for (int k = 0; k < d; ++k) exponents(t, k) = exponents_[t * d + k];
     }
+    Kokkos::View<double*, Kokkos::HostSpace> coefficients("kinterp::drift_coefficients", q);
+    for (int t = 0; t < q && gradient; ++t) coefficients(t) = beta[t];
     using Space = Kokkos::DefaultExecutionSpace::memory_space;
     const auto s = Kokkos::create_mirror_view_and_copy(Space(), scaling);
     const auto e = Kokkos::create_mirror_view_and_copy(Space(), exponents);
-    Matrix out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kinterp::drift"), points.extent(0),
-               q);
+    const auto b = Kokkos::create_mirror_view_and_copy(Space(), coefficients);
+    Matrix out("kinterp::drift", points.extent(0), gradient ? d : q);
     Kokkos::parallel_for(
         "kinterp::Drift::evaluate",
         Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, points.extent(0)),
         KOKKOS_LAMBDA(const std::int64_t i) {
           for (int t = 0; t < q; ++t) {
-            double term = 1;
-            for (int k = 0; k < d; ++k) {
-              const double u = (points(i, k) - s(0, k)) * s(1, k);
-              for (int p = 0; p < e(t, k); ++p) term *= u;
+            // Component `along` of the term's gradient (-1: the term itself).
+            for (int along = gradient ? 0 : -1; along < (gradient ? d : 0); ++along) {
+              double term = 1;
+              for (int k = 0; k < d; ++k) {
+                const double u = (points(i, k) - s(0, k)) * s(1, k);
+                const int power = e(t, k) - (k == along ? 1 : 0);
+                if (power < 0) term = 0;
+                if (k == along) term *= e(t, k) * s(1, k);
+                for (int p = 0; p < power; ++p) term *= u;
+              }
+              if (gradient) {
+                out(i, along) += b(t) * term;
+              } else {
+                out(i, t) = term;
+              }
             }
-            out(i, t) = term;
           }
         });
     return out;
   }
 
- private:
   /// Every exponent vector with entries from axis `axis` on summing to <= left.
   void add_monomials(std::vector<int>& exponent, int axis, int left) {
     if (axis == d_) {

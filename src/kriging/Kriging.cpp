@@ -1,3 +1,4 @@
+#include <kinterp/KernelGradient.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Communicator.hpp>
 #include <kinterp/core/Error.hpp>
@@ -271,6 +272,39 @@ void Kriging::mean(const ConstMatrix& targets, const Matrix& out) const {
   std::vector<double> minus_beta(fit.beta);
   for (double& b : minus_beta) b = -b;
   subtract_combination(out, 0, basis, minus_beta);
+}
+
+void Kriging::mean_gradient(const ConstMatrix& targets, const Matrix& out) const {
+  const detail::KrigingSystem& system = state_->system;
+  const detail::GlsSolution& fit = state_->fit;
+  const MPI_Comm c = system.comm();
+  const int d = static_cast<int>(system.coordinates().extent(1));
+  throw_if_any(c,
+               targets.extent(1) != std::size_t(d) || out.extent(0) != targets.extent(0) ||
+                   out.extent(1) != std::size_t(d),
+               "the gradient's targets must have the points' " + std::to_string(d) +
+                   " coordinates, and the output a row of " + std::to_string(d) + " per target");
+  const Matrix along_u("kinterp::kriging::gradient_in_model_coordinates", targets.extent(0), d);
+  kernel_gradient<double>(c, system.spec(), system.coordinates(), fit.weights,
+                          system.model().transform(targets), along_u, system.options().product);
+  // grad_t = A^T grad_u with A = S^-1 R^T, row-major in transform_matrix.
+  const std::vector<double> a = system.model().transform_matrix(d);
+  Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> a_host("kinterp::kriging::a", d,
+                                                                        d);
+  for (int k = 0; k < d * d; ++k) a_host.data()[k] = a[k];
+  const auto transform =
+      Kokkos::create_mirror_view_and_copy(execution_space::memory_space(), a_host);
+  const Matrix drift = system.drift() ? system.drift()->gradient(targets, fit.beta) : Matrix();
+  Kokkos::parallel_for(
+      "kinterp::kriging::mean_gradient", Kokkos::RangePolicy<execution_space>(0, out.extent(0)),
+      KOKKOS_LAMBDA(const std::int64_t i) {
+        for (int l = 0; l < d; ++l) {
+          double sum = drift.extent(0) ? drift(i, l) : 0.0;
+          for (int k = 0; k < d; ++k) sum += transform(k, l) * along_u(i, k);
+          out(i, l) = sum;
+        }
+      });
+  Kokkos::fence();
 }
 
 KrigingVarianceInfo Kriging::variance(const ConstMatrix& targets, const Matrix& out,

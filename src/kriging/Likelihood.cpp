@@ -1,7 +1,9 @@
 #include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/KokkosCompat.hpp>
 #include <kinterp/core/detail/SplitMix64.hpp>
+#include <kinterp/kernels/SlopeKernel.hpp>
 #include <kinterp/kriging/Likelihood.hpp>
+#include <kinterp/local/ColumnMeans.hpp>
 #include <kinterp/solve/LanczosQuadrature.hpp>
 
 #include "BoundedLbfgs.hpp"
@@ -101,13 +103,14 @@ CovarianceModel model_at(CovarianceModel model, const FitParameters& which,
   return model;
 }
 
-/// Whether coordinate i of `which` is the variance, the nugget, or another
-/// parameter (differenced).
-enum class Role { Variance, Nugget, Differenced };
+/// Whether coordinate i of `which` is the variance, the nugget, a length
+/// scale (exact where the family has a slope kernel), or another parameter
+/// (differenced).
+enum class Role { Variance, Nugget, LengthScale, Differenced };
 std::vector<Role> roles(const CovarianceModel& model, const FitParameters& which) {
   std::vector<Role> r;
   if (which.variance) r.push_back(Role::Variance);
-  if (which.length_scales) r.insert(r.end(), model.length_scales.size(), Role::Differenced);
+  if (which.length_scales) r.insert(r.end(), model.length_scales.size(), Role::LengthScale);
   if (which.nugget) r.push_back(Role::Nugget);
   if (which.shape) r.push_back(Role::Differenced);
   if (which.angles) r.insert(r.end(), model.angles.size(), Role::Differenced);
@@ -122,6 +125,72 @@ Matrix latent_product(MPI_Comm comm, const CovarianceModel& model, const ConstMa
   Matrix y("kinterp::likelihood::product", x.extent(0), x.extent(1));
   sum(u, x, y);
   return y;
+}
+
+/// The family's slope kernel where the length-scale derivatives can use it:
+/// not exp(-g r)/r (the Laplacian kernel's), infinite on the diagonal.
+std::optional<SlopeKernel> length_scale_slope(const CovarianceModel& model) {
+  auto slope = slope_kernel(model.kernel());
+  if (slope && slope->psi.family == KernelFamily::ExponentialOverDistance) return std::nullopt;
+  return slope;
+}
+
+/// dK/d(log l_a) x for each length scale l_a (one, or one per axis), exactly,
+/// by one product with the slope kernel psi (phi'(r)/r = c psi) in the model's
+/// coordinates u, where d phi(|u_i - u_j|) / d log l_a = -c psi(r) (u_ia - u_ja)^2
+/// (an isotropic length scale: -c psi(r) r^2). With v = u - o (o the mean, so
+/// the terms stay of the data's size),
+///   (u_ia - u_ja)^2 = v_ia^2 - 2 v_ia v_ja + v_ja^2,
+/// so the product's columns are, for each of x's m columns, x, x v_a (each
+/// axis) and x v_a^2 (each axis; isotropic: x |v|^2).
+std::vector<Matrix> length_scale_products(MPI_Comm comm, const CovarianceModel& model,
+                                          const SlopeKernel& slope, const ConstMatrix& points,
+                                          const ConstMatrix& x) {
+  const Matrix u = model.transform(points);
+  const std::int64_t rows = u.extent(0), m = x.extent(1);
+  const int d = static_cast<int>(u.extent(1));
+  const bool isotropic = model.length_scales.size() == 1;
+  const int squares = isotropic ? 1 : d, blocks = 1 + d + squares;
+  const auto o = column_means<double>(comm, u);
+  Matrix columns("kinterp::likelihood::slope_weights", rows, blocks * m);
+  Kokkos::parallel_for(
+      "kinterp::likelihood::slope_weights", Kokkos::RangePolicy<execution_space>(0, rows),
+      KOKKOS_LAMBDA(const std::int64_t i) {
+        double norm = 0;
+        for (int a = 0; a < d; ++a) norm += (u(i, a) - o(a)) * (u(i, a) - o(a));
+        for (std::int64_t c = 0; c < m; ++c) {
+          columns(i, c) = x(i, c);
+          for (int a = 0; a < d; ++a) {
+            const double v = u(i, a) - o(a);
+            columns(i, (1 + a) * m + c) = x(i, c) * v;
+            if (!isotropic) columns(i, (1 + d + a) * m + c) = x(i, c) * v * v;
+          }
+          if (isotropic) columns(i, (1 + d) * m + c) = x(i, c) * norm;
+        }
+      });
+  const KernelSum<double> sum(comm, slope.psi, u);
+  Matrix sums("kinterp::likelihood::slope_sums", rows, blocks * m);
+  sum(u, columns, sums);
+  const double c = -slope.factor;
+  std::vector<Matrix> out;
+  for (int a = 0; a < squares; ++a) {
+    Matrix y("kinterp::likelihood::length_scale_product", rows, m);
+    Kokkos::parallel_for(
+        "kinterp::likelihood::length_scale_product", Kokkos::RangePolicy<execution_space>(0, rows),
+        KOKKOS_LAMBDA(const std::int64_t i) {
+          for (std::int64_t k = 0; k < m; ++k) {
+            double total = sums(i, (1 + d + a) * m + k);  // sum psi x v_a^2 (or x |v|^2)
+            for (int b = 0; b < d; ++b) {
+              if (!isotropic && b != a) continue;
+              const double v = u(i, b) - o(b);
+              total += v * v * sums(i, k) - 2 * v * sums(i, (1 + b) * m + k);
+            }
+            y(i, k) = c * total;
+          }
+        });
+    out.push_back(y);
+  }
+  return out;
 }
 
 }  // namespace
@@ -182,24 +251,40 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
   const std::vector<Role> parameter_roles = roles(model, which);
   const std::vector<double> x = coordinates_of(model, which);
   Matrix wv, wu;  // [w, v_1..v_s] and [w, u_1..u_s], for differenced parameters
+  const auto ready_wv_wu = [&] {
+    if (wv.extent(1) != 0) return;
+    const auto first = std::make_pair(0, 1), rest = std::make_pair(1, 1 + s);
+    wv = Matrix("kinterp::likelihood::wv", b.extent(0), 1 + s);
+    wu = Matrix("kinterp::likelihood::wu", b.extent(0), 1 + s);
+    Kokkos::deep_copy(Kokkos::subview(wv, Kokkos::ALL, first), solution.weights);
+    Kokkos::deep_copy(Kokkos::subview(wv, Kokkos::ALL, rest), solution.extra);
+    Kokkos::deep_copy(Kokkos::subview(wu, Kokkos::ALL, first), solution.weights);
+    Kokkos::deep_copy(Kokkos::subview(wu, Kokkos::ALL, rest), u);
+  };
+  // 1/2 w^T dK w - 1/2 mean_i u_i^T dK v_i from dK [w, v_1..v_s].
+  const auto gradient_from = [&](const Matrix& dk_wv) {
+    const std::vector<double> dots = detail::column_dots(comm, wu, dk_wv);
+    return 0.5 * dots[0] - 0.5 * mean_over_probes([&](int i) { return dots[1 + i]; });
+  };
+  const auto slope = options.exact_length_scales ? length_scale_slope(model) : std::nullopt;
+  std::vector<Matrix> length_scale_dk;  // dK/d log l_a [w, v_1..v_s], made once
+  int length_scale = 0;
   for (std::size_t j = 0; j < x.size(); ++j) {
     double g = 0;
-    if (parameter_roles[j] == Role::Variance) {
+    if (parameter_roles[j] == Role::LengthScale && slope) {
+      ready_wv_wu();
+      if (length_scale_dk.empty()) {
+        length_scale_dk = length_scale_products(comm, model, *slope, points, wv);
+      }
+      g = gradient_from(length_scale_dk[length_scale++]);
+    } else if (parameter_roles[j] == Role::Variance) {
       // dK = K_latent: K w = z - P beta and K v_i = b_i, less the nugget's part.
       g = 0.5 * (estimate.data_fit - nugget * ww) -
           0.5 * mean_over_probes([&](int i) { return ub[i] - nugget * uv[i]; });
     } else if (parameter_roles[j] == Role::Nugget) {
       g = 0.5 * nugget * ww - 0.5 * mean_over_probes([&](int i) { return nugget * uv[i]; });
     } else {
-      if (wv.extent(1) == 0) {
-        const auto first = std::make_pair(0, 1), rest = std::make_pair(1, 1 + s);
-        wv = Matrix("kinterp::likelihood::wv", b.extent(0), 1 + s);
-        wu = Matrix("kinterp::likelihood::wu", b.extent(0), 1 + s);
-        Kokkos::deep_copy(Kokkos::subview(wv, Kokkos::ALL, first), solution.weights);
-        Kokkos::deep_copy(Kokkos::subview(wv, Kokkos::ALL, rest), solution.extra);
-        Kokkos::deep_copy(Kokkos::subview(wu, Kokkos::ALL, first), solution.weights);
-        Kokkos::deep_copy(Kokkos::subview(wu, Kokkos::ALL, rest), u);
-      }
+      ready_wv_wu();
       std::vector<double> up(x), down(x);
       up[j] += options.step;
       down[j] -= options.step;
@@ -214,8 +299,7 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
           KOKKOS_LAMBDA(const std::int64_t i, const std::int64_t c) {
             plus(i, c) = (plus(i, c) - minus(i, c)) / h;
           });
-      const std::vector<double> dots = detail::column_dots(comm, wu, plus);
-      g = 0.5 * dots[0] - 0.5 * mean_over_probes([&](int i) { return dots[1 + i]; });
+      g = gradient_from(plus);
     }
     estimate.gradient.push_back(g);
   }

@@ -101,6 +101,56 @@ class KrigeTest(CliTestCase):
                                                mean=1.5)
             self.assertKriging("k_" + kind, mean, variance, 1e-7)
 
+    def test_gradient_of_the_mean_matches_the_dense_equations(self):
+        """--gradient-out: the kernel part through phi'(r)/r in the rotated, scaled
+        coordinates u = M t, mapped back by M^T, and the drift's part."""
+        variance, scales, angle = 2.0, np.array([0.3, 0.1]), np.radians(30)
+        covariance = matern32_anisotropic(variance, scales, angle)
+        c, s = np.cos(angle), np.sin(angle)
+        to_u = np.array([[c, -s], [s, c]]) / scales  # u = t @ to_u
+
+        def kernel_gradient(t, x):  # d/dt C(t, x_j) for each t, j: (M, N, 2)
+            ut, ux = t @ to_u, x @ to_u
+            r = np.sqrt(np.maximum(squared_distances(ut, ux), 0))
+            slope = -3 * variance * np.exp(-np.sqrt(3) * r)  # phi'(r) / r
+            return (slope[:, :, None] * (ut[:, None, :] - ux[None, :, :])) @ to_u.T
+
+        model = ["--model", "matern32", "--variance", variance, "--length-scale", "0.3,0.1",
+                 "--angles", 30, "--nugget", 1e-3, "--rtol", 1e-12]
+        linear = lambda p: np.column_stack([np.ones(len(p)), p])  # noqa: E731
+        for kind, extra, drift in (("ordinary", [], lambda p: np.ones((len(p), 1))),
+                                   ("universal", ["--drift-degree", 1], linear)):
+            name = "kg_" + kind
+            run = self.run_kinterp("krige", "--points", "kx.npy", "--values", "kz.npy",
+                                   "--targets", "kt.npy", "--out", name + "_mean.npy",
+                                   "--gradient-out", name + "_grad.npy", *model, "--kriging",
+                                   kind, *extra)
+            self.assertExit(run, EXIT_OK)
+            self.assertIn("gradient of the mean written", run.stdout, run.describe())
+            got = np.load(self.path(name + "_grad.npy"))
+            self.assertEqual(got.shape, (len(self.t), 2))
+            K = covariance(self.x, self.x) + 1e-3 * np.eye(len(self.x))
+            P = drift(self.x)
+            Ki_z, Ki_P = np.linalg.solve(K, self.z), np.linalg.solve(K, P)
+            beta = np.linalg.solve(P.T @ Ki_P, P.T @ Ki_z)
+            w = Ki_z - Ki_P @ beta
+            want = np.einsum("mnk,n->mk", kernel_gradient(self.t, self.x), w)
+            if kind == "universal":
+                want += beta[1:]
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-7 * np.abs(want).max())
+        # The exponential has no gradient at its points; the spherical none compiled.
+        for model_args, message in ((["--model", "exponential", "--length-scale", 0.2],
+                                     "coincide with points"),
+                                    (["--model", "spherical", "--length-scale", 0.5],
+                                     "no compiled gradient")):
+            np.save(self.path("kg_on_points.npy"), self.x[:4])
+            run = self.run_kinterp("krige", "--points", "kx.npy", "--values", "kz.npy",
+                                   "--targets", "kg_on_points.npy", "--out", "kg_bad_mean.npy",
+                                   "--gradient-out", "kg_bad_grad.npy", *model_args,
+                                   "--nugget", 1e-2)
+            self.assertFails(run, EXIT_ERROR, message)
+            self.assertFalse(os.path.exists(self.path("kg_bad_mean.npy")))
+
     def test_vecchia_preconditioner_matches_the_dense_equations(self):
         covariance = matern32_anisotropic(2.0, np.array([0.3, 0.1]), np.radians(30))
         run = self.krige("--model", "matern32", "--variance", 2, "--length-scale", "0.3,0.1",

@@ -115,6 +115,15 @@ class Kriging {
   /// Collective: out (n_t x 1) = the kriging mean at this rank's targets.
   void mean(const ConstMatrix& targets, const Matrix& out) const;
 
+  /// Collective: out (n_t x d) = the gradient of the kriging mean at this
+  /// rank's targets: the kernel part through the family's slope kernel
+  /// (KernelGradient.hpp) in the model's coordinates u = S^-1 R^T t, mapped
+  /// back (grad_t = (S^-1 R^T)^T grad_u), plus the drift's. Throws
+  /// kinterp::Error on every rank for a family without a slope kernel
+  /// (spherical, general matern), for the exponential at a target on a point
+  /// (it has no gradient there), and for shapes that do not fit.
+  void mean_gradient(const ConstMatrix& targets, const Matrix& out) const;
+
   /// Collective: out (n_t x 1) = the kriging variance of the latent field at
   /// this rank's targets (>= 0: rounding below 0 is clamped and counted).
   /// approximate = false: batched CG solves to the fit's tolerance (see

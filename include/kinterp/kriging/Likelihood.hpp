@@ -35,9 +35,14 @@ struct FitParameters {
 struct LikelihoodOptions {
   int probes = 32;         ///< Hutchinson / Lanczos probes
   std::uint64_t seed = 0;  ///< the probes depend on it and on the global rows only
-  /// The central difference step, in the log of length scales and shape
-  /// (and in radians for angles).
+  /// The central difference step, in the log of the shape, in radians for
+  /// angles, and in the log of length scales where they are differenced.
   double step = 1e-4;
+  /// The length scales' derivatives exactly, by one product with the slope
+  /// kernel phi'(r)/r (kernels/SlopeKernel.hpp) for all of them, for every
+  /// family that has one but the exponential; false: central differences,
+  /// two products per length scale (as for the other families).
+  bool exact_length_scales = true;
 };
 
 /// log L and its gradient in the optimiser's coordinates: the natural log of
