@@ -265,6 +265,12 @@ int kinterp_kriging_fit_result(kinterp_kriging kriging, int* iterations, double*
  *  (local_targets x dimension, the fit's dimension). */
 int kinterp_kriging_mean(kinterp_kriging kriging, int64_t local_targets, int dimension,
                          const double* targets, double* mean);
+/** Collective: gradient (local_targets x dimension, row-major) = the gradient
+ *  of the kriging mean at this rank's targets (Kriging::mean_gradient):
+ *  gaussian, exponential (not at a target on a point), matern32, matern52,
+ *  cauchy, imq and rq models, anisotropic ones included. */
+int kinterp_kriging_mean_gradient(kinterp_kriging kriging, int64_t local_targets, int dimension,
+                                  const double* targets, double* gradient);
 /** Collective: variance (local_targets) = the kriging variance of the latent
  *  field at the targets, by CG solves in batches of 64 targets.
  *  KINTERP_ERROR_NOT_CONVERGED: a batch's CG stopped early. */
@@ -305,6 +311,9 @@ int kinterp_kriging_refit_checked(kinterp_kriging kriging, int64_t local_rows, c
                                   const char* caller_error);
 int kinterp_kriging_mean_checked(kinterp_kriging kriging, int64_t local_targets, int dimension,
                                  const double* targets, double* mean, const char* caller_error);
+int kinterp_kriging_mean_gradient_checked(kinterp_kriging kriging, int64_t local_targets,
+                                          int dimension, const double* targets, double* gradient,
+                                          const char* caller_error);
 int kinterp_kriging_variance_checked(kinterp_kriging kriging, int64_t local_targets, int dimension,
                                      const double* targets, double* variance,
                                      const char* caller_error);

@@ -290,6 +290,29 @@ int kinterp_kriging_mean_checked(kinterp_kriging kriging, int64_t local_targets,
   });
 }
 
+int kinterp_kriging_mean_gradient(kinterp_kriging kriging, int64_t local_targets, int dimension,
+                                  const double* targets, double* gradient) {
+  return kinterp_kriging_mean_gradient_checked(kriging, local_targets, dimension, targets, gradient,
+                                               nullptr);
+}
+
+int kinterp_kriging_mean_gradient_checked(kinterp_kriging kriging, int64_t local_targets,
+                                          int dimension, const double* targets, double* gradient,
+                                          const char* caller_error) {
+  return on_kriging(kriging, [&](kinterp_kriging_s& k) {
+    Matrix device_targets, out;
+    agree(k.comm.get(), [&] {
+      if (caller_error && *caller_error) throw kinterp::Error(caller_error);
+      k.require_fit("kinterp_kriging_mean_gradient", dimension);
+      device_targets = to_device(targets, local_targets, dimension, "targets");
+      require_output(local_targets, gradient, "kinterp_kriging_mean_gradient", "gradient");
+      out = Matrix("kinterp::kriging_mean_gradient", local_targets, dimension);
+    });
+    k.fitted->mean_gradient(device_targets, out);
+    to_host(out, gradient);
+  });
+}
+
 int kinterp_kriging_variance(kinterp_kriging kriging, int64_t local_targets, int dimension,
                              const double* targets, double* variance) {
   return kinterp_kriging_variance_checked(kriging, local_targets, dimension, targets, variance,

@@ -44,8 +44,8 @@ module kinterp
             kinterp_kriging_set_model, kinterp_kriging_set_kind, kinterp_kriging_set_tolerances, &
             kinterp_kriging_set_preconditioner, kinterp_kriging_set_vecchia, &
             kinterp_kriging_set_product, kinterp_kriging_fit, kinterp_kriging_refit, &
-            kinterp_kriging_fit_result, kinterp_kriging_mean, kinterp_kriging_variance, &
-            kinterp_kriging_estimate, kinterp_kriging_get_model
+            kinterp_kriging_fit_result, kinterp_kriging_mean, kinterp_kriging_mean_gradient, &
+            kinterp_kriging_variance, kinterp_kriging_estimate, kinterp_kriging_get_model
 
   interface
     integer(c_int) function c_initialize(argc, argv) bind(C, name="kinterp_initialize")
@@ -286,6 +286,17 @@ module kinterp
       integer(c_int), value :: dimension
       real(c_double), intent(in) :: targets(*)
       real(c_double), intent(inout) :: mean(*)
+      character(kind=c_char), intent(in) :: caller_error(*)
+    end function
+    integer(c_int) function ck_mean_gradient(kriging, local_targets, dimension, targets, &
+                                             gradient, caller_error) &
+        bind(C, name="kinterp_kriging_mean_gradient_checked")
+      import :: c_int, c_int64_t, c_ptr, c_double, c_char
+      type(c_ptr), value :: kriging
+      integer(c_int64_t), value :: local_targets
+      integer(c_int), value :: dimension
+      real(c_double), intent(in) :: targets(*)
+      real(c_double), intent(inout) :: gradient(*)
       character(kind=c_char), intent(in) :: caller_error(*)
     end function
     integer(c_int) function ck_variance(kriging, local_targets, dimension, targets, variance, &
@@ -629,6 +640,23 @@ contains
                      int(size(targets, 1), c_int), targets, mean, &
                      c_string(columns_mismatch("kinterp_kriging_mean", "targets", &
                                                size(targets, 2), "mean", size(mean))))
+  end function
+
+  !> Collective. gradient(d, n_t): the gradient of the kriging mean at this
+  !> rank's targets(d, n_t).
+  integer function kinterp_kriging_mean_gradient(kriging, targets, gradient) result(status)
+    type(kinterp_kriging), intent(in) :: kriging
+    real(c_double), intent(in), contiguous :: targets(:, :)
+    real(c_double), intent(inout), contiguous :: gradient(:, :)
+    character(len=:), allocatable :: problem
+    problem = columns_mismatch("kinterp_kriging_mean_gradient", "targets", size(targets, 2), &
+                               "gradient", size(gradient, 2))
+    if (len(problem) == 0 .and. size(gradient, 1) /= size(targets, 1)) then
+      problem = "kinterp_kriging_mean_gradient: gradient needs as many rows as the targets' " // &
+                "dimension"
+    end if
+    status = ck_mean_gradient(kriging%handle, int(size(targets, 2), c_int64_t), &
+                              int(size(targets, 1), c_int), targets, gradient, c_string(problem))
   end function
 
   !> Collective. variance(n_t) at this rank's targets(d, n_t).

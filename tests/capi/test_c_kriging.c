@@ -100,6 +100,43 @@ static void dense_kriging(const double* z, double s2, double l, double nugget, i
   }
 }
 
+/* The dense ordinary kriging mean's gradient at all targets (TARGETS x D):
+ * [K 1; 1^T 0] [a; mu] = [z; 0] gives mean(t) = k_t^T a + mu, so
+ * grad mean(t) = sum_i a_i grad_t C(t, x_i), and for Matern 3/2
+ * grad_t C(t, x) = -3 s2 / l^2 exp(-sqrt(3) |t - x| / l) (t - x). */
+static void dense_mean_gradient(const double* z, double s2, double l, double nugget,
+                                long double* gradient) {
+  static long double dual[M];
+  for (int i = 0; i < M; ++i) {
+    for (int j = 0; j < M; ++j) {
+      long double v = 0;
+      if (i < N && j < N) {
+        v = matern32(&points[i * D], &points[j * D], s2, l) + (i == j ? nugget : 0);
+      } else if (i < N || j < N) {
+        v = 1;
+      }
+      system_matrix[i * M + j] = v;
+    }
+    dual[i] = i < N ? z[i] : 0;
+  }
+  dense_solve(system_matrix, dual, M, 1);
+  for (int t = 0; t < TARGETS; ++t) {
+    for (int k = 0; k < D; ++k) gradient[t * D + k] = 0;
+    for (int i = 0; i < N; ++i) {
+      long double r2 = 0;
+      for (int k = 0; k < D; ++k) {
+        const long double e = (long double)targets[t * D + k] - points[i * D + k];
+        r2 += e * e;
+      }
+      const long double slope = -3 * s2 / (l * l) * expl(-sqrtl(3 * r2) / l);
+      for (int k = 0; k < D; ++k) {
+        gradient[t * D + k] +=
+            dual[i] * slope * ((long double)targets[t * D + k] - points[i * D + k]);
+      }
+    }
+  }
+}
+
 /* max over targets of |computed - exact| / scale, over all ranks. */
 static double worst_error(const double* computed, const long double* exact, long double scale) {
   double worst = 0;
@@ -218,6 +255,26 @@ int main(int argc, char** argv) {
         "ordinary kriging variance: error %g (of the sill) against the dense "
         "equations",
         error);
+
+  /* The mean's gradient (targets x D, row-major) against the dense one. */
+  static double gradient[TARGETS * D];
+  static long double exact_gradient[TARGETS * D];
+  CHECK(kinterp_kriging_mean_gradient(kriging, target_count, D, my_targets, gradient) ==
+            KINTERP_SUCCESS,
+        "%s", kinterp_kriging_error_message(kriging));
+  dense_mean_gradient(values, s2, l, nugget, exact_gradient);
+  long double largest = 0;
+  for (int k = 0; k < TARGETS * D; ++k) largest = fmaxl(largest, fabsl(exact_gradient[k]));
+  double gradient_error = 0;
+  for (int k = 0; k < target_count * D; ++k) {
+    const double e = (double)(fabsl(gradient[k] - exact_gradient[target_begin * D + k]) / largest);
+    if (e > gradient_error) gradient_error = e;
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &gradient_error, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  CHECK(gradient_error < 1e-8,
+        "the mean's gradient: error %g (of the largest) against the dense "
+        "equations",
+        gradient_error);
 
   /* A refit: new values, the same points and model. */
   static double changed[N];

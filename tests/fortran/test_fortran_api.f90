@@ -179,7 +179,10 @@ contains
     real(c_double) :: mean(counts(rank + 1)), variance(counts(rank + 1))
     real(c_double) :: changed(counts(rank + 1)), short(max(counts(rank + 1) - 1, 0))
     real(c_double) :: fitted_variance, fitted_nugget, fitted_shape, length(1)
-    integer :: held
+    real(c_double) :: off(2, counts(rank + 1)), moved(2, counts(rank + 1))
+    real(c_double) :: gradient(2, counts(rank + 1)), up(counts(rank + 1)), down(counts(rank + 1))
+    real(c_double), parameter :: h = 1d-5
+    integer :: held, axis
     call check(kinterp_kriging_create(MPI_COMM_WORLD, kriging) == KINTERP_SUCCESS, "kriging")
     call check(kinterp_kriging_set_model(kriging, "matern32", 2d0, [0.3d0], 0d0) == &
                KINTERP_SUCCESS, kinterp_kriging_error_message(kriging))
@@ -200,6 +203,22 @@ contains
     call check(all(abs(mean - all_values(1, first:last)) < 1d-6), &
                "kriging: the mean at the points is the values")
     call check(all(abs(variance) < 1d-6), "kriging: no variance at the points")
+    ! The mean's gradient off the points, (d, n_t) as the targets, against
+    ! central differences of the mean (O(h^2), and CG's 1e-13 over h).
+    off = all_points(:, first:last) + 0.013d0
+    call check(kinterp_kriging_mean_gradient(kriging, off, gradient) == KINTERP_SUCCESS, &
+               kinterp_kriging_error_message(kriging))
+    do axis = 1, 2
+      moved = off
+      moved(axis, :) = off(axis, :) + h
+      call check(kinterp_kriging_mean(kriging, moved, up) == KINTERP_SUCCESS, "kriging: mean")
+      moved(axis, :) = off(axis, :) - h
+      call check(kinterp_kriging_mean(kriging, moved, down) == KINTERP_SUCCESS, "kriging: mean")
+      call check(all(abs(gradient(axis, :) - (up - down) / (2 * h)) < &
+                     1d-5 * (1 + maxval(abs(gradient)))), "kriging: the mean's gradient")
+    end do
+    call check(kinterp_kriging_mean_gradient(kriging, off, gradient(1:1, :)) == &
+               KINTERP_ERROR_INVALID_ARGUMENT, "kriging: a gradient of the wrong shape")
     changed = all_points(1, first:last) - cos(3 * all_points(2, first:last))
     call check(kinterp_kriging_refit(kriging, changed) == KINTERP_SUCCESS, &
                kinterp_kriging_error_message(kriging))
