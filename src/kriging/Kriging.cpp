@@ -36,7 +36,7 @@ Matrix uninitialised(const std::string& label, std::size_t rows, std::size_t col
 /// out(i, j) = C(u_i, t_j): the covariance columns of a batch of targets.
 void covariance_columns(const KernelSpec& spec, const ConstMatrix& u, const ConstMatrix& t,
                         const Matrix& out) {
-  visit_kernel<double>(spec, [&](const auto phi) {
+  visit_kernel<double, true>(spec, [&](const auto phi) {
     const double variance = spec.variance;
     const int d = static_cast<int>(u.extent(1));
     Kokkos::parallel_for(

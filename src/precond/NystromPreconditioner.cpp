@@ -135,7 +135,7 @@ NystromPreconditioner<T>::NystromPreconditioner(MPI_Comm comm, const KernelSpec&
   factor_options.tolerance =
       options.tolerance > 0 ? options.tolerance : 100 * std::numeric_limits<T>::epsilon();
   // Kernel values and everything accumulated from them in double; F stored in T.
-  auto factorisation = visit_kernel<double>(kernel, [&](const auto& phi) {
+  auto factorisation = visit_kernel<double, true>(kernel, [&](const auto& phi) {
     using Kernel = std::decay_t<decltype(phi)>;
     return detail::PivotedCholesky<T, Kernel, execution_space>(c, phi, kernel.variance, points,
                                                                counts)

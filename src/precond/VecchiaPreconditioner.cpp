@@ -69,7 +69,7 @@ std::vector<double> conditionals(const KernelSpec& kernel, double alpha, const P
   std::vector<double> conditional(n);
   std::vector<std::int64_t> kept(n);
   b.assign(sets.members.size(), 0.0);
-  visit_kernel<double>(kernel, [&](const auto phi) {
+  visit_kernel<double, true>(kernel, [&](const auto phi) {
     const double variance = kernel.variance;
     const auto theta = [&](std::int64_t i, std::int64_t j) {
       double r2 = 0;

@@ -10,6 +10,7 @@
 /// Matern kernel have no closed SIMD form: their packs are evaluated lane by
 /// lane in double (several times slower than the closed forms).
 
+#include <kinterp/core/Error.hpp>
 #include <kinterp/core/detail/KokkosCompat.hpp>
 #include <kinterp/core/detail/SimdPack.hpp>
 #include <kinterp/kernels/KernelSpec.hpp>
@@ -213,7 +214,10 @@ struct MaternKernel {
 
 /// Calls `visitor(kernel)` with the functor of `spec.family` in precision T
 /// (spec.variance is not part of the functor: callers scale the sum by it).
-template <class T, class Visitor>
+/// covariances_only: the covariance families alone (exp(-g r)/r, a
+/// gradient's kernel, throws kinterp::Error), for the callers that need a
+/// covariance (preconditioners, kriging): one instantiation fewer to compile.
+template <class T, bool covariances_only = false, class Visitor>
 decltype(auto) visit_kernel(const KernelSpec& spec, Visitor&& visitor) {
   const T g = static_cast<T>(spec.g);
   switch (spec.family) {
@@ -234,7 +238,11 @@ decltype(auto) visit_kernel(const KernelSpec& spec, Visitor&& visitor) {
     case KernelFamily::Matern:
       return visitor(MaternKernel<T>::make(spec.g, spec.shape));
     case KernelFamily::ExponentialOverDistance:
-      return visitor(ExponentialOverDistanceKernel<T>{g});
+      if constexpr (covariances_only) {
+        throw Error("exp(-g r)/r, a gradient's kernel, is not a covariance");
+      } else {
+        return visitor(ExponentialOverDistanceKernel<T>{g});
+      }
     case KernelFamily::Gaussian:
       break;
   }
