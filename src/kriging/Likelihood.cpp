@@ -142,11 +142,11 @@ std::optional<SlopeKernel> length_scale_slope(const CovarianceModel& model) {
 /// the terms stay of the data's size),
 ///   (u_ia - u_ja)^2 = v_ia^2 - 2 v_ia v_ja + v_ja^2,
 /// so the product's columns are, for each of x's m columns, x, x v_a (each
-/// axis) and x v_a^2 (each axis; isotropic: x |v|^2).
+/// axis) and x v_a^2 (each axis; isotropic: x |v|^2). `u`: the points in
+/// the model's coordinates (KrigingSystem::coordinates()).
 std::vector<Matrix> length_scale_products(MPI_Comm comm, const CovarianceModel& model,
-                                          const SlopeKernel& slope, const ConstMatrix& points,
+                                          const SlopeKernel& slope, const ConstMatrix& u,
                                           const ConstMatrix& x) {
-  const Matrix u = model.transform(points);
   const std::int64_t rows = u.extent(0), m = x.extent(1);
   const int d = static_cast<int>(u.extent(1));
   const bool isotropic = model.length_scales.size() == 1;
@@ -274,7 +274,7 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
     if (parameter_roles[j] == Role::LengthScale && slope) {
       ready_wv_wu();
       if (length_scale_dk.empty()) {
-        length_scale_dk = length_scale_products(comm, model, *slope, points, wv);
+        length_scale_dk = length_scale_products(comm, model, *slope, system.coordinates(), wv);
       }
       g = gradient_from(length_scale_dk[length_scale++]);
     } else if (parameter_roles[j] == Role::Variance) {
