@@ -4,8 +4,10 @@
 /// one of the compiled kernel families: solve (alpha I + K) a = b where
 /// (K a)_i = sum_j F(x_i, x_j, a_j) and F is linear in a, with the generic
 /// evaluator (formula/Program.hpp) and the same conjugate gradient as
-/// KernelSolve. Compiled kernels are faster: use KernelSolve when
-/// Formula::bind recognises the formula.
+/// KernelSolve. Besides the points and A, F may take per-point data (noise,
+/// weights, bandwidths) as further i- and j-variables, as KeOps' Kinv(x, x,
+/// s, s, b) does, so long as the operator stays symmetric. Compiled kernels
+/// are faster: use KernelSolve when Formula::bind recognises the formula.
 
 #include <kinterp/KernelSolve.hpp>
 #include <kinterp/dist/FormulaKernelProduct.hpp>
@@ -28,16 +30,19 @@ class FormulaSolve {
   using ConstMatrix = LocalMatrix<const T>;
 
   /// Collective over `comm`. `formula` is F(X, Y, A): linear in the j-variable
-  /// `unknown` (A), with one i-variable X and one j-variable Y besides it, both
-  /// of the points' dimension, which both take `points` (KeOps calls the
-  /// solver as Kinv(x, x, b)); F has A's dimension. Parameters by name.
-  /// Measures the operator's symmetry with two products on random vectors,
-  /// since conjugate gradient needs a symmetric operator, and throws if it is
-  /// not. Throws FormulaError or kinterp::Error on every rank, saying which
-  /// condition fails.
+  /// `unknown` (A), of A's dimension, with at least one i-variable. Each other
+  /// variable takes its rows (one per point, this rank's n_r) from `inputs`
+  /// under its name, or else `points` (KeOps calls the solver as Kinv(x, x,
+  /// b)), whose dimension it must then have. Parameters by name. Measures
+  /// the operator's symmetry with two products on random vectors, since
+  /// conjugate gradient needs a symmetric operator (an i-variable and its
+  /// j-twin must hold the same rows), and throws if it is not. Throws
+  /// FormulaError or kinterp::Error on every rank, saying which condition
+  /// fails.
   FormulaSolve(MPI_Comm comm, const Formula& formula,
                const std::map<std::string, std::vector<double>>& parameters,
-               const std::string& unknown, const ConstMatrix& points);
+               const std::string& unknown, const ConstMatrix& points,
+               const VariableRows<T>& inputs = {});
 
   /// Collective; as KernelSolve::solve without a preconditioner or mixed
   /// precision. b and a: this rank's rows (n_r x columns()). The columns are
@@ -62,7 +67,8 @@ class FormulaSolve {
  private:
   std::string unknown_;
   std::uint64_t fingerprint_ = 0;    // the formula and its parameters, for checkpoints
-  FormulaKernelProduct<T> product_;  // sources: the points, weights: the unknown
+  VariableRows<T> inputs_;           // for checkpoints' fingerprint
+  FormulaKernelProduct<T> product_;  // sources: the points' i-rows, weights: the unknown
   double asymmetry_ = 0;
 };
 

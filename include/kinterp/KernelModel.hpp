@@ -8,6 +8,7 @@
 /// the C and Fortran API) fit and predict through it.
 
 #include <kinterp/KernelSolve.hpp>
+#include <kinterp/dist/FormulaKernelProduct.hpp>
 #include <kinterp/formula/Formula.hpp>
 
 #include <mpi.h>
@@ -52,7 +53,9 @@ class KernelModel {
   const KernelSpec& spec() const { return spec_; }
   /// For logs: "gaussian, length scale 0.5" or "\"formula\" (laplacian)".
   const std::string& description() const { return description_; }
-  /// The dimension a formula fixes for the points and the weights; -1: any.
+  /// The dimension a formula fixes for the points and the weights; -1: any
+  /// (for the points also when a generic formula has several j-variables
+  /// besides the weights, one of which may be an input).
   int point_dimension() const { return point_dimension_; }
   int weight_dimension() const { return weight_dimension_; }
 
@@ -65,15 +68,19 @@ class KernelModel {
   /// and values (n_r x d, n_r x m), as KernelSolve::solve or FormulaSolve::solve.
   /// `product` chooses a compiled family's products (direct by default).
   /// The generic evaluator has no preconditioner, no mixed precision and no
-  /// tree product: asking for them throws (auto takes direct).
+  /// tree product: asking for them throws (auto takes direct). `inputs`: a
+  /// generic formula's other variables at the points (FormulaSolve).
   template <class T>
   KernelSolveResult fit(MPI_Comm comm, const ConstMatrix<T>& points, const ConstMatrix<T>& values,
                         const Matrix<T>& weights, double alpha, const SolveOptions& options,
-                        const KernelSolveOptions& how = {},
-                        const ProductOptions& product = {}) const;
+                        const KernelSolveOptions& how = {}, const ProductOptions& product = {},
+                        const VariableRows<T>& inputs = {}) const;
 
   /// Collective: out (n_t x m) = sum_j k(t_i, x_j) w_j, the fitted model at
-  /// this rank's targets, over all ranks' points and weights.
+  /// this rank's targets, over all ranks' points and weights. A formula with
+  /// variables besides X, Y and the weights is refused here and in the
+  /// derivatives: Genred (the tool's `kinterp reduce`) evaluates it with each
+  /// variable's rows.
   template <class T>
   ModelPrediction predict(MPI_Comm comm, const ConstMatrix<T>& points,
                           const ConstMatrix<T>& weights, const ConstMatrix<T>& targets,
@@ -120,6 +127,11 @@ class KernelModel {
 
   /// Throws for the tree asked of a generic formula.
   void require_direct(const ProductOptions& product) const;
+  /// Throws unless `program` is F(X, Y, weights) with one i- and one other
+  /// j-variable, of `dimension`: what predicting at new targets needs.
+  static void require_targets_and_points(const Program& program, const std::string& what,
+                                         const std::string& text, const std::string& weights,
+                                         std::int64_t dimension);
 
   KernelSpec spec_;
   std::optional<Formula> generic_;

@@ -16,10 +16,14 @@ namespace kinterp {
 
 namespace {
 
-/// The Program of F(X, Y, A), after checking the shape FormulaSolve needs.
-Program solve_program(const Formula& formula,
+/// The Program of F, after checking the shape FormulaSolve needs (see the
+/// constructor's contract). Formula errors are the same on every rank; the
+/// inputs' rows are checked collectively.
+template <class T>
+Program solve_program(MPI_Comm comm, const Formula& formula,
                       const std::map<std::string, std::vector<double>>& parameters,
-                      const std::string& unknown, int point_dimension) {
+                      const std::string& unknown, const LocalMatrix<const T>& points,
+                      const VariableRows<T>& inputs) {
   const Variable* a_variable = formula.find(unknown);
   if (a_variable && a_variable->category != Variable::Category::J) {
     throw FormulaError("the unknown " + unknown + " must be a j-variable (Vj): KernelSolve " +
@@ -28,34 +32,56 @@ Program solve_program(const Formula& formula,
   formula.require_linear_in(unknown);  // also: the unknown is a variable of the formula
   const Variable& a = *a_variable;
   Program program = formula.compile(parameters, 1);
-  const std::string shape = "; FormulaSolve takes F(X, Y, " + unknown + ") with X = Vi(" +
-                            std::to_string(point_dimension) + ") and Y = Vj(" +
-                            std::to_string(point_dimension) + "), both the points, and " + unknown +
-                            " = Vj(m)";
-  if (program.targets.size() != 1 || program.targets[0].dimension != point_dimension) {
-    throw FormulaError("the formula has " + std::to_string(program.targets.size()) +
-                       " i-variable(s)" +
-                       (program.targets.size() == 1
-                            ? " of dimension " + std::to_string(program.targets[0].dimension)
-                            : std::string()) +
-                       shape);
-  }
-  if (program.sources.size() != 2) {
-    throw FormulaError("the formula has " + std::to_string(program.sources.size()) +
-                       " j-variable(s)" + shape);
-  }
-  for (const auto& source : program.sources) {
-    if (source.name != a.name && source.dimension != point_dimension) {
-      throw FormulaError("the j-variable " + source.name + " has dimension " +
-                         std::to_string(source.dimension) + " but the points have " +
-                         std::to_string(point_dimension) + shape);
-    }
+  if (program.targets.empty()) {
+    throw FormulaError(
+        "the formula has no i-variable: K_ij = F(x_i, x_j) depends on both "
+        "points, so F needs one (X = Vi(d), which takes the points)");
   }
   if (program.dimension != a.dimension) {
     throw FormulaError("the formula has dimension " + std::to_string(program.dimension) +
                        " but the unknown " + unknown + " has " + std::to_string(a.dimension) +
                        ": (alpha I + K) " + unknown + " = b needs them equal");
   }
+  std::map<std::string, int> dimensions;  // of the variables that take rows
+  for (const auto* list : {&program.targets, &program.sources}) {
+    for (const auto& v : *list) {
+      if (v.name != unknown) dimensions[v.name] = v.dimension;
+    }
+  }
+  for (const auto& [name, rows] : inputs) {
+    if (name == unknown) {
+      throw Error("the unknown " + unknown + " is what the solve computes and takes no input; " +
+                  "its right-hand side is b");
+    }
+    if (dimensions.count(name) == 0) {
+      throw Error("an input is given for " + name + ", which is no i- or j-variable of \"" +
+                  formula.text() + "\"");
+    }
+  }
+  const int d = static_cast<int>(points.extent(1));
+  for (const auto& [name, dimension] : dimensions) {
+    if (inputs.count(name) == 0 && dimension != d) {
+      throw Error(alias_text(*formula.find(name)) + " has dimension " + std::to_string(dimension) +
+                  " but the points have " + std::to_string(d) +
+                  " coordinates: a variable that is not the points needs its rows as an input " +
+                  "(the tool's --input " + name + "=FILE), one row per point");
+    }
+  }
+  // Shapes that may differ between ranks: one error on every rank.
+  std::string problem;
+  for (const auto& [name, rows] : inputs) {
+    if (!problem.empty()) break;
+    if (rows.extent(0) != points.extent(0)) {
+      problem = "the input " + name + " has " + std::to_string(rows.extent(0)) +
+                " rows on a rank that holds " + std::to_string(points.extent(0)) +
+                " points: give one row per point, spread over the ranks as the points are";
+    } else if (static_cast<int>(rows.extent(1)) != dimensions.at(name)) {
+      problem = "the input " + name + " has " + std::to_string(rows.extent(1)) + " columns but " +
+                alias_text(*formula.find(name)) + " has dimension " +
+                std::to_string(dimensions.at(name));
+    }
+  }
+  throw_if_any(comm, !problem.empty(), problem);
   return program;
 }
 
@@ -85,14 +111,16 @@ double probe_value(std::uint64_t seed, std::uint64_t index) {
 template <class T>
 FormulaSolve<T>::FormulaSolve(MPI_Comm comm, const Formula& formula,
                               const std::map<std::string, std::vector<double>>& parameters,
-                              const std::string& unknown, const ConstMatrix& points)
+                              const std::string& unknown, const ConstMatrix& points,
+                              const VariableRows<T>& inputs)
     : unknown_(unknown),
       fingerprint_(formula_fingerprint(formula, parameters, unknown)),
-      product_(comm,
-               solve_program(formula, parameters, unknown, static_cast<int>(points.extent(1))),
-               unknown, points) {
+      inputs_(inputs),
+      product_(comm, solve_program(comm, formula, parameters, unknown, points, inputs), unknown,
+               points, inputs) {
   const MPI_Comm c = product_.communicator().get();
   detail::require_finite(c, points, "points");
+  for (const auto& [name, rows] : inputs) detail::require_finite(c, rows, "input " + name);
   // Conjugate gradient needs a symmetric operator: measure u.Kv against v.Ku.
   const std::int64_t n = points.extent(0);
   const int m = columns();
@@ -128,7 +156,8 @@ FormulaSolve<T>::FormulaSolve(MPI_Comm comm, const Formula& formula,
     text << "the operator of \"" << formula.text() << "\" is not symmetric: for random u, v, "
          << "|u.Kv - v.Ku| / (|u||Kv| + |v||Ku|) = " << asymmetry_ << " (rounding allows "
          << tolerance << "); conjugate gradient (like KeOps' KernelSolve) needs a symmetric, "
-         << "positive semi-definite K, such as F(X, Y) = F(Y, X) times " << unknown;
+         << "positive semi-definite K, such as F(X, Y) = F(Y, X) times " << unknown
+         << ", with each i-variable and its j-twin given the same rows";
     throw Error(text.str());
   }
 }
@@ -153,6 +182,9 @@ KernelSolveResult FormulaSolve<T>::solve(const ConstMatrix& b, const Matrix& a, 
   SolveOptions cg = options;
   if (cg.checkpoint.writes() || cg.checkpoint.restarts()) {
     std::uint64_t h = detail::fold(fingerprint_rows(comm, product_.sources()), fingerprint_);
+    for (const auto& [name, rows] : inputs_) {
+      h = detail::fold(detail::fold(h, name), fingerprint_rows(comm, rows));
+    }
     cg.checkpoint.problem_fingerprint =
         detail::fold(detail::fold(h, alpha), options.checkpoint.problem_fingerprint);
   }
@@ -171,6 +203,7 @@ KernelSolveResult FormulaSolve<T>::solve(const ConstMatrix& b, const Matrix& a, 
   result.alpha = alpha;
   result.products = counter.products;
   result.product = counter.timings;
+  result.product_engine = product_.description();
   if (!result.converged()) result.detail += detail::not_converged_hint(alpha, 1, result.reason);
   return result;
 }

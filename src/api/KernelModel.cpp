@@ -2,6 +2,7 @@
 #include <kinterp/KernelModel.hpp>
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
+#include <kinterp/core/detail/NumberText.hpp>
 #include <kinterp/dist/FormulaKernelProduct.hpp>
 
 #include <sstream>
@@ -33,9 +34,9 @@ std::string linear_unknown(const Formula& formula) {
   }
   if (linear.size() != 1) {
     throw Error("the formula \"" + formula.text() + "\" is no compiled kernel family, and " +
-                (linear.empty()
-                     ? std::string("it is linear in none of its j-variables")
-                     : "it is linear in " + std::to_string(linear.size()) + " j-variables") +
+                (linear.empty() ? std::string("it is linear in none of its j-variables")
+                                : "it is linear in " + std::to_string(linear.size()) +
+                                      " j-variables (" + detail::join(linear, ", ") + ")") +
                 ": name the weights' variable (the tool's --unknown NAME, the C API's "
                 "kinterp_set_unknown), as KeOps' KernelSolve takes it");
   }
@@ -81,12 +82,14 @@ KernelModel KernelModel::from_formula(const std::string& text,
   const Variable& a = *formula.find(model.unknown_);
   model.weight_alias_ = alias_text(a);
   model.weight_dimension_ = a.dimension;
+  int others = 0;  // j-variables besides the weights: one is the points
   for (const auto& v : formula.variables()) {
-    if (v.category == Variable::Category::J && v.name != a.name) {
+    if (v.category == Variable::Category::J && v.name != a.name && ++others == 1) {
       model.point_alias_ = alias_text(v);
       model.point_dimension_ = v.dimension;
     }
   }
+  if (others > 1) model.point_dimension_ = -1;  // FormulaSolve says which variable misfits
   model.description_ = "\"" + formula.text() + "\" (generic evaluator)";
   return model;
 }
@@ -107,6 +110,30 @@ void KernelModel::check_weight_columns(const std::string& what, std::int64_t col
   }
 }
 
+void KernelModel::require_targets_and_points(const Program& program, const std::string& what,
+                                             const std::string& text, const std::string& weights,
+                                             std::int64_t dimension) {
+  if (program.targets.size() == 1 && program.sources.size() == 2 &&
+      program.dimension == dimension) {
+    return;
+  }
+  std::vector<std::string> others;  // the variables besides X, Y and the weights
+  for (std::size_t k = 1; k < program.targets.size(); ++k)
+    others.push_back(program.targets[k].name);
+  int points = 0;
+  for (const auto& v : program.sources) {
+    if (v.name != weights && ++points > 1) others.push_back(v.name);
+  }
+  throw Error("the " + what + " needs a formula F(X, Y, " + weights +
+              ") of one i-variable X (the targets) and one j-variable Y (the points) besides " +
+              weights + ", of the weights' dimension; \"" + text + "\" is not" +
+              (others.empty() ? std::string()
+                              : ": it also takes " + detail::join(others, ", ") +
+                                    ", whose rows at the targets only you know; evaluate it with "
+                                    "Genred (the tool's `kinterp reduce`, an --input per "
+                                    "variable)"));
+}
+
 void KernelModel::require_direct(const ProductOptions& product) const {
   if (generic_ && product.engine == ProductEngine::Tree) {
     throw Error("the tree product needs a compiled kernel family; \"" + generic_->text() +
@@ -118,9 +145,14 @@ template <class T>
 KernelSolveResult KernelModel::fit(MPI_Comm comm, const ConstMatrix<T>& points,
                                    const ConstMatrix<T>& values, const Matrix<T>& weights,
                                    double alpha, const SolveOptions& options,
-                                   const KernelSolveOptions& how,
-                                   const ProductOptions& product) const {
+                                   const KernelSolveOptions& how, const ProductOptions& product,
+                                   const VariableRows<T>& inputs) const {
   if (!generic_) {
+    if (!inputs.empty()) {
+      throw Error("the kernel " + description_ +
+                  " is a compiled family of the points and the weights only; inputs are for "
+                  "a generic formula's other variables");
+    }
     return KernelSolve<T>(comm, spec_, points, product).solve(values, weights, alpha, options, how);
   }
   require_direct(product);
@@ -129,7 +161,7 @@ KernelSolveResult KernelModel::fit(MPI_Comm comm, const ConstMatrix<T>& points,
                 generic_->text() +
                 "\" runs through the generic evaluator, by plain CG in float or double");
   }
-  const FormulaSolve<T> solver(comm, *generic_, parameters_, unknown_, points);
+  const FormulaSolve<T> solver(comm, *generic_, parameters_, unknown_, points, inputs);
   return solver.solve(values, weights, alpha, options);
 }
 
@@ -145,13 +177,7 @@ ModelPrediction KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points
   }
   require_direct(product);
   const Program layout = generic_->compile(parameters_);
-  if (layout.targets.size() != 1 || layout.sources.size() != 2) {
-    throw Error("predict takes a formula F(X, Y, " + unknown_ +
-                ") of one i-variable X (the targets) and one j-variable Y (the points) besides " +
-                unknown_ + "; \"" + generic_->text() + "\" has " +
-                std::to_string(layout.targets.size()) + " and " +
-                std::to_string(layout.sources.size() - 1));
-  }
+  require_targets_and_points(layout, "prediction", generic_->text(), unknown_, layout.dimension);
   const bool misfit = points.extent(0) != weights.extent(0) ||
                       static_cast<int>(weights.extent(1)) != layout.dimension ||
                       static_cast<int>(targets.extent(1)) != layout.targets[0].dimension ||
@@ -174,7 +200,8 @@ ModelPrediction KernelModel::predict(MPI_Comm comm, const ConstMatrix<T>& points
 #define KINTERP_INSTANTIATE_KERNEL_MODEL(T)                                                      \
   template KernelSolveResult KernelModel::fit<T>(                                                \
       MPI_Comm, const ConstMatrix<T>&, const ConstMatrix<T>&, const Matrix<T>&, double,          \
-      const SolveOptions&, const KernelSolveOptions&, const ProductOptions&) const;              \
+      const SolveOptions&, const KernelSolveOptions&, const ProductOptions&,                     \
+      const VariableRows<T>&) const;                                                             \
   template ModelPrediction KernelModel::predict<T>(MPI_Comm, const ConstMatrix<T>&,              \
                                                    const ConstMatrix<T>&, const ConstMatrix<T>&, \
                                                    const Matrix<T>&, const ProductOptions&) const;

@@ -183,12 +183,7 @@ ModelPrediction KernelModel::derivative_by_formula(
   if (cusp) formula = "Concat(" + formula + ",IfElse(-SqDist(X,Y),IntCst(1),IntCst(0)))";
   const Program program = Formula(formula, aliases).compile(parameters_);
   const std::int64_t columns = std::int64_t(out.extent(1)) + (cusp ? 1 : 0);
-  throw_if_any(
-      comm,
-      program.targets.size() != 1 || program.sources.size() != 2 || program.dimension != columns,
-      "the " + what + " needs a formula F(X, Y, " + weight +
-          ") of one i-variable X (the targets) and one j-variable Y (the points) besides " +
-          weight + ", of the weights' dimension; \"" + text + "\" is not");
+  require_targets_and_points(program, what, text, weight, columns);
   const FormulaKernelProduct<T> generic(comm, program, weight, points);
   Matrix<T> sums = out;
   if (cusp) sums = Matrix<T>("kinterp::derivative::sums", targets.extent(0), columns);

@@ -2,23 +2,12 @@
 #include <kinterp/dist/FormulaKernelProduct.hpp>
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace kinterp {
 
 namespace {
-
-/// rows(i, :) = [points(i, :) at points_at, weights(i, :) at weights_at]. A
-/// functor: nvcc rejects extended lambdas in constructors and private members.
-template <class Rows, class ConstRows>
-struct PackSourceRows {
-  Rows rows;
-  ConstRows points, weights;
-  int points_at, weights_at;
-  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t i) const {
-    for (std::size_t k = 0; k < points.extent(1); ++k) rows(i, points_at + k) = points(i, k);
-    for (std::size_t c = 0; c < weights.extent(1); ++c) rows(i, weights_at + c) = weights(i, c);
-  }
-};
 
 /// out = sums, rounded to out's type (the generic evaluator accumulates in double).
 template <class Out, class Sums>
@@ -31,19 +20,49 @@ struct RoundSums {
   }
 };
 
+/// The columns [offset, offset + dimension) of packed rows.
+template <class T>
+auto columns_of(const LocalMatrix<T>& rows, int offset, int dimension) {
+  return Kokkos::subview(rows, Kokkos::ALL, std::make_pair(offset, offset + dimension));
+}
+
+/// Rows of width `width` holding each variable's rows at its offset, except `skip`'s.
+template <class T>
+LocalMatrix<T> pack(const char* label, const std::vector<PackedVariable>& variables, int width,
+                    const std::string& skip, const LocalMatrix<const T>& points,
+                    const VariableRows<T>& inputs) {
+  LocalMatrix<T> rows(std::string(label), points.extent(0), width);
+  for (const auto& v : variables) {
+    if (v.name == skip) continue;
+    const auto input = inputs.find(v.name);
+    Kokkos::deep_copy(columns_of(rows, v.offset, v.dimension),
+                      input == inputs.end() ? points : input->second);
+  }
+  return rows;
+}
+
 }  // namespace
 
 template <class T>
 FormulaKernelProduct<T>::FormulaKernelProduct(MPI_Comm comm, const Program& program,
                                               const std::string& weights,
-                                              const LocalMatrix<const T>& sources)
+                                              const LocalMatrix<const T>& points,
+                                              const VariableRows<T>& inputs)
     : program_(program),
       device_program_(program_),
-      points_(sources),
-      rows_("kinterp::FormulaKernelProduct::rows", sources.extent(0), program_.source_width),
+      targets_at_points_(program_.targets.size() == 1 && inputs.count(program_.targets[0].name) == 0
+                             ? points
+                             : pack<T>("kinterp::FormulaKernelProduct::targets_at_points",
+                                       program_.targets, program_.target_width, "", points,
+                                       inputs)),
+      rows_(pack<T>("kinterp::FormulaKernelProduct::rows", program_.sources, program_.source_width,
+                    weights, points, inputs)),
       ring_(Communicator(comm), rows_) {
   for (const auto& source : program_.sources) {
-    (source.name == weights ? weights_at_ : points_at_) = source.offset;
+    if (source.name == weights) {
+      weights_at_ = source.offset;
+      weights_dimension_ = source.dimension;
+    }
   }
 }
 
@@ -53,10 +72,7 @@ RingTimings FormulaKernelProduct<T>::apply(const execution_space& space,
                                            const LocalMatrix<const T>& weights,
                                            const LocalMatrix<T>& out) const {
   const detail::ScopedRegion region("kinterp::FormulaKernelProduct::apply");
-  Kokkos::parallel_for("kinterp::FormulaKernelProduct::pack",
-                       Kokkos::RangePolicy<execution_space>(space, 0, points_.extent(0)),
-                       PackSourceRows<LocalMatrix<T>, LocalMatrix<const T>>{
-                           rows_, points_, weights, points_at_, weights_at_});
+  Kokkos::deep_copy(space, columns_of(rows_, weights_at_, weights_dimension_), weights);
   ring_.set_sources(space, rows_);
   if (sums_.extent(0) != targets.extent(0) || sums_.extent(1) != out.extent(1)) {
     sums_ = LocalMatrix<double>("kinterp::FormulaKernelProduct::sums", targets.extent(0),

@@ -426,8 +426,9 @@ CheckpointState read_checkpoint(MPI_Comm comm, const std::string& path,
   }
   if (p.problem_fingerprint != expected.problem_fingerprint) {
     throw Error(path +
-                ": the checkpoint belongs to another problem: the points, kernel, alpha, "
-                "precision or preconditioner differ from those it was written with; restart "
+                ": the checkpoint belongs to another problem: the points, kernel (with a "
+                "formula's inputs), alpha, precision or preconditioner differ from those it was "
+                "written with; restart "
                 "with the same ones");
   }
   return state;
