@@ -20,6 +20,23 @@ void add_run_options(std::vector<OptionSpec>& options) {
   options.push_back({"help", "", "print this help"});
 }
 
+std::vector<std::pair<std::string, std::string>> named_files(const CommandLine& command,
+                                                             const std::string& option) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& text : command.all(option)) {
+    const auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == text.size()) {
+      throw UsageError{"--" + option + " takes NAME=FILE, got '" + text + "'"};
+    }
+    const std::string name = text.substr(0, equals);
+    for (const auto& file : files) {
+      if (file.first == name) throw UsageError{"--" + option + " " + name + " is given twice"};
+    }
+    files.emplace_back(name, text.substr(equals + 1));
+  }
+  return files;
+}
+
 void print_vecchia(const Reporter& report, const VecchiaInfo& info) {
   const double seconds = report.max(info.setup_seconds);
   const double megabytes = report.max(static_cast<double>(info.bytes_per_rank)) / 1e6;

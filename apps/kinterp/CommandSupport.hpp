@@ -17,6 +17,9 @@
 #include <mpi.h>
 #include <Kokkos_Core.hpp>
 
+#include <utility>
+#include <vector>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -86,6 +89,11 @@ struct FileOption {
 /// otherwise.
 void check_files(MPI_Comm comm, const std::vector<FileOption>& inputs,
                  const std::vector<FileOption>& outputs);
+
+/// The NAME=FILE values of a repeatable --`option`, in order; a UsageError for
+/// one without '=', a name or a file, or a name given twice.
+std::vector<std::pair<std::string, std::string>> named_files(const CommandLine& command,
+                                                             const std::string& option);
 
 /// "2 ranks x 4 OpenMP threads, threads not bound"
 std::string machine(MPI_Comm comm);

@@ -67,7 +67,10 @@ extern const char kernels_help[] =
     "  Matern32  (1+G*r)*Exp(-G*r)*A        Matern52   (1+G*r+G*G*r*r/3)*Exp(-G*r)*A\n"
     "  Cauchy    Inv(1+G*SqDist(X,Y))*A     IMQ        Rsqrt(1+G*SqDist(X,Y))*A\n"
     "and constant factors. Any other formula runs through the generic evaluator (2-4x\n"
-    "slower; solve: plain CG, the operator must be symmetric, which is checked).\n";
+    "slower; solve: plain CG, the operator must be symmetric, which is checked). Its\n"
+    "further variables take rows per point with solve's --input NAME=FILE, e.g. a noise\n"
+    "variance S = Vj(1) in \"Exp(-G*SqDist(X,Y))*A + (SqDist(X,Y)==0)*S*A\"; predict\n"
+    "refuses such a formula (evaluate it with kinterp reduce).\n";
 
 std::map<std::string, std::vector<double>> parse_params(const std::vector<std::string>& texts) {
   std::map<std::string, std::vector<double>> params;

@@ -213,12 +213,7 @@ ReduceSettings reduce_settings(const CommandLine& command) {
   for (const auto* list : {&s.layout.targets, &s.layout.sources}) {
     for (const auto& v : *list) packed[s.formula.find(v.name)->index] = v.name;
   }
-  for (const auto& text : command.all("input")) {
-    const auto equals = text.find('=');
-    if (equals == std::string::npos || equals == 0 || equals + 1 == text.size()) {
-      throw UsageError{"--input takes NAME=FILE, got '" + text + "'"};
-    }
-    const std::string name = text.substr(0, equals), path = text.substr(equals + 1);
+  for (const auto& [name, path] : named_files(command, "input")) {
     const Variable* variable = s.formula.find(name);
     if (variable == nullptr) {
       std::vector<std::string> names;

@@ -78,6 +78,11 @@ std::vector<OptionSpec> solve_options() {
        "it was written with"},
   };
   for (auto& option : kernel_options(true)) options.push_back(option);
+  options.push_back({"input", "NAME=FILE",
+                     "the rows of a --formula variable other than the points and the\n"
+                     "weights, one per point (per-point noise, weights, bandwidths); repeat\n"
+                     "for each; variables without --input take --points",
+                     true});
   for (auto& option : product_options()) options.push_back(option);
   add_run_options(options);
   return options;
@@ -116,6 +121,11 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const ProductOptions product = from_command_line(
       [&] { return resolve_product(command, solve_product_tolerance<T>(options.rtol)); });
   std::vector<FileOption> inputs = {{"--points", points_path}, {"--values", values_path}};
+  const auto variable_files = named_files(command, "input");
+  if (!variable_files.empty() && !command.has("formula")) {
+    throw UsageError{"--input gives a --formula variable's rows; --kernel takes only --points"};
+  }
+  for (const auto& [name, path] : variable_files) inputs.push_back({"--input " + name, path});
   if (const auto guess = command.optional("initial-guess")) {
     inputs.push_back({"--initial-guess", *guess});
   }
@@ -136,6 +146,12 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   kernel.check_weight_columns("--values " + values_path, values.columns);
   const std::int64_t n = points.global_rows;
   const int m = static_cast<int>(values.columns);
+  VariableRows<T> variables;
+  for (const auto& [name, path] : variable_files) {
+    const auto rows =
+        read_rows_like(comm, path, "--input " + name, points, "--points " + points_path);
+    variables.emplace(name, to_device(rows, "kinterp::input"));
+  }
 
   typename KernelSum<T>::Matrix weights("kinterp::weights", points.block.count, m);
   if (const auto guess_path = command.optional("initial-guess")) {
@@ -177,7 +193,7 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
   const auto device_values = to_device(values, "kinterp::values");
   const double fit_start = MPI_Wtime();
   const KernelSolveResult result = kernel.fit<T>(comm, device_points, device_values, weights, alpha,
-                                                 options, settings.how, product);
+                                                 options, settings.how, product, variables);
   const double fit_seconds = MPI_Wtime() - fit_start;
 
   // On HDF5 weights: what `kinterp predict` needs to use them without options,
@@ -188,6 +204,7 @@ int solve(MPI_Comm comm, const Reporter& report, const CommandLine& command,
     attributes["kinterp_version"] = KINTERP_VERSION;
     attributes["points"] = points_path;
     attributes["values"] = values_path;
+    for (const auto& [name, path] : variable_files) attributes["input " + name] = path;
     attributes["alpha"] = number_text(alpha);
     attributes["precision"] = mixed ? "mixed" : (sizeof(T) == 8 ? "double" : "float");
     attributes["solver_reason"] = to_string(result.reason);

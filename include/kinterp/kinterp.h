@@ -97,6 +97,16 @@ int kinterp_set_formula(kinterp_model model, const char* formula, const char* al
 int kinterp_set_parameter(kinterp_model model, const char* name, const double* values, int count);
 /** Names the weights' variable of a formula linear in more than one. */
 int kinterp_set_unknown(kinterp_model model, const char* name);
+/** This rank's rows of a formula variable other than the points and the
+ *  weights (per-point noise, weights, bandwidths): one row per point of the
+ *  next kinterp_fit, local_rows x columns, row-major; copied. Variables
+ *  without an input take the points. An i-variable and its j-twin must get
+ *  the same rows, as the operator must stay symmetric (kinterp_fit checks).
+ *  kinterp_predict refuses such a model: the variables' rows at the targets
+ *  are unknown to it. kinterp_set_formula and kinterp_set_kernel clear the
+ *  inputs. */
+int kinterp_set_input(kinterp_model model, const char* name, int64_t local_rows, int columns,
+                      const double* rows);
 /** alpha >= 0 in (alpha I + K) a = b (default 0: interpolation). */
 int kinterp_set_alpha(kinterp_model model, double alpha);
 /** CG stops when ||r|| <= max(rtol ||b||, atol) or after max_iterations

@@ -15,6 +15,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -72,6 +73,7 @@ struct kinterp_model_s {
   double length_scale = 0;
   std::string formula, aliases, unknown;
   KernelModel::Parameters parameters;
+  std::map<std::string, Matrix> inputs;  ///< a formula's other variables at the points
   double alpha = 0;
   kinterp::SolveOptions options;
   kinterp::KernelSolveOptions how;
@@ -129,6 +131,7 @@ struct kinterp_model_s {
       text << '|' << name;
       for (double v : values) text << ',' << v;
     }
+    for (const auto& [name, rows] : inputs) text << '|' << name << ':' << rows.extent(1);
     return text.str();
   }
 };
@@ -251,6 +254,7 @@ int kinterp_set_kernel(kinterp_model model, const char* name, double length_scal
     m.aliases.clear();
     m.parameters.clear();
     m.unknown.clear();
+    m.inputs.clear();
   });
 }
 
@@ -263,6 +267,7 @@ int kinterp_set_formula(kinterp_model model, const char* formula, const char* al
     m.aliases = alias_string;
     m.parameters.clear();
     m.unknown.clear();
+    m.inputs.clear();
     m.kernel_name.clear();
   });
 }
@@ -283,6 +288,20 @@ int kinterp_set_parameter(kinterp_model model, const char* name, const double* v
 int kinterp_set_unknown(kinterp_model model, const char* name) {
   return on_model(model,
                   [&](kinterp_model_s& m) { m.unknown = require_text(name, "the unknown"); });
+}
+
+int kinterp_set_input(kinterp_model model, const char* name, int64_t local_rows, int columns,
+                      const double* rows) {
+  return on_model(model, [&](kinterp_model_s& m) {
+    const std::string text = require_text(name, "the input's variable");
+    if (m.formula.empty())
+      throw state_error("kinterp_set_input needs a formula: call kinterp_set_formula first");
+    if (columns < 1) {
+      throw kinterp::Error("input " + text + ": columns " + std::to_string(columns) +
+                           " must be at least 1");
+    }
+    m.inputs[text] = to_device(rows, local_rows, columns, "input rows");
+  });
 }
 
 int kinterp_set_alpha(kinterp_model model, double alpha) {
@@ -356,9 +375,10 @@ int kinterp_fit_checked(kinterp_model model, int64_t local_rows, int dimension,
                           "the kernel, parameters, alpha, tolerances, preconditioner, "
                           "dimension or columns of kinterp_fit");
     Matrix weights("kinterp::weights", local_rows, columns);
+    const kinterp::VariableRows<double> inputs(m.inputs.begin(), m.inputs.end());
     m.result = resolved->fit<double>(
         comm, device_points, device_values, weights, m.alpha, m.options, m.how,
-        m.product(kinterp::solve_product_tolerance<double>(m.options.rtol)));
+        m.product(kinterp::solve_product_tolerance<double>(m.options.rtol)), inputs);
     m.model = resolved;
     m.dimension = dimension;
     m.points = device_points;

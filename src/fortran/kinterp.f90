@@ -34,7 +34,7 @@ module kinterp
 
   public :: kinterp_initialize, kinterp_finalize, kinterp_create, kinterp_destroy, &
             kinterp_error_message, kinterp_set_kernel, kinterp_set_formula, &
-            kinterp_set_parameter, kinterp_set_unknown, kinterp_set_alpha, &
+            kinterp_set_parameter, kinterp_set_unknown, kinterp_set_input, kinterp_set_alpha, &
             kinterp_set_tolerances, kinterp_set_preconditioner, kinterp_set_vecchia, &
             kinterp_set_mixed_precision, &
             kinterp_set_product, kinterp_fit, kinterp_fit_result, kinterp_fit_product, &
@@ -97,6 +97,15 @@ module kinterp
       import :: c_int, c_ptr, c_char
       type(c_ptr), value :: model
       character(kind=c_char), intent(in) :: name(*)
+    end function
+    integer(c_int) function c_set_input(model, name, local_rows, columns, rows) &
+        bind(C, name="kinterp_set_input")
+      import :: c_int, c_int64_t, c_ptr, c_char, c_double
+      type(c_ptr), value :: model
+      character(kind=c_char), intent(in) :: name(*)
+      integer(c_int64_t), value :: local_rows
+      integer(c_int), value :: columns
+      real(c_double), intent(in) :: rows(*)
     end function
     integer(c_int) function c_set_alpha(model, alpha) bind(C, name="kinterp_set_alpha")
       import :: c_int, c_ptr, c_double
@@ -397,6 +406,16 @@ contains
     type(kinterp_model), intent(in) :: model
     character(len=*), intent(in) :: name
     status = c_set_unknown(model%handle, c_string(name))
+  end function
+
+  !> rows(k, n): this rank's rows of a formula variable besides the points and
+  !> the weights, one column per point, as the points of kinterp_fit.
+  integer function kinterp_set_input(model, name, rows) result(status)
+    type(kinterp_model), intent(in) :: model
+    character(len=*), intent(in) :: name
+    real(c_double), intent(in), contiguous :: rows(:, :)
+    status = c_set_input(model%handle, c_string(name), int(size(rows, 2), c_int64_t), &
+                         int(size(rows, 1), c_int), rows)
   end function
 
   integer function kinterp_set_alpha(model, alpha) result(status)

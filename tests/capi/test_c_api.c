@@ -336,6 +336,43 @@ int main(int argc, char** argv) {
   CHECK(kinterp_weights(model, count + 1, 1, wrong_shape) == KINTERP_ERROR_INVALID_ARGUMENT,
         "weights shape not checked");
 
+  /* Per-point data: K_ij = w_i w_j exp(-g r^2), the i-variable W and its
+   * j-twin V given the same rows; against the dense residual. */
+  CHECK(kinterp_set_formula(model, "W*V*Exp(-G*SqDist(X,Y)) * B",
+                            "X = Vi(2); Y = Vj(2); B = Vj(1); W = Vi(1); V = Vj(1); G = Pm(1)") ==
+            KINTERP_SUCCESS,
+        "%s", kinterp_error_message(model));
+  kinterp_set_parameter(model, "G", &g, 1);
+  kinterp_set_unknown(model, "B"); /* the formula is linear in V too */
+  double point_weights[N];
+  for (int i = 0; i < N; ++i) point_weights[i] = 1 + 0.5 * sin(0.7 * i);
+  kinterp_set_input(model, "W", count, 1, point_weights + begin);
+  /* V takes the points unless given: its dimension says it cannot. */
+  expect_error(model, kinterp_fit(model, count, D, points, 1, values),
+               KINTERP_ERROR_INVALID_ARGUMENT, "V = Vj(1) has dimension 1");
+  kinterp_set_input(model, "V", count, 1, point_weights + begin);
+  CHECK(kinterp_fit(model, count, D, points, 1, values) == KINTERP_SUCCESS, "%s",
+        kinterp_error_message(model));
+  {
+    double weights[N];
+    gather_weights(model, weights);
+    long double worst = 0, largest = 0;
+    for (int i = 0; i < N; ++i) {
+      long double sum = alpha * (long double)weights[i] - all_values[i];
+      for (int j = 0; j < N; ++j) {
+        const long double r2 = squared_distance(&all_points[i * D], &all_points[j * D]);
+        sum += (long double)point_weights[i] * point_weights[j] * expl(-g * r2) * weights[j];
+      }
+      if (fabsl(sum) > worst) worst = fabsl(sum);
+      if (fabsl(all_values[i]) > largest) largest = fabsl(all_values[i]);
+    }
+    check = (double)(worst / largest);
+  }
+  CHECK(check < 1e-9, "formula with inputs: dense residual %g", check);
+  /* Its rows at the targets are unknown: predict refuses, on every rank. */
+  expect_error(model, kinterp_predict(model, 1, D, t, 1, out), KINTERP_ERROR_INVALID_ARGUMENT,
+               "it also takes W, V");
+
   /* Errors on one rank only reach every rank, in the same words. */
   kinterp_set_kernel(model, "gaussian", scale);
   expect_error(

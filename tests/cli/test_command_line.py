@@ -25,7 +25,7 @@ class HelpTest(CliTestCase):
     SOLVE = {"points", "values", "out", "alpha", "rtol", "atol", "max-it", "initial-guess",
              "monitor", "formula", "var", "param", "kernel", "length-scale", "precision", "help",
              "precond", "rank", "precond-seed", "checkpoint", "checkpoint-every", "restart",
-             "stagnation-window", "precond-memory", "neighbors"}
+             "stagnation-window", "precond-memory", "neighbors", "input"}
     PREDICT = {"points", "weights", "targets", "out", "formula", "var", "param", "kernel",
                "length-scale", "precision", "help"}
     REDUCE = {"formula", "formula2", "var", "param", "reduction", "k", "axis", "input", "out",

@@ -10,6 +10,8 @@ families).
 The options, the helpers and the numpy references: cli_support.py.
 """
 
+import os
+
 import numpy as np
 
 from cli_support import (EXIT_ERROR, EXIT_OK, EXIT_USAGE, RTOL, CliTestCase, formula_args,
@@ -335,6 +337,58 @@ class GenericFormulaTest(CliTestCase):
                                "--targets", "gf_t.npy", *formula, "--out", "gf_y.npy")
         self.assertExit(run, EXIT_OK)
         self.assertPrediction("gf_y.npy", self.kernel(t, x), a)
+
+    def test_per_point_inputs_solve_and_reduce_predicts(self):
+        # Gibbs' kernel of a bandwidth per point, an i-variable L and its j-twin M
+        # given the same rows: 2 l_i l_j / (l_i^2 + l_j^2) exp(-r^2 / (l_i^2 + l_j^2)).
+        n, alpha = 400, 0.1
+        x, b, t = self.rng.random((n, 2)), self.rng.standard_normal(n), self.rng.random((150, 2))
+        l, lt = 0.1 + 0.3 * self.rng.random(n), 0.1 + 0.3 * self.rng.random(150)
+        for name, array in (("gi_x.npy", x), ("gi_b.npy", b), ("gi_t.npy", t),
+                            ("gi_l.npy", l), ("gi_lt.npy", lt)):
+            self.save(name, array)
+
+        def gibbs(li, lj):
+            q = li[:, None] ** 2 + lj[None, :] ** 2
+            return lambda t, x: 2 * np.outer(li, lj) / q * np.exp(-squared_distances(t, x) / q)
+
+        formula = ["--formula", "2*L*M/(L*L+M*M) * Exp(-SqDist(X,Y)/(L*L+M*M)) * A",
+                   "--var", "X = Vi(2)", "--var", "Y = Vj(2)", "--var", "A = Vj(1)",
+                   "--var", "L = Vi(1)", "--var", "M = Vj(1)"]
+        solve = ["solve", "--points", "gi_x.npy", "--values", "gi_b.npy", *formula,
+                 "--alpha", alpha, "--rtol", RTOL]
+        run = self.run_kinterp(*solve, "--input", "L=gi_l.npy", "--input", "M=gi_l.npy",
+                               "--out", "gi_a.npy")
+        self.assertConverged(run)
+        reference, lambda_max = reference_solve(gibbs(l, l), x, b, alpha)
+        a = self.assertSolution("gi_a.npy", reference, alpha, b, lambda_max)
+        # predict cannot know L at the targets; Genred (reduce) takes it.
+        run = self.run_kinterp("predict", "--points", "gi_x.npy", "--weights", "gi_a.npy",
+                               "--targets", "gi_t.npy", *formula, "--out", "gi_y.npy")
+        self.assertFails(run, EXIT_ERROR, "it also takes L, M", "kinterp reduce")
+        run = self.run_kinterp("reduce", *formula, "--input", "X=gi_t.npy", "--input",
+                               "Y=gi_x.npy", "--input", "A=gi_a.npy", "--input", "L=gi_lt.npy",
+                               "--input", "M=gi_l.npy", "--out", "gi_y.npy")
+        self.assertExit(run, EXIT_OK)
+        self.assertPrediction("gi_y.npy", gibbs(lt, l)(t, x), a.reshape(-1, 1))
+        # What does not fit, each refused with what to do.
+        self.assertFails(self.run_kinterp(*solve, "--input", "L=gi_l.npy", "--out", "gi_a2.npy"),
+                         EXIT_ERROR, "M = Vj(1) has dimension 1", "--input M=FILE")
+        self.assertFails(self.run_kinterp(*solve, "--input", "L=gi_l.npy", "--input",
+                                          "M=gi_lt.npy", "--out", "gi_a2.npy"),
+                         EXIT_ERROR, "--input M gi_lt.npy has 150 rows")
+        self.assertFails(self.run_kinterp(*solve, "--input", "L=gi_l.npy", "--input",
+                                          "M=gi_x.npy", "--out", "gi_a2.npy"),
+                         EXIT_ERROR, "the input M has 2 columns")
+        self.assertFails(self.run_kinterp(*solve, "--input", "L=gi_l.npy", "--input",
+                                          "M=gi_l.npy", "--input", "L=gi_l.npy",
+                                          "--out", "gi_a2.npy"),
+                         EXIT_USAGE, "--input L is given twice")
+        self.assertFails(self.run_kinterp("solve", "--points", "gi_x.npy", "--values", "gi_b.npy",
+                                          *laplacian_args(0.1), "--input", "L=gi_l.npy",
+                                          "--out", "gi_a2.npy"),
+                         EXIT_USAGE, "--input gives a --formula variable's rows")
+        self.assertFalse(os.path.exists(self.path("gi_a2.npy")), "a refused solve wrote output")
 
     def test_refusals(self):
         x, b = self.rng.random((50, 2)), self.rng.standard_normal(50)

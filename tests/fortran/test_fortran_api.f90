@@ -10,10 +10,10 @@ program test_fortran_api
 
   integer, parameter :: n = 150, d = 2, n_targets = 23
   real(c_double), parameter :: scale = 0.25d0, alpha = 1d-3
-  real(c_double) :: all_points(d, n), all_values(1, n), all_weights(n)
+  real(c_double) :: all_points(d, n), all_values(1, n), all_weights(n), noise(1, n)
   real(c_double), allocatable :: weights(:, :), predicted(:, :), targets(:, :), gradients(:, :)
   real(c_double), allocatable :: laplacians(:, :)
-  real(c_double) :: residual, worst, largest, term, magnitude, tolerance, bound
+  real(c_double) :: residual, worst, term, magnitude, tolerance, bound
   real(kind=16) :: accumulated
   integer :: rank, ranks, first, last, i, j, t, ierr, status, iterations, failures, total
   integer :: counts(64), displacements(64)
@@ -56,21 +56,9 @@ program test_fortran_api
   call check(kinterp_fit_result(model, iterations, residual) == KINTERP_SUCCESS, "fit result")
   call check(iterations > 0 .and. residual <= 1d-12, "converged to rtol")
 
-  ! The dense residual over all ranks' weights, in quadruple precision.
   allocate(weights(1, counts(rank + 1)))
-  call check(kinterp_weights(model, weights) == KINTERP_SUCCESS, kinterp_error_message(model))
-  call MPI_Allgatherv(weights, counts(rank + 1), MPI_DOUBLE_PRECISION, all_weights, counts, &
-                      displacements, MPI_DOUBLE_PRECISION, MPI_COMM_WORLD, ierr)
-  worst = 0
-  largest = maxval(abs(all_values))
-  do i = 1, n
-    accumulated = alpha * all_weights(i) - all_values(1, i)
-    do j = 1, n
-      accumulated = accumulated + kernel(all_points(:, i), all_points(:, j)) * all_weights(j)
-    end do
-    worst = max(worst, real(abs(accumulated), c_double))
-  end do
-  call check(worst / largest < 1d-9, "the dense residual is small")
+  noise = 0
+  call check(dense_residual(noise) < 1d-9, "the dense residual is small")
 
   ! Targets on rank 0 only, against the plain sum.
   allocate(targets(d, merge(n_targets, 0, rank == 0)), predicted(1, merge(n_targets, 0, rank == 0)))
@@ -161,6 +149,23 @@ program test_fortran_api
   call check(kinterp_set_vecchia(model, -1) == KINTERP_ERROR_INVALID_ARGUMENT, &
              "negative neighbors are refused")
 
+  ! Per-point noise through kinterp_set_input: a j-variable S that adds s_i to
+  ! the diagonal, against the dense residual.
+  call check(kinterp_set_vecchia(model, 0) == KINTERP_SUCCESS, kinterp_error_message(model))
+  call check(kinterp_set_formula(model, "Exp(-G*SqDist(X,Y))*B + (SqDist(X,Y) == 0)*S*B", &
+                                 "X = Vi(2); Y = Vj(2); B = Vj(1); S = Vj(1); G = Pm(1)") == &
+             KINTERP_SUCCESS, kinterp_error_message(model))
+  call check(kinterp_set_parameter(model, "G", [1 / (2 * scale**2)]) == KINTERP_SUCCESS, &
+             kinterp_error_message(model))
+  do i = 1, n
+    noise(1, i) = 0.01d0 * (1 + modulo(i, 7))
+  end do
+  call check(kinterp_set_input(model, "S", noise(:, first:last)) == KINTERP_SUCCESS, &
+             kinterp_error_message(model))
+  status = kinterp_fit(model, all_points(:, first:last), all_values(:, first:last))
+  call check(status == KINTERP_SUCCESS, kinterp_error_message(model))
+  call check(dense_residual(noise) < 1d-9, "the dense residual with per-point noise is small")
+
   call check(kinterp_destroy(model) == KINTERP_SUCCESS, "destroy")
   call check_kriging()
   deallocate(weights, targets, predicted, gradients, laplacians)  ! variables of the main program are never freed
@@ -237,6 +242,26 @@ contains
     call check(fitted_variance == 2d0 .and. length(1) == 0.3d0 .and. held == 1, "the model")
     call check(kinterp_kriging_destroy(kriging) == KINTERP_SUCCESS, "kriging destroy")
   end subroutine
+
+  ! max_i |((alpha I + diag(noise) + K) a - b)_i| / max |b| for the last fit's
+  ! weights a, gathered from all ranks into all_weights; in quadruple precision.
+  real(c_double) function dense_residual(noise)
+    real(c_double), intent(in) :: noise(1, n)
+    real(kind=16) :: row
+    integer :: i, j
+    call check(kinterp_weights(model, weights) == KINTERP_SUCCESS, kinterp_error_message(model))
+    call MPI_Allgatherv(weights, counts(rank + 1), MPI_DOUBLE_PRECISION, all_weights, counts, &
+                        displacements, MPI_DOUBLE_PRECISION, MPI_COMM_WORLD, ierr)
+    dense_residual = 0
+    do i = 1, n
+      row = (alpha + noise(1, i)) * all_weights(i) - all_values(1, i)
+      do j = 1, n
+        row = row + kernel(all_points(:, i), all_points(:, j)) * all_weights(j)
+      end do
+      dense_residual = max(dense_residual, real(abs(row), c_double))
+    end do
+    dense_residual = dense_residual / maxval(abs(all_values))
+  end function
 
   real(c_double) function kernel(x, y)
     real(c_double), intent(in) :: x(:), y(:)
