@@ -8,8 +8,8 @@
 /// the C and Fortran API) fit and predict through it.
 
 #include <kinterp/KernelSolve.hpp>
-#include <kinterp/dist/FormulaKernelProduct.hpp>
 #include <kinterp/formula/Formula.hpp>
+#include <kinterp/formula/VariableRows.hpp>
 
 #include <mpi.h>
 

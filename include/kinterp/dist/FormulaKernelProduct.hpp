@@ -8,19 +8,13 @@
 #include <kinterp/dist/KernelProduct.hpp>
 #include <kinterp/dist/RingReduction.hpp>
 #include <kinterp/formula/Program.hpp>
+#include <kinterp/formula/VariableRows.hpp>
 
 #include <mpi.h>
 
-#include <map>
 #include <string>
 
 namespace kinterp {
-
-/// This rank's rows of named formula variables, one row per point (n_r x the
-/// variable's dimension): data a formula carries besides the points and the
-/// weights, such as per-point noise or bandwidths.
-template <class T>
-using VariableRows = std::map<std::string, LocalMatrix<const T>>;
 
 /// Compiled in the library for T = float and double; accumulates in double.
 template <class T>
