@@ -28,10 +28,45 @@ using Category = Variable::Category;
 enum Stage { kConstant = 0, kTarget = 1, kPair = 2 };
 
 // Registers [first, first + dimension), or no operand at all (dimension 0).
+// sign: +1 when every component is known >= 0 (or NaN), -1 when <= 0, else 0.
 struct Value {
   int first = 0, dimension = 0;
   Stage stage = kConstant;
+  int sign = 0;
 };
+
+// What the signs of an instruction's operands tell of its value's sign.
+int sign_of(Opcode op, const Value& a, const Value& b) {
+  switch (op) {
+    case Opcode::Zero:
+    case Opcode::SqDist:
+    case Opcode::SqNorm2:
+    case Opcode::Norm2:
+    case Opcode::Square:
+    case Opcode::Abs:
+    case Opcode::Exp:
+    case Opcode::ExpNonPositive:
+    case Opcode::Sqrt:
+    case Opcode::Rsqrt:
+    case Opcode::ReLU:
+    case Opcode::Step:
+      return 1;
+    case Opcode::Negate:
+      return -a.sign;
+    case Opcode::Inv:
+    case Opcode::Sum:
+      return a.sign;
+    case Opcode::Multiply:
+    case Opcode::Divide:
+      return a.sign * b.sign;
+    case Opcode::Add:
+      return a.sign == b.sign ? a.sign : 0;
+    case Opcode::Subtract:
+      return a.sign == -b.sign ? a.sign : 0;
+    default:
+      return 0;
+  }
+}
 
 // A bound on the registers of a program before reuse_registers(), far above
 // what any formula the derivative limits allow needs.
@@ -175,6 +210,8 @@ class Compiler {
     instruction.a = a.first, instruction.da = a.dimension;
     instruction.b = b.first, instruction.db = b.dimension;
     instruction.c = c.first, instruction.dc = c.dimension;
+    // exp(x <= 0) cannot overflow: the cheaper Exp (the Gaussian's exp(-g r^2)).
+    if (instruction.op == Opcode::Exp && a.sign < 0) instruction.op = Opcode::ExpNonPositive;
     const std::array<int, 10> key = {static_cast<int>(instruction.op),
                                      static_cast<int>(stage),
                                      instruction.dim,
@@ -188,7 +225,8 @@ class Compiler {
     const auto same = emitted_.find(key);
     if (same != emitted_.end() && instruction.op != Opcode::Constant) return same->second;
     const Expr& where = expr ? *expr : *current_;
-    const Value out = allocate(where, dimension, stage);
+    Value out = allocate(where, dimension, stage);
+    out.sign = sign_of(instruction.op, a, b);
     instruction.out = out.first;
     staged_[stage].push_back(instruction);
     emitted_.emplace(key, out);
@@ -205,7 +243,11 @@ class Compiler {
     Instruction load{Opcode::Constant};
     load.n = static_cast<int>(program_.constants.size());
     program_.constants.insert(program_.constants.end(), numbers.begin(), numbers.end());
-    const Value value = emit(load, kConstant, {}, {}, {}, &expr, static_cast<int>(numbers.size()));
+    Value value = emit(load, kConstant, {}, {}, {}, &expr, static_cast<int>(numbers.size()));
+    const auto all = [&](auto holds) { return std::all_of(numbers.begin(), numbers.end(), holds); };
+    value.sign = all([](double v) { return v >= 0; })   ? 1
+                 : all([](double v) { return v <= 0; }) ? -1
+                                                        : 0;
     constants_.emplace(std::move(bits), value);
     return value;
   }

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <map>
@@ -319,6 +320,33 @@ TEST(Compile, ProgramsStageConstantsTargetsAndPairs) {
   EXPECT_GE(Formula("TensorProd(X, Y)", {"X = Vi(20)", "Y = Vj(20)"}).compile({}).registers, 400);
   const Formula big("TensorProd(X, Y)", {"X = Vi(129)", "Y = Vj(129)"});
   expect_error(thrown([&] { big.compile({}); }), 0, {"more than 16384 scalar registers at once"});
+}
+
+TEST(Compile, ExpOfAValueKnownNonPositiveSkipsTheOverflowGuard) {
+  // The sign follows constants, squares, norms, products and sums; only an
+  // Exp whose argument is then known <= 0 takes the cheaper form.
+  const std::vector<std::string> aliases = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "G = Pm(1)"};
+  const auto opcodes = [&](const std::string& formula, double g) {
+    std::vector<kinterp::Opcode> ops;
+    for (const auto& in : Formula(formula, aliases).compile({{"G", {g}}}).code)
+      ops.push_back(in.op);
+    return ops;
+  };
+  const auto has = [](const std::vector<kinterp::Opcode>& ops, kinterp::Opcode op) {
+    return std::find(ops.begin(), ops.end(), op) != ops.end();
+  };
+  using kinterp::Opcode;
+  for (const char* formula : {"Exp(-G*SqDist(X,Y))*A", "Exp(-G*Sqrt(Sum(Square(X-Y))))*A",
+                              "Exp(-(G*Norm2(X-Y) + SqNorm2(Y)))*A", "Exp(G*(-Abs(A)))"}) {
+    EXPECT_TRUE(has(opcodes(formula, 0.5), Opcode::ExpNonPositive)) << formula;
+    EXPECT_FALSE(has(opcodes(formula, 0.5), Opcode::Exp)) << formula;
+  }
+  // A positive or unknown sign keeps the guarded Exp.
+  for (const char* formula : {"Exp(-G*SqDist(X,Y))*A", "Exp(-SqDist(X,Y) + A)", "Exp(Elem(X-Y,0))",
+                              "Exp(-G*SqDist(X,Y) - Elem(X,0))"}) {
+    EXPECT_TRUE(has(opcodes(formula, -0.5), Opcode::Exp)) << formula;
+    EXPECT_FALSE(has(opcodes(formula, -0.5), Opcode::ExpNonPositive)) << formula;
+  }
 }
 
 TEST(Compile, RegistersAreReusedOnceRead) {

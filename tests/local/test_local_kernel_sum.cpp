@@ -445,6 +445,17 @@ TEST(ExpNonPositive, MatchesLibmAcrossTheRangeAndFlushesBelowIt) {
   EXPECT_EQ(kinterp::detail::exp_nonpositive(-1e30f), 0.0f);
   EXPECT_EQ(kinterp::detail::exp_nonpositive(0.0), 1.0);
   EXPECT_EQ(kinterp::detail::exp_nonpositive(-0.0), 1.0);
+  // The generic evaluator's variant: the same values, and a NaN of either sign stays NaN.
+  for (double x : {-700.0, -3.5, -0.0, -1e300}) {
+    EXPECT_EQ(kinterp::detail::exp_nonpositive_or_nan(x), kinterp::detail::exp_nonpositive(x));
+    EXPECT_EQ(kinterp::detail::exp_nonpositive_or_nan(float(x)),
+              kinterp::detail::exp_nonpositive(float(x)));
+  }
+  for (double nan :
+       {std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN()}) {
+    EXPECT_TRUE(std::isnan(kinterp::detail::exp_nonpositive_or_nan(nan)));
+    EXPECT_TRUE(std::isnan(kinterp::detail::exp_nonpositive_or_nan(float(nan))));
+  }
 }
 
 }  // namespace

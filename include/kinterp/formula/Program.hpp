@@ -68,7 +68,8 @@ enum class Opcode : int {
   NotEqual,
   LessThan,  ///< 1 where a < b, else 0
   LessOrEqual,
-  Inject,  ///< out = 0, then out[n + k] = a[k] (ElemT, ExtractT)
+  Inject,          ///< out = 0, then out[n + k] = a[k] (ElemT, ExtractT)
+  ExpNonPositive,  ///< Exp of a value the compiler proved <= 0 (or NaN): no overflow to guard
 };
 
 /// One operation. An operand r >= 0 is registers [r, r + dimension); r < 0

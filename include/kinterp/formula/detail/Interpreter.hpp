@@ -117,6 +117,7 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
     break;
         KINTERP_UNARY(Negate, -x)
         KINTERP_UNARY(Exp, exp_any(x))
+        KINTERP_UNARY(ExpNonPositive, exp_nonpositive_or_nan(x))
         KINTERP_UNARY(Log, math::log(x))
         KINTERP_UNARY(Sqrt, math::sqrt(x))
         KINTERP_UNARY(Rsqrt, T(1) / math::sqrt(x))

@@ -104,6 +104,23 @@ KOKKOS_INLINE_FUNCTION T exp_nonpositive(T x) {
 #endif
 }
 
+/// exp(x) for x <= 0 or NaN, which it returns unchanged (exp_nonpositive
+/// takes a NaN with the sign bit set for a very negative number): the
+/// generic evaluator's Exp where the compiler proved the argument <= 0.
+template <class T>
+KOKKOS_INLINE_FUNCTION T exp_nonpositive_or_nan(T x) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return math::exp(x);
+#else
+  using Bits = typename ExpRange<T>::Bits;
+  const Bits x_bits = bit_cast<Bits>(x);
+  const Bits minus_infinity = bit_cast<Bits>(-std::numeric_limits<T>::infinity());
+  const bool nan = x_bits > minus_infinity;  // the largest bit pattern that is a number
+  const T value = exp_nonpositive(x);
+  return nan ? x : value;
+#endif
+}
+
 /// exp(x) for any x, vectorisable on CPUs like exp_nonpositive: 0 below the
 /// smallest normal result, +inf above exp(highest) (for double, 709 < x <=
 /// 709.78 also gives +inf rather than the last finite values), NaN for NaN.
