@@ -124,6 +124,20 @@ L dot(const std::array<L, 3>& u, const std::array<L, 3>& v) {
   return u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
 }
 
+TEST(Genred, WeightsFoldIntoTheSumInEveryShape) {
+  // A Sum of f * w, w a j-variable, folds w into its accumulation: a scalar f
+  // with a vector w (either order), a vector f with a scalar or vector w, and
+  // an f that is a target variable.
+  using P = const Pair&;
+  const auto gaussian = [](P p) { return std::exp(-0.7L * dot(minus(p), minus(p))); };
+  check_sum("Y*Exp(-G*SqDist(X,Y))",
+            [&](P p) { return each(p.y, [&](L y, int) { return y * gaussian(p); }); });
+  check_sum("(X-Y)*A", [](P p) { return each(minus(p), [&](L u, int) { return u * p.a; }); });
+  check_sum("Exp(-G*SqDist(X,Y))*Y*Y",
+            [&](P p) { return each(p.y, [&](L y, int) { return gaussian(p) * y * y; }); });
+  check_sum("X*Y", [](P p) { return each(p.x, [&](L x, int k) { return x * p.y[k]; }); });
+}
+
 TEST(Genred, ElementwiseOperations) {
   using P = const Pair&;
   check_sum("Exp(-G*SqDist(X,Y))*A",

@@ -44,13 +44,28 @@ class DeviceProgram {
     }
     Kokkos::deep_copy(code_, code);
     Kokkos::deep_copy(constants_, constants);
+    // f * w last, w a source variable (a kernel sum's weights): a Sum folds
+    // the product into its accumulation instead, saving a pass over the lanes.
+    const Instruction last = end_ > pair_begin_ ? program.code.back() : Instruction{};
+    if (last.op == Opcode::Multiply && last.out == result_ && (last.a < 0) != (last.b < 0)) {
+      const bool weight_first = last.a < 0;
+      factor_ = weight_first ? last.b : last.a;
+      factor_dimension_ = weight_first ? last.db : last.da;
+      weight_column_ = -1 - (weight_first ? last.a : last.b);
+      weight_dimension_ = weight_first ? last.da : last.db;
+    }
   }
+
+  /// Whether the value is f * w as above; f is then in registers from
+  /// factor_ after the pair stage less its last instruction.
+  KOKKOS_INLINE_FUNCTION bool weighted() const { return weight_column_ >= 0; }
 
   // The interpreter's view of the program (device-copyable members).
   Kokkos::View<Instruction*, memory_space> code_;
   Kokkos::View<T*, memory_space> constants_;
   int pair_begin_ = 0, end_ = 0, result_ = 0, dimension_ = 1, registers_ = 0;
   int target_width_ = 0, source_width_ = 0;
+  int factor_ = 0, factor_dimension_ = 0, weight_column_ = -1, weight_dimension_ = 0;
 };
 
 /// Source rows stored component-major, as the interpreter reads them:
@@ -115,6 +130,12 @@ struct LocalReductionFunctor {
     std::int64_t* index_state = indices.extent(1) ? &indices(i, 0) : nullptr;
     const T* result = reg + program.result_ * Lanes;
 
+    const bool block_sum = layout.kind == ReductionKind::Sum &&
+                           layout.sum_scheme == SumScheme::Block && !layout.double_tiles;
+    if (block_sum && program.weighted()) {
+      run_weighted_sum(reg, rows, state);
+      return;
+    }
     for (std::int64_t j = 0; j < source_count; j += Lanes) {
       rows.source = sources + j;
       const int valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
@@ -140,6 +161,30 @@ struct LocalReductionFunctor {
         for (int l = 0; l < valid; ++l) {
           reduction_update(layout, state, index_state, result + l, Lanes, first_index + j + l);
         }
+      }
+    }
+  }
+
+  /// A block Sum of f * w (DeviceProgram::weighted): each tile's sum of f_k
+  /// w_k in T, the total in double, as above.
+  KOKKOS_INLINE_FUNCTION void run_weighted_sum(T* reg, PairRows<T> rows, double* state) const {
+    const int dim = program.dimension_;
+    const std::int64_t sf = program.factor_dimension_ == 1 ? 0 : Lanes;
+    const std::int64_t sw = program.weight_dimension_ == 1 ? 0 : source_stride;
+    const T* factor = reg + program.factor_ * Lanes;
+    for (std::int64_t j = 0; j < source_count; j += Lanes) {
+      rows.source = sources + j;
+      const int valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
+      interpret<Lanes>(program.code_.data(), program.pair_begin_, program.end_ - 1, reg,
+                       program.constants_.data(), rows);
+      const T* weight = rows.source + program.weight_column_ * source_stride;
+      for (int k = 0; k < dim; ++k) {
+        T tile = 0;
+        KINTERP_SIMD_REDUCTION(+ : tile)
+        for (int l = 0; l < Lanes; ++l) {
+          tile += l < valid ? factor[k * sf + l] * weight[k * sw + l] : T(0);
+        }
+        state[k] += tile;
       }
     }
   }
