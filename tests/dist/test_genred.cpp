@@ -126,8 +126,8 @@ L dot(const std::array<L, 3>& u, const std::array<L, 3>& v) {
 
 TEST(Genred, WeightsFoldIntoTheSumInEveryShape) {
   // A Sum of f * w, w a j-variable, folds w into its accumulation: a scalar f
-  // with a vector w (either order), a vector f with a scalar or vector w, and
-  // an f that is a target variable.
+  // with a vector w (either order), a vector f with a scalar or vector w, an
+  // f that is a target variable, and more columns than the sums hold.
   using P = const Pair&;
   const auto gaussian = [](P p) { return std::exp(-0.7L * dot(minus(p), minus(p))); };
   check_sum("Y*Exp(-G*SqDist(X,Y))",
@@ -136,6 +136,17 @@ TEST(Genred, WeightsFoldIntoTheSumInEveryShape) {
   check_sum("Exp(-G*SqDist(X,Y))*Y*Y",
             [&](P p) { return each(p.y, [&](L y, int) { return gaussian(p) * y * y; }); });
   check_sum("X*Y", [](P p) { return each(p.x, [&](L x, int k) { return x * p.y[k]; }); });
+  // Nine columns: the block sum holds eight across tiles, the ninth per tile.
+  check_sum("Exp(-G*SqDist(X,Y))*M", [&](P p) {
+    std::vector<L> v(9);
+    for (int k = 0; k < 9; ++k) v[k] = gaussian(p) * p.m[k];
+    return v;
+  });
+  check_sum("TensorProd(X,Y)", [](P p) {
+    std::vector<L> v(9);
+    for (int k = 0; k < 9; ++k) v[k] = p.x[k / 3] * p.y[k % 3];
+    return v;
+  });
 }
 
 TEST(Genred, ElementwiseOperations) {

@@ -65,7 +65,7 @@ class DeviceProgram {
   Kokkos::View<T*, memory_space> constants_;
   int pair_begin_ = 0, end_ = 0, result_ = 0, dimension_ = 1, registers_ = 0;
   int target_width_ = 0, source_width_ = 0;
-  int factor_ = 0, factor_dimension_ = 0, weight_column_ = -1, weight_dimension_ = 0;
+  int factor_ = 0, factor_dimension_ = 0, weight_column_ = -1, weight_dimension_ = 1;
 };
 
 /// Source rows stored component-major, as the interpreter reads them:
@@ -123,69 +123,77 @@ struct LocalReductionFunctor {
   KOKKOS_INLINE_FUNCTION void run(const std::int64_t i, T* reg) const {
     const Instruction* code = program.code_.data();
     const T* constants = program.constants_.data();
-    const int dim = program.dimension_;
     PairRows<T> rows{targets + i * program.target_width_, sources, source_stride};
     interpret<Lanes>(code, 0, program.pair_begin_, reg, constants, rows);
     double* state = &values(i, 0);
     std::int64_t* index_state = indices.extent(1) ? &indices(i, 0) : nullptr;
     const T* result = reg + program.result_ * Lanes;
 
-    const bool block_sum = layout.kind == ReductionKind::Sum &&
-                           layout.sum_scheme == SumScheme::Block && !layout.double_tiles;
-    if (block_sum && program.weighted()) {
-      run_weighted_sum(reg, rows, state);
+    if (layout.kind == ReductionKind::Sum && layout.sum_scheme == SumScheme::Block) {
+      // f * w folds w into the sums (DeviceProgram::weighted).
+      const bool weighted = program.weighted();
+      if (layout.double_tiles) {
+        weighted ? block_sums<double, true>(reg, rows, state)
+                 : block_sums<double, false>(reg, rows, state);
+      } else {
+        weighted ? block_sums<T, true>(reg, rows, state) : block_sums<T, false>(reg, rows, state);
+      }
       return;
     }
     for (std::int64_t j = 0; j < source_count; j += Lanes) {
       rows.source = sources + j;
       const int valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
       interpret<Lanes>(code, program.pair_begin_, program.end_, reg, constants, rows);
-      if (layout.kind == ReductionKind::Sum && layout.sum_scheme == SumScheme::Block) {
-        // A tile's sum in T (or in double: dtype_acc), the total in double,
-        // as the compiled kernels do. The other schemes add term by term.
-        for (int k = 0; k < dim; ++k) {
-          const T* lanes = result + k * Lanes;
-          if (layout.double_tiles) {
-            double tile = 0;
-            KINTERP_SIMD_REDUCTION(+ : tile)
-            for (int l = 0; l < Lanes; ++l) tile += l < valid ? double(lanes[l]) : 0.0;
-            state[k] += tile;
-          } else {
-            T tile = 0;
-            KINTERP_SIMD_REDUCTION(+ : tile)
-            for (int l = 0; l < Lanes; ++l) tile += l < valid ? lanes[l] : T(0);
-            state[k] += tile;
-          }
-        }
-      } else {
-        for (int l = 0; l < valid; ++l) {
-          reduction_update(layout, state, index_state, result + l, Lanes, first_index + j + l);
-        }
+      for (int l = 0; l < valid; ++l) {
+        reduction_update(layout, state, index_state, result + l, Lanes, first_index + j + l);
       }
     }
   }
 
-  /// A block Sum of f * w (DeviceProgram::weighted): each tile's sum of f_k
-  /// w_k in T, the total in double, as above.
-  KOKKOS_INLINE_FUNCTION void run_weighted_sum(T* reg, PairRows<T> rows, double* state) const {
+  // Block sums, as the compiled kernels do: each tile's terms summed in Tile
+  // (T, or double for dtype_acc) as kWidth partial sums per column, which
+  // are held in double across tiles and summed once per block: a tile's
+  // horizontal sum cost as much as the rest of a Gaussian's pair. Columns
+  // past kMaxColumns take theirs per tile.
+  static constexpr int kWidth = Lanes < 16 ? Lanes : 16;
+  static constexpr int kMaxColumns = 8;
+
+  template <class Tile, bool Weighted>
+  KOKKOS_INLINE_FUNCTION void block_sums(T* reg, PairRows<T> rows, double* state) const {
     const int dim = program.dimension_;
-    const std::int64_t sf = program.factor_dimension_ == 1 ? 0 : Lanes;
+    const int end = Weighted ? program.end_ - 1 : program.end_;
+    const T* terms = reg + (Weighted ? program.factor_ : program.result_) * Lanes;
+    const std::int64_t st = Weighted && program.factor_dimension_ == 1 ? 0 : Lanes;
     const std::int64_t sw = program.weight_dimension_ == 1 ? 0 : source_stride;
-    const T* factor = reg + program.factor_ * Lanes;
+    double held[kMaxColumns][kWidth] = {};
     for (std::int64_t j = 0; j < source_count; j += Lanes) {
       rows.source = sources + j;
       const int valid = source_count - j < Lanes ? static_cast<int>(source_count - j) : Lanes;
-      interpret<Lanes>(program.code_.data(), program.pair_begin_, program.end_ - 1, reg,
+      interpret<Lanes>(program.code_.data(), program.pair_begin_, end, reg,
                        program.constants_.data(), rows);
-      const T* weight = rows.source + program.weight_column_ * source_stride;
+      const T* weight = Weighted ? rows.source + program.weight_column_ * source_stride : nullptr;
       for (int k = 0; k < dim; ++k) {
-        T tile = 0;
-        KINTERP_SIMD_REDUCTION(+ : tile)
-        for (int l = 0; l < Lanes; ++l) {
-          tile += l < valid ? factor[k * sf + l] * weight[k * sw + l] : T(0);
+        Tile part[kWidth] = {};
+        for (int first = 0; first < Lanes; first += kWidth) {
+          for (int w = 0; w < kWidth; ++w) {
+            const int l = first + w;
+            const T term = Weighted ? terms[k * st + l] * weight[k * sw + l] : terms[k * st + l];
+            part[w] += l < valid ? Tile(term) : Tile(0);
+          }
         }
-        state[k] += tile;
+        if (k < kMaxColumns) {
+          for (int w = 0; w < kWidth; ++w) held[k][w] += double(part[w]);
+        } else {
+          double tile = 0;
+          for (int w = 0; w < kWidth; ++w) tile += double(part[w]);
+          state[k] += tile;
+        }
       }
+    }
+    for (int k = 0; k < dim && k < kMaxColumns; ++k) {
+      double sum = 0;
+      for (int w = 0; w < kWidth; ++w) sum += held[k][w];
+      state[k] += sum;
     }
   }
 };
