@@ -29,10 +29,13 @@ enum Stage { kConstant = 0, kTarget = 1, kPair = 2 };
 
 // Registers [first, first + dimension), or no operand at all (dimension 0).
 // sign: +1 when every component is known >= 0 (or NaN), -1 when <= 0, else 0.
+// nonzero: every component is a nonzero constant. A zero's sign bit may
+// disagree with `sign` (sqrt(-0) is -0), which only a division magnifies.
 struct Value {
   int first = 0, dimension = 0;
   Stage stage = kConstant;
   int sign = 0;
+  bool nonzero = false;
 };
 
 // What the signs of an instruction's operands tell of its value's sign.
@@ -53,12 +56,14 @@ int sign_of(Opcode op, const Value& a, const Value& b) {
       return 1;
     case Opcode::Negate:
       return -a.sign;
-    case Opcode::Inv:
     case Opcode::Sum:
       return a.sign;
+    case Opcode::Inv:
+      return a.nonzero ? a.sign : 0;
     case Opcode::Multiply:
-    case Opcode::Divide:
       return a.sign * b.sign;
+    case Opcode::Divide:
+      return b.nonzero ? a.sign * b.sign : 0;
     case Opcode::Add:
       return a.sign == b.sign ? a.sign : 0;
     case Opcode::Subtract:
@@ -227,6 +232,7 @@ class Compiler {
     const Expr& where = expr ? *expr : *current_;
     Value out = allocate(where, dimension, stage);
     out.sign = sign_of(instruction.op, a, b);
+    out.nonzero = instruction.op == Opcode::Negate && a.nonzero;
     instruction.out = out.first;
     staged_[stage].push_back(instruction);
     emitted_.emplace(key, out);
@@ -248,6 +254,7 @@ class Compiler {
     value.sign = all([](double v) { return v >= 0; })   ? 1
                  : all([](double v) { return v <= 0; }) ? -1
                                                         : 0;
+    value.nonzero = all([](double v) { return v != 0; });
     constants_.emplace(std::move(bits), value);
     return value;
   }

@@ -337,13 +337,16 @@ TEST(Compile, ExpOfAValueKnownNonPositiveSkipsTheOverflowGuard) {
   };
   using kinterp::Opcode;
   for (const char* formula : {"Exp(-G*SqDist(X,Y))*A", "Exp(-G*Sqrt(Sum(Square(X-Y))))*A",
-                              "Exp(-(G*Norm2(X-Y) + SqNorm2(Y)))*A", "Exp(G*(-Abs(A)))"}) {
+                              "Exp(-(G*Norm2(X-Y) + SqNorm2(Y)))*A", "Exp(G*(-Abs(A)))",
+                              "Exp(-SqDist(X,Y)/G)", "Exp(-Inv(G)*Norm2(X-Y))"}) {
     EXPECT_TRUE(has(opcodes(formula, 0.5), Opcode::ExpNonPositive)) << formula;
     EXPECT_FALSE(has(opcodes(formula, 0.5), Opcode::Exp)) << formula;
   }
-  // A positive or unknown sign keeps the guarded Exp.
+  // A positive or unknown sign keeps the guarded Exp, as does a division by
+  // a value that may be zero: sqrt(-0) is -0, and -1 / -0 is +inf.
   for (const char* formula : {"Exp(-G*SqDist(X,Y))*A", "Exp(-SqDist(X,Y) + A)", "Exp(Elem(X-Y,0))",
-                              "Exp(-G*SqDist(X,Y) - Elem(X,0))"}) {
+                              "Exp(-G*SqDist(X,Y) - Elem(X,0))", "Exp(-Inv(Sqrt(Elem(X-Y,0))))",
+                              "Exp(-G/Sqrt(SqDist(X,Y)))"}) {
     EXPECT_TRUE(has(opcodes(formula, -0.5), Opcode::Exp)) << formula;
     EXPECT_FALSE(has(opcodes(formula, -0.5), Opcode::ExpNonPositive)) << formula;
   }
