@@ -105,18 +105,19 @@ KOKKOS_INLINE_FUNCTION T exp_nonpositive(T x) {
 }
 
 /// exp(x) for x <= 0 or NaN, which it returns unchanged (exp_nonpositive
-/// takes a NaN with the sign bit set for a very negative number): the
-/// generic evaluator's Exp where the compiler proved the argument <= 0.
+/// takes a NaN with the sign bit set for a very negative number, and builds
+/// 2^n from the others' bits): the generic evaluator's Exp where the
+/// compiler proved the argument <= 0.
 template <class T>
 KOKKOS_INLINE_FUNCTION T exp_nonpositive_or_nan(T x) {
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
   return math::exp(x);
 #else
   using Bits = typename ExpRange<T>::Bits;
+  constexpr Bits sign = Bits(1) << (8 * sizeof(T) - 1);
   const Bits x_bits = bit_cast<Bits>(x);
-  const Bits minus_infinity = bit_cast<Bits>(-std::numeric_limits<T>::infinity());
-  const bool nan = x_bits > minus_infinity;  // the largest bit pattern that is a number
-  const T value = exp_nonpositive(x);
+  const bool nan = (x_bits & ~sign) > bit_cast<Bits>(std::numeric_limits<T>::infinity());
+  const T value = exp_nonpositive(nan ? T(0) : x);
   return nan ? x : value;
 #endif
 }
