@@ -13,9 +13,10 @@
 //
 // --neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.
 // --likelihood: instead, one estimate of the log likelihood and its gradient
-// (variance, length scales, nugget) with the length scales' derivatives exact
-// and by central differences, side by side; --fit: a whole hyperparameter fit
-// each way. --anisotropic: length scales (l, l/2) rotated by 0.3 rad.
+// (variance, length scales, nugget; with --anisotropic also the angle) with
+// the length scales' and angle's derivatives exact and by central
+// differences, side by side; --fit: a whole hyperparameter fit each way.
+// --anisotropic: length scales (l, l/2) rotated by 0.3 rad.
 // --variance-targets M: the variance at the first M targets only (default:
 // all; 0: none), the mean at all of them.
 
@@ -56,9 +57,9 @@ constexpr const char* usage =
     "(or --approximate) variance at the first M targets (default all, 0 none), and a\n"
     "refit of new values at the same points; times and peak memory per rank.\n"
     "--neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.\n"
-    "--likelihood: one likelihood estimate with the length scales' derivatives exact and\n"
-    "by central differences; --fit: a hyperparameter fit each way. --anisotropic:\n"
-    "length scales (l, l/2) rotated by 0.3 rad.\n";
+    "--likelihood: one likelihood estimate with the length scales' (and angle's)\n"
+    "derivatives exact and by central differences; --fit: a hyperparameter fit each way.\n"
+    "--anisotropic: length scales (l, l/2) rotated by 0.3 rad, the angle fitted too.\n";
 
 struct Settings {
   bool help = false;
@@ -149,14 +150,15 @@ Matrix points(std::uint64_t stream, kinterp::RowBlock block, Matrix* values) {
   return x;
 }
 
-/// --likelihood and --fit: the length scales' derivatives exact and by
-/// central differences, on the same data and probes.
-void compare_length_scale_derivatives(MPI_Comm comm, const Settings& s,
-                                      const kinterp::CovarianceModel& model,
-                                      const kinterp::KrigingOptions& options) {
+/// --likelihood and --fit: the length scales' and angles' derivatives exact
+/// and by central differences, on the same data and probes.
+void compare_derivatives(MPI_Comm comm, const Settings& s, const kinterp::CovarianceModel& model,
+                         const kinterp::KrigingOptions& options) {
   const bool root = kinterp::rank_of(comm) == 0;
   if (root) {
-    std::fprintf(stderr, "likelihood of %s: the length scales' derivatives exact / differenced\n",
+    std::fprintf(stderr,
+                 "likelihood of %s: the length scales' and angles' derivatives exact / "
+                 "differenced\n",
                  model.description().c_str());
   }
   for (long n : s.n) {
@@ -165,7 +167,8 @@ void compare_length_scale_derivatives(MPI_Comm comm, const Settings& s,
     const Matrix x = points(2, block, &values);
     for (bool exact : {true, false}) {
       kinterp::HyperparameterFitOptions fit;
-      fit.likelihood.exact_length_scales = exact;
+      fit.likelihood.exact_derivatives = exact;
+      fit.which.angles = !model.angles.empty();
       const double start = MPI_Wtime();
       std::string what;
       if (s.fit) {
@@ -218,7 +221,7 @@ int main(int argc, char** argv) {
     options.variance_batch = s.batch;
     options.variance_tolerance = s.variance_tolerance;
     if (s.likelihood || s.fit) {
-      compare_length_scale_derivatives(comm, s, model, options);
+      compare_derivatives(comm, s, model, options);
       return 0;
     }
     const std::string preconditioner =

@@ -18,28 +18,45 @@ std::string list_text(const std::vector<double>& values) {
   return text.str();
 }
 
-/// Row-major R (d x d) for the angles (none: identity).
-std::vector<double> rotation(const std::vector<double>& angles, int d) {
+/// Row-major d x d: the rotation by `angle` from axis p towards axis q, the
+/// other axis fixed, or with `derivative` its derivative in the angle.
+std::vector<double> plane_rotation(int d, int p, int q, double angle, bool derivative) {
+  const double c = std::cos(angle), s = std::sin(angle);
   std::vector<double> r(d * d, 0.0);
-  for (int i = 0; i < d; ++i) r[i * d + i] = 1;
-  if (angles.empty()) return r;
-  if (d == 2) {
-    const double c = std::cos(angles[0]), s = std::sin(angles[0]);
-    return {c, -s, s, c};
+  if (!derivative) {
+    for (int i = 0; i < d; ++i) r[i * d + i] = 1;
   }
-  // 3D: R_z(a0) R_y(a1) R_x(a2).
-  const double cz = std::cos(angles[0]), sz = std::sin(angles[0]);
-  const double cy = std::cos(angles[1]), sy = std::sin(angles[1]);
-  const double cx = std::cos(angles[2]), sx = std::sin(angles[2]);
-  return {cz * cy,
-          cz * sy * sx - sz * cx,
-          cz * sy * cx + sz * sx,
-          sz * cy,
-          sz * sy * sx + cz * cx,
-          sz * sy * cx - cz * sx,
-          -sy,
-          cy * sx,
-          cy * cx};
+  r[p * d + p] = r[q * d + q] = derivative ? -s : c;
+  r[p * d + q] = derivative ? -c : -s;
+  r[q * d + p] = derivative ? c : s;
+  return r;
+}
+
+std::vector<double> product(const std::vector<double>& a, const std::vector<double>& b, int d) {
+  std::vector<double> ab(d * d, 0.0);
+  for (int i = 0; i < d; ++i)
+    for (int k = 0; k < d; ++k)
+      for (int j = 0; j < d; ++j) ab[i * d + j] += a[i * d + k] * b[k * d + j];
+  return ab;
+}
+
+/// Row-major R (d x d) for the angles (none: identity); with `derivative` =
+/// k, dR / d angles[k] instead. 2D: the rotation from x towards y; 3D:
+/// R_z(a0) R_y(a1) R_x(a2).
+std::vector<double> rotation(const std::vector<double>& angles, int d, int derivative = -1) {
+  if (angles.empty()) {
+    std::vector<double> identity(d * d, 0.0);
+    for (int i = 0; i < d; ++i) identity[i * d + i] = 1;
+    return identity;
+  }
+  if (d == 2) return plane_rotation(2, 0, 1, angles[0], derivative == 0);
+  return product(product(plane_rotation(3, 0, 1, angles[0], derivative == 0),
+                         plane_rotation(3, 2, 0, angles[1], derivative == 1), 3),
+                 plane_rotation(3, 1, 2, angles[2], derivative == 2), 3);
+}
+
+double scale_of(const std::vector<double>& length_scales, int axis) {
+  return length_scales.size() == 1 ? length_scales[0] : length_scales[axis];
 }
 
 }  // namespace
@@ -91,10 +108,23 @@ std::vector<double> CovarianceModel::transform_matrix(int d) const {
   const std::vector<double> r = rotation(angles, d);
   std::vector<double> m(d * d);
   for (int i = 0; i < d; ++i) {
-    const double scale = length_scales.size() == 1 ? length_scales[0] : length_scales[i];
-    for (int j = 0; j < d; ++j) m[i * d + j] = r[j * d + i] / scale;  // (S^-1 R^T)_ij
+    for (int j = 0; j < d; ++j)
+      m[i * d + j] = r[j * d + i] / scale_of(length_scales, i);  // (S^-1 R^T)_ij
   }
   return m;
+}
+
+std::vector<double> CovarianceModel::angle_derivative(int d, int angle) const {
+  // u = S^-1 R^T x, so du = S^-1 dR^T x = S^-1 dR^T R S u.
+  const std::vector<double> r = rotation(angles, d), dr = rotation(angles, d, angle);
+  std::vector<double> g(d * d, 0.0);
+  for (int i = 0; i < d; ++i) {
+    for (int j = 0; j < d; ++j) {
+      for (int l = 0; l < d; ++l) g[i * d + j] += dr[l * d + i] * r[l * d + j];
+      g[i * d + j] *= scale_of(length_scales, j) / scale_of(length_scales, i);
+    }
+  }
+  return g;
 }
 
 std::string CovarianceModel::description() const {

@@ -10,6 +10,7 @@
 #include "KrigingSystem.hpp"
 #include "Reductions.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -103,17 +104,17 @@ CovarianceModel model_at(CovarianceModel model, const FitParameters& which,
   return model;
 }
 
-/// Whether coordinate i of `which` is the variance, the nugget, a length
-/// scale (exact where the family has a slope kernel), or another parameter
-/// (differenced).
-enum class Role { Variance, Nugget, LengthScale, Differenced };
+/// What coordinate i of `which` is: the variance, the nugget, a length scale
+/// or an angle (exact where the family has a usable slope kernel), or the
+/// shape (differenced: no compiled family is d phi / d nu or d phi / d alpha).
+enum class Role { Variance, Nugget, LengthScale, Angle, Shape };
 std::vector<Role> roles(const CovarianceModel& model, const FitParameters& which) {
   std::vector<Role> r;
   if (which.variance) r.push_back(Role::Variance);
   if (which.length_scales) r.insert(r.end(), model.length_scales.size(), Role::LengthScale);
   if (which.nugget) r.push_back(Role::Nugget);
-  if (which.shape) r.push_back(Role::Differenced);
-  if (which.angles) r.insert(r.end(), model.angles.size(), Role::Differenced);
+  if (which.shape) r.push_back(Role::Shape);
+  if (which.angles) r.insert(r.end(), model.angles.size(), Role::Angle);
   return r;
 }
 
@@ -127,65 +128,86 @@ Matrix latent_product(MPI_Comm comm, const CovarianceModel& model, const ConstMa
   return y;
 }
 
-/// The family's slope kernel where the length-scale derivatives can use it:
-/// not exp(-g r)/r (the Laplacian kernel's), infinite on the diagonal.
-std::optional<SlopeKernel> length_scale_slope(const CovarianceModel& model) {
+/// The family's slope kernel where the exact derivatives can use it: not
+/// exp(-g r)/r (the Laplacian kernel's), infinite on the diagonal.
+std::optional<SlopeKernel> usable_slope(const CovarianceModel& model) {
   auto slope = slope_kernel(model.kernel());
   if (slope && slope->psi.family == KernelFamily::ExponentialOverDistance) return std::nullopt;
   return slope;
 }
 
-/// dK/d(log l_a) x for each length scale l_a (one, or one per axis), exactly,
-/// by one product with the slope kernel psi (phi'(r)/r = c psi) in the model's
-/// coordinates u, where d phi(|u_i - u_j|) / d log l_a = -c psi(r) (u_ia - u_ja)^2
-/// (an isotropic length scale: -c psi(r) r^2). With v = u - o (o the mean, so
-/// the terms stay of the data's size),
-///   (u_ia - u_ja)^2 = v_ia^2 - 2 v_ia v_ja + v_ja^2,
-/// so the product's columns are, for each of x's m columns, x, x v_a (each
-/// axis) and x v_a^2 (each axis; isotropic: x |v|^2). `u`: the points in
-/// the model's coordinates (KrigingSystem::coordinates()).
-std::vector<Matrix> length_scale_products(MPI_Comm comm, const CovarianceModel& model,
-                                          const SlopeKernel& slope, const ConstMatrix& u,
-                                          const ConstMatrix& x) {
+/// A symmetric d x d Q (row-major) with d (r^2 / 2) / d theta = (u_i - u_j)^T Q
+/// (u_i - u_j) for one parameter theta, u the model's coordinates. A length
+/// scale l_a: du_a / d log l_a = -u_a, so Q = -e_a e_a^T (an isotropic one: -I).
+/// An angle: du / d theta = G u (CovarianceModel::angle_derivative), so Q is
+/// G's symmetric part.
+std::vector<double> quadratic_form(const CovarianceModel& model, Role role, int index, int d) {
+  std::vector<double> q(d * d, 0.0);
+  if (role == Role::LengthScale) {
+    for (int a = 0; a < d; ++a) {
+      if (model.length_scales.size() == 1 || a == index) q[a * d + a] = -1;
+    }
+  } else {
+    const std::vector<double> g = model.angle_derivative(d, index);
+    for (int a = 0; a < d; ++a)
+      for (int b = 0; b < d; ++b) q[a * d + b] = 0.5 * (g[a * d + b] + g[b * d + a]);
+  }
+  return q;
+}
+
+/// dK/d theta_k x for parameters with quadratic forms Q_k, exactly, by one
+/// product with the slope kernel psi (phi'(r)/r = c psi): d phi(r) / d theta =
+/// phi'(r)/r d (r^2/2) / d theta = c psi(r) (u_i - u_j)^T Q_k (u_i - u_j). With
+/// v = u - o (o the mean, so the terms stay of the data's size), that
+/// quadratic form is v_i^T Q v_i - 2 v_i^T Q v_j + v_j^T Q v_j, so the
+/// product's columns are, for each of x's m columns, x, x v_a (each axis) and
+/// x v^T Q_k v (each form), and
+///   (dK_k x)_i = c [v_i^T Q_k v_i (psi x)_i - 2 v_i^T Q_k (psi x v)_i + (psi x v^T Q_k v)_i].
+/// `u`: the points in the model's coordinates (KrigingSystem::coordinates()).
+std::vector<Matrix> quadratic_form_products(MPI_Comm comm, const SlopeKernel& slope,
+                                            const ConstMatrix& u, const ConstMatrix& x,
+                                            const std::vector<std::vector<double>>& forms) {
   const std::int64_t rows = u.extent(0), m = x.extent(1);
-  const int d = static_cast<int>(u.extent(1));
-  const bool isotropic = model.length_scales.size() == 1;
-  const int squares = isotropic ? 1 : d, blocks = 1 + d + squares;
+  const int d = static_cast<int>(u.extent(1)), k = static_cast<int>(forms.size());
+  const int blocks = 1 + d + k;
+  Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace> q_host(
+      "kinterp::likelihood::forms", k, d, d);
+  for (int f = 0; f < k; ++f) std::copy(forms[f].begin(), forms[f].end(), &q_host(f, 0, 0));
+  const auto q = Kokkos::create_mirror_view_and_copy(execution_space::memory_space(), q_host);
   const auto o = column_means<double>(comm, u);
   Matrix columns("kinterp::likelihood::slope_weights", rows, blocks * m);
   Kokkos::parallel_for(
       "kinterp::likelihood::slope_weights", Kokkos::RangePolicy<execution_space>(0, rows),
       KOKKOS_LAMBDA(const std::int64_t i) {
-        double norm = 0;
-        for (int a = 0; a < d; ++a) norm += (u(i, a) - o(a)) * (u(i, a) - o(a));
         for (std::int64_t c = 0; c < m; ++c) {
           columns(i, c) = x(i, c);
-          for (int a = 0; a < d; ++a) {
-            const double v = u(i, a) - o(a);
-            columns(i, (1 + a) * m + c) = x(i, c) * v;
-            if (!isotropic) columns(i, (1 + d + a) * m + c) = x(i, c) * v * v;
-          }
-          if (isotropic) columns(i, (1 + d) * m + c) = x(i, c) * norm;
+          for (int a = 0; a < d; ++a) columns(i, (1 + a) * m + c) = x(i, c) * (u(i, a) - o(a));
+        }
+        for (int f = 0; f < k; ++f) {
+          double vqv = 0;
+          for (int a = 0; a < d; ++a)
+            for (int b = 0; b < d; ++b) vqv += (u(i, a) - o(a)) * q(f, a, b) * (u(i, b) - o(b));
+          for (std::int64_t c = 0; c < m; ++c) columns(i, (1 + d + f) * m + c) = x(i, c) * vqv;
         }
       });
   const KernelSum<double> sum(comm, slope.psi, u);
   Matrix sums("kinterp::likelihood::slope_sums", rows, blocks * m);
   sum(u, columns, sums);
-  const double c = -slope.factor;
+  const double c = slope.factor;
   std::vector<Matrix> out;
-  for (int a = 0; a < squares; ++a) {
-    Matrix y("kinterp::likelihood::length_scale_product", rows, m);
+  for (int f = 0; f < k; ++f) {
+    Matrix y("kinterp::likelihood::form_product", rows, m);
     Kokkos::parallel_for(
-        "kinterp::likelihood::length_scale_product", Kokkos::RangePolicy<execution_space>(0, rows),
+        "kinterp::likelihood::form_product", Kokkos::RangePolicy<execution_space>(0, rows),
         KOKKOS_LAMBDA(const std::int64_t i) {
-          for (std::int64_t k = 0; k < m; ++k) {
-            double total = sums(i, (1 + d + a) * m + k);  // sum psi x v_a^2 (or x |v|^2)
-            for (int b = 0; b < d; ++b) {
-              if (!isotropic && b != a) continue;
-              const double v = u(i, b) - o(b);
-              total += v * v * sums(i, k) - 2 * v * sums(i, (1 + b) * m + k);
+          for (std::int64_t col = 0; col < m; ++col) {
+            double total = sums(i, (1 + d + f) * m + col);
+            for (int a = 0; a < d; ++a) {
+              double qv = 0;  // (Q_f v_i)_a
+              for (int b = 0; b < d; ++b) qv += q(f, a, b) * (u(i, b) - o(b));
+              total += qv * ((u(i, a) - o(a)) * sums(i, col) - 2 * sums(i, (1 + a) * m + col));
             }
-            y(i, k) = c * total;
+            y(i, col) = c * total;
           }
         });
     out.push_back(y);
@@ -250,7 +272,7 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
   };
   const std::vector<Role> parameter_roles = roles(model, which);
   const std::vector<double> x = coordinates_of(model, which);
-  Matrix wv, wu;  // [w, v_1..v_s] and [w, u_1..u_s], for differenced parameters
+  Matrix wv, wu;  // [w, v_1..v_s] and [w, u_1..u_s], for the derivatives' products
   const auto ready_wv_wu = [&] {
     if (wv.extent(1) != 0) return;
     const auto first = std::make_pair(0, 1), rest = std::make_pair(1, 1 + s);
@@ -266,17 +288,28 @@ LikelihoodEstimate estimate_log_likelihood(MPI_Comm comm, const CovarianceModel&
     const std::vector<double> dots = detail::column_dots(comm, wu, dk_wv);
     return 0.5 * dots[0] - 0.5 * mean_over_probes([&](int i) { return dots[1 + i]; });
   };
-  const auto slope = options.exact_length_scales ? length_scale_slope(model) : std::nullopt;
-  std::vector<Matrix> length_scale_dk;  // dK/d log l_a [w, v_1..v_s], made once
-  int length_scale = 0;
+  // Length scales and angles: exact, all from one product with the slope kernel.
+  const auto slope = options.exact_derivatives ? usable_slope(model) : std::nullopt;
+  const int d = static_cast<int>(points.extent(1));
+  std::vector<std::vector<double>> forms;
+  std::vector<int> form_of(x.size(), -1);
+  for (std::size_t j = 0, length_scale = 0, angle = 0; j < x.size(); ++j) {
+    const Role role = parameter_roles[j];
+    if (role != Role::LengthScale && role != Role::Angle) continue;
+    const int index = static_cast<int>(role == Role::LengthScale ? length_scale++ : angle++);
+    if (!slope) continue;
+    form_of[j] = static_cast<int>(forms.size());
+    forms.push_back(quadratic_form(model, role, index, d));
+  }
+  std::vector<Matrix> form_products;  // dK/d theta_k [w, v_1..v_s]
+  if (!forms.empty()) {
+    ready_wv_wu();
+    form_products = quadratic_form_products(comm, *slope, system.coordinates(), wv, forms);
+  }
   for (std::size_t j = 0; j < x.size(); ++j) {
     double g = 0;
-    if (parameter_roles[j] == Role::LengthScale && slope) {
-      ready_wv_wu();
-      if (length_scale_dk.empty()) {
-        length_scale_dk = length_scale_products(comm, model, *slope, system.coordinates(), wv);
-      }
-      g = gradient_from(length_scale_dk[length_scale++]);
+    if (form_of[j] >= 0) {
+      g = gradient_from(form_products[form_of[j]]);
     } else if (parameter_roles[j] == Role::Variance) {
       // dK = K_latent: K w = z - P beta and K v_i = b_i, less the nugget's part.
       g = 0.5 * (estimate.data_fit - nugget * ww) -
@@ -326,8 +359,7 @@ HyperparameterFitResult fit_hyperparameters(MPI_Comm comm, const CovarianceModel
   const double log_low = std::log(options.lower_factor), log_high = std::log(options.upper_factor);
   const std::vector<Role> parameter_roles = roles(initial, which);
   for (std::size_t j = 0; j < x0.size(); ++j) {
-    const bool angle = which.angles && j + initial.angles.size() >= x0.size();
-    if (angle) {
+    if (parameter_roles[j] == Role::Angle) {
       lower.push_back(-two_pi);
       upper.push_back(two_pi);
     } else if (parameter_roles[j] == Role::Nugget) {

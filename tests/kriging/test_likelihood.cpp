@@ -16,13 +16,14 @@ namespace {
 
 constexpr std::int64_t n_points = 160;
 
-HostMatrix<double> points() {
-  return global_matrix<double>(n_points, 2, 21, 0, 1);
+HostMatrix<double> points(int dimension = 2) {
+  return global_matrix<double>(n_points, dimension, 21, 0, 1);
 }
 std::vector<double> values(const HostMatrix<double>& x) {
   std::vector<double> z(x.rows);
   for (std::int64_t i = 0; i < x.rows; ++i) {
     z[i] = std::sin(4 * x(i, 0)) * std::cos(3 * x(i, 1)) + 0.1 * (uniform01(22, i) - 0.5);
+    if (x.cols == 3) z[i] += x(i, 2) * x(i, 2);
   }
   return z;
 }
@@ -58,8 +59,8 @@ std::vector<double> dense_gradient(const CovarianceModel& model) {
 struct Data {
   DeviceMatrix<double> x, z;
 };
-Data my_data() {
-  const HostMatrix<double> x = points();
+Data my_data(int dimension = 2) {
+  const HostMatrix<double> x = points(dimension);
   HostMatrix<double> z(n_points, 1);
   z.values = values(x);
   const RowBlock mine = my_block(n_points);
@@ -144,31 +145,44 @@ TEST(Likelihood, EstimateAndGradientAgreeWithDenseWithinTheirStatisticalError) {
   EXPECT_NEAR(e.log_likelihood, dense, 0.01 * std::abs(dense)) << "Vecchia";
 }
 
-TEST(Likelihood, ExactLengthScaleDerivativesMatchTheDifferencedOnes) {
-  // The same estimate (same probes, same solve) with dK/d log l from the
-  // slope kernel and from central differences of two products: they differ
-  // by the difference's O(h^2) only. Isotropic and anisotropic (one length
-  // scale per axis, rotated), for each family with a slope kernel.
-  const Data data = my_data();
-  const FitParameters length_scales{false, true, false, false, false};
-  for (const char* family : {"matern32", "matern52", "gaussian", "rq", "imq"}) {
-    for (bool anisotropic : {false, true}) {
-      CovarianceModel model = matern(0.8, 0.3, 1e-2);
-      model.family = family;
-      if (std::string(family) == "rq") model.shape = 1.5;
-      if (anisotropic) model.length_scales = {0.25, 0.4}, model.angles = {0.5};
-      LikelihoodOptions exact, differenced;
-      exact.probes = differenced.probes = 8;
-      differenced.exact_length_scales = false;
-      const auto a = estimate_log_likelihood(MPI_COMM_WORLD, model, data.x, data.z, ordinary(30),
-                                             length_scales, exact);
-      const auto b = estimate_log_likelihood(MPI_COMM_WORLD, model, data.x, data.z, ordinary(30),
-                                             length_scales, differenced);
-      ASSERT_EQ(a.gradient.size(), model.length_scales.size());
-      ASSERT_EQ(b.gradient.size(), a.gradient.size());
-      for (std::size_t j = 0; j < a.gradient.size(); ++j) {
-        EXPECT_NEAR(a.gradient[j], b.gradient[j], 1e-6 * std::abs(b.gradient[j]) + 1e-6)
-            << family << (anisotropic ? " anisotropic" : " isotropic") << ", length scale " << j;
+TEST(Likelihood, ExactDerivativesMatchTheDifferencedOnes) {
+  // The same estimate (same probes, same solve) with dK/d log l and dK/d angle
+  // from the slope kernel and from central differences of two products: they
+  // differ by the difference's O(h^2) only. Isotropic (its angle's derivative
+  // is 0), rotated with a length scale per axis in 2D and in 3D (three
+  // angles), for each family with a slope kernel.
+  const FitParameters scales_and_angles{false, true, false, false, true};
+  for (int dimension : {2, 3}) {
+    const Data data = my_data(dimension);
+    for (const char* family : {"matern32", "matern52", "gaussian", "rq", "imq"}) {
+      for (bool anisotropic : {false, true}) {
+        CovarianceModel model = matern(0.8, 0.3, 1e-2);
+        model.family = family;
+        if (std::string(family) == "rq") model.shape = 1.5;
+        model.angles =
+            dimension == 2 ? std::vector<double>{0.5} : std::vector<double>{0.5, -0.3, 0.8};
+        if (anisotropic) {
+          model.length_scales =
+              dimension == 2 ? std::vector<double>{0.25, 0.4} : std::vector<double>{0.25, 0.4, 0.6};
+        }
+        LikelihoodOptions exact, differenced;
+        exact.probes = differenced.probes = 8;
+        differenced.exact_derivatives = false;
+        const auto a = estimate_log_likelihood(MPI_COMM_WORLD, model, data.x, data.z, ordinary(30),
+                                               scales_and_angles, exact);
+        const auto b = estimate_log_likelihood(MPI_COMM_WORLD, model, data.x, data.z, ordinary(30),
+                                               scales_and_angles, differenced);
+        ASSERT_TRUE(a.converged && b.converged) << a.detail << b.detail;
+        ASSERT_EQ(a.gradient.size(), model.length_scales.size() + model.angles.size());
+        ASSERT_EQ(b.gradient.size(), a.gradient.size());
+        for (std::size_t j = 0; j < a.gradient.size(); ++j) {
+          EXPECT_NEAR(a.gradient[j], b.gradient[j], 1e-6 * std::abs(b.gradient[j]) + 1e-6)
+              << family << " in " << dimension << "D, "
+              << (anisotropic ? "anisotropic" : "isotropic") << ", coordinate " << j;
+        }
+        if (!anisotropic) {  // turning isotropic coordinates changes nothing
+          for (std::size_t j = 1; j < a.gradient.size(); ++j) EXPECT_NEAR(a.gradient[j], 0.0, 1e-9);
+        }
       }
     }
   }

@@ -48,6 +48,9 @@ struct CovarianceModel {
   KernelSpec kernel() const;
   /// The d x d matrix M = S^-1 R^T (row-major) with u = M x.
   std::vector<double> transform_matrix(int dimension) const;
+  /// G (d x d, row-major) with du / d angles[angle] = G u: how the model's
+  /// coordinates turn with one angle (the likelihood's exact derivatives).
+  std::vector<double> angle_derivative(int dimension, int angle) const;
   /// For logs: "matern (nu 1.5), variance 1, length scales 0.1, nugget 1e-4".
   std::string description() const;
 

@@ -12,8 +12,10 @@
 /// (Gardner et al. 2018, GPyTorch's BBMM). The gradient
 ///   d log L / d theta = 1/2 w^T dK w - 1/2 tr(K^-1 dK),  w = K^-1 (z - P beta),
 /// takes tr(K^-1 dK) ~ mean_i (M^-1 b_i)^T dK (K^-1 b_i) from the same solve;
-/// dK is exact for the variance and the nugget, and a central difference of
-/// two kernel products for the length scales, angles and shape.
+/// dK is exact for the variance and the nugget; for the length scales and
+/// angles, exact through one product with the family's slope kernel
+/// (kernels/SlopeKernel.hpp) for all of them, where the family has one; else,
+/// and always for the shape, a central difference of two kernel products.
 
 #include <kinterp/kriging/Kriging.hpp>
 
@@ -38,11 +40,14 @@ struct LikelihoodOptions {
   /// The central difference step, in the log of the shape, in radians for
   /// angles, and in the log of length scales where they are differenced.
   double step = 1e-4;
-  /// The length scales' derivatives exactly, by one product with the slope
-  /// kernel phi'(r)/r (kernels/SlopeKernel.hpp) for all of them, for every
-  /// family that has one but the exponential; false: central differences,
-  /// two products per length scale (as for the other families).
-  bool exact_length_scales = true;
+  /// The length scales' and angles' derivatives exactly, by one product with
+  /// the slope kernel phi'(r)/r (kernels/SlopeKernel.hpp) for all of them, for
+  /// every family that has one but the exponential (its slope kernel is
+  /// infinite at r = 0); false, and for the other families: central
+  /// differences, two products per parameter. The shape is always differenced:
+  /// d phi / d nu (Matern, through the Bessel function's order) and
+  /// d phi / d alpha (rational quadratic, with a log) are no compiled family.
+  bool exact_derivatives = true;
 };
 
 /// log L and its gradient in the optimiser's coordinates: the natural log of
