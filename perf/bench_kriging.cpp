@@ -7,7 +7,7 @@
 //   kinterp-bench-kriging [--n 2500,5000,10000,20000] [--targets 1000]
 //                         [--variance-targets M] [--rank 500 | --neighbors 30]
 //                         [--product direct|tree] [--rtol 1e-8]
-//                         [--model matern32] [--length-scale 0.1] [--nugget 1e-3]
+//                         [--model matern32] [--shape A] [--length-scale 0.1] [--nugget 1e-3]
 //                         [--batch 64] [--variance-tolerance 1e-6] [--approximate]
 //                         [--likelihood | --fit] [--anisotropic]
 //
@@ -16,7 +16,8 @@
 // (variance, length scales, nugget; with --anisotropic also the angle) with
 // the length scales' and angle's derivatives exact and by central
 // differences, side by side; --fit: a whole hyperparameter fit each way.
-// --anisotropic: length scales (l, l/2) rotated by 0.3 rad.
+// --anisotropic: length scales (l, l/2) rotated by 0.3 rad. --shape: the
+// rq family's alpha or matern's nu, fitted too by --likelihood and --fit.
 // --variance-targets M: the variance at the first M targets only (default:
 // all; 0: none), the mean at all of them.
 
@@ -50,7 +51,7 @@ using kinterp::bench::max_over_ranks;
 constexpr const char* usage =
     "usage: kinterp-bench-kriging [--n 2500,5000,10000,20000] [--targets 1000]\n"
     "       [--variance-targets M] [--rank 500 | --neighbors 30] [--product direct|tree]\n"
-    "       [--rtol 1e-8] [--model matern32] [--length-scale 0.1] [--nugget 1e-3]\n"
+    "       [--rtol 1e-8] [--model matern32] [--shape A] [--length-scale 0.1] [--nugget 1e-3]\n"
     "       [--batch 64] [--variance-tolerance 1e-6] [--approximate]\n"
     "       [--likelihood | --fit] [--anisotropic]\n"
     "Ordinary kriging in 2D for each N: the fit, the mean at the targets, the exact\n"
@@ -59,7 +60,8 @@ constexpr const char* usage =
     "--neighbors K: the Vecchia preconditioner instead of Nystrom's --rank.\n"
     "--likelihood: one likelihood estimate with the length scales' (and angle's)\n"
     "derivatives exact and by central differences; --fit: a hyperparameter fit each way.\n"
-    "--anisotropic: length scales (l, l/2) rotated by 0.3 rad, the angle fitted too.\n";
+    "--anisotropic: length scales (l, l/2) rotated by 0.3 rad, the angle fitted too.\n"
+    "--shape: rq's alpha or matern's nu, fitted too by --likelihood and --fit.\n";
 
 struct Settings {
   bool help = false;
@@ -71,7 +73,7 @@ struct Settings {
   std::string product = "direct";
   double rtol = kinterp::KrigingOptions::default_solve().rtol;
   std::string model = "matern32";
-  double length_scale = 0.1, nugget = 1e-3, variance_tolerance = 1e-6;
+  double shape = 0, length_scale = 0.1, nugget = 1e-3, variance_tolerance = 1e-6;
   int batch = 64;
   bool approximate = false;
   bool likelihood = false, fit = false, anisotropic = false;
@@ -107,6 +109,8 @@ Settings parse(int argc, char** argv) {
       s.rtol = arguments.real();
     } else if (arguments.is("--model")) {
       s.model = arguments.text();
+    } else if (arguments.is("--shape")) {
+      s.shape = arguments.real();
     } else if (arguments.is("--length-scale")) {
       s.length_scale = arguments.real();
     } else if (arguments.is("--nugget")) {
@@ -157,7 +161,7 @@ void compare_derivatives(MPI_Comm comm, const Settings& s, const kinterp::Covari
   const bool root = kinterp::rank_of(comm) == 0;
   if (root) {
     std::fprintf(stderr,
-                 "likelihood of %s: the length scales' and angles' derivatives exact / "
+                 "likelihood of %s: the length scales', angles' and shape's derivatives exact / "
                  "differenced\n",
                  model.description().c_str());
   }
@@ -169,6 +173,7 @@ void compare_derivatives(MPI_Comm comm, const Settings& s, const kinterp::Covari
       kinterp::HyperparameterFitOptions fit;
       fit.likelihood.exact_derivatives = exact;
       fit.which.angles = !model.angles.empty();
+      fit.which.shape = model.shape > 0;
       const double start = MPI_Wtime();
       std::string what;
       if (s.fit) {
@@ -205,6 +210,7 @@ int main(int argc, char** argv) {
     }
     kinterp::CovarianceModel model;
     model.family = s.model;
+    model.shape = s.shape;
     model.length_scales = {s.length_scale};
     if (s.anisotropic) model.length_scales = {s.length_scale, s.length_scale / 2};
     if (s.anisotropic) model.angles = {0.3};

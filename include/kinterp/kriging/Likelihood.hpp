@@ -14,8 +14,9 @@
 /// takes tr(K^-1 dK) ~ mean_i (M^-1 b_i)^T dK (K^-1 b_i) from the same solve;
 /// dK is exact for the variance and the nugget; for the length scales and
 /// angles, exact through one product with the family's slope kernel
-/// (kernels/SlopeKernel.hpp) for all of them, where the family has one; else,
-/// and always for the shape, a central difference of two kernel products.
+/// (kernels/SlopeKernel.hpp) for all of them, where the family has one; for
+/// the rational quadratic's alpha, exact through a formula product; else (and
+/// Matern's nu) a central difference of two kernel products.
 
 #include <kinterp/kriging/Kriging.hpp>
 
@@ -43,10 +44,10 @@ struct LikelihoodOptions {
   /// The length scales' and angles' derivatives exactly, by one product with
   /// the slope kernel phi'(r)/r (kernels/SlopeKernel.hpp) for all of them, for
   /// every family that has one but the exponential (its slope kernel is
-  /// infinite at r = 0); false, and for the other families: central
-  /// differences, two products per parameter. The shape is always differenced:
-  /// d phi / d nu (Matern, through the Bessel function's order) and
-  /// d phi / d alpha (rational quadratic, with a log) are no compiled family.
+  /// infinite at r = 0), and the rational quadratic's alpha by a formula
+  /// product; false, and for the other cases: central differences, two
+  /// products per parameter (Matern's nu always: d K_nu / d nu has no closed
+  /// form).
   bool exact_derivatives = true;
 };
 
