@@ -354,8 +354,12 @@ TEST(Vecchia, PreconditionedSolveMatchesDenseSolve) {
     const auto result = solver.solve(rows_on_device(b, block), a, alpha, options, how);
     ASSERT_TRUE(result.converged()) << result.detail;
     EXPECT_TRUE(result.preconditioned);
-    const auto unpreconditioned = solver.solve(rows_on_device(b, block), plain, alpha, options);
-    EXPECT_LT(result.iterations, unpreconditioned.iterations / 2);
+    // Plain CG needs more than twice the iterations: it has not converged at
+    // twice (its full run is most of this test's time under the sanitizers).
+    kinterp::SolveOptions twice = options;
+    twice.max_iterations = 2 * result.iterations;
+    const auto unpreconditioned = solver.solve(rows_on_device(b, block), plain, alpha, twice);
+    EXPECT_FALSE(unpreconditioned.converged()) << unpreconditioned.iterations << " iterations";
     EXPECT_LE(relative_difference(a, expected, block), 1e-6);
   }
 }
