@@ -49,6 +49,7 @@ int sign_of(Opcode op, const Value& a, const Value& b) {
     case Opcode::Abs:
     case Opcode::Exp:
     case Opcode::ExpNonPositive:
+    case Opcode::ExpOfProduct:
     case Opcode::Sqrt:
     case Opcode::Rsqrt:
     case Opcode::ReLU:
@@ -173,6 +174,7 @@ class Compiler {
     if (value.stage != kPair || value.first < 0) {
       result = emit({Opcode::Add}, kPair, value, zero(kConstant));
     }
+    remove_dead_code(result.first);
     for (int stage = kConstant; stage <= kPair; ++stage) {
       if (stage == kTarget) program_.target_begin = static_cast<int>(program_.code.size());
       if (stage == kPair) program_.pair_begin = static_cast<int>(program_.code.size());
@@ -193,6 +195,26 @@ class Compiler {
  private:
   [[noreturn]] void fail(std::size_t position, const std::string& message) const {
     detail::fail(source_, position, message);
+  }
+
+  // Drops the instructions whose value nothing reads (a product folded into
+  // its Exp): each value has its own registers until reuse_registers, so a
+  // value is the first register of its range.
+  void remove_dead_code(int result) {
+    std::vector<char> read(registers_, 0);
+    read[result] = 1;
+    for (int stage = kPair; stage >= kConstant; --stage) {
+      std::vector<Instruction>& code = staged_[stage];
+      std::vector<Instruction> kept;
+      for (auto in = code.rbegin(); in != code.rend(); ++in) {
+        if (!read[in->out]) continue;
+        for (const auto& [r, d] : {std::pair{in->a, in->da}, {in->b, in->db}, {in->c, in->dc}}) {
+          if (d > 0 && r >= 0) read[r] = 1;
+        }
+        kept.push_back(*in);
+      }
+      code.assign(kept.rbegin(), kept.rend());
+    }
   }
 
   Value allocate(const Expr& expr, int dimension, Stage stage) {
@@ -217,16 +239,25 @@ class Compiler {
     instruction.c = c.first, instruction.dc = c.dimension;
     // exp(x <= 0) cannot overflow: the cheaper Exp (the Gaussian's exp(-g r^2)).
     if (instruction.op == Opcode::Exp && a.sign < 0) instruction.op = Opcode::ExpNonPositive;
+    // And of a product, one pass over the lanes instead of two; the product,
+    // unless read elsewhere, is then dead (remove_dead_code).
+    const auto product = products_.find(a.first);
+    if (instruction.op == Opcode::ExpNonPositive && product != products_.end()) {
+      const Instruction& m = product->second;
+      instruction.op = Opcode::ExpOfProduct;
+      instruction.a = m.a, instruction.da = m.da;
+      instruction.b = m.b, instruction.db = m.db;
+    }
     const std::array<int, 10> key = {static_cast<int>(instruction.op),
                                      static_cast<int>(stage),
                                      instruction.dim,
                                      instruction.n,
-                                     a.first,
-                                     a.dimension,
-                                     b.first,
-                                     b.dimension,
-                                     c.first,
-                                     c.dimension};
+                                     instruction.a,
+                                     instruction.da,
+                                     instruction.b,
+                                     instruction.db,
+                                     instruction.c,
+                                     instruction.dc};
     const auto same = emitted_.find(key);
     if (same != emitted_.end() && instruction.op != Opcode::Constant) return same->second;
     const Expr& where = expr ? *expr : *current_;
@@ -236,6 +267,7 @@ class Compiler {
     instruction.out = out.first;
     staged_[stage].push_back(instruction);
     emitted_.emplace(key, out);
+    if (instruction.op == Opcode::Multiply) products_.emplace(out.first, instruction);
     return out;
   }
 
@@ -411,6 +443,7 @@ class Compiler {
   std::map<int, Value> loaded_;  // argument index -> its registers
   std::map<const Expr*, Value> computed_;
   std::map<std::array<int, 10>, Value> emitted_;           // instruction -> its value
+  std::map<int, Instruction> products_;                    // a Multiply's value -> it
   std::map<std::vector<std::uint64_t>, Value> constants_;  // numbers -> their registers
   int registers_ = 0;
   const Expr* current_ = nullptr;

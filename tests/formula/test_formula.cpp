@@ -336,10 +336,13 @@ TEST(Compile, ExpOfAValueKnownNonPositiveSkipsTheOverflowGuard) {
     return std::find(ops.begin(), ops.end(), op) != ops.end();
   };
   using kinterp::Opcode;
+  const auto unguarded = [&](const std::vector<kinterp::Opcode>& ops) {
+    return has(ops, Opcode::ExpNonPositive) || has(ops, Opcode::ExpOfProduct);
+  };
   for (const char* formula : {"Exp(-G*SqDist(X,Y))*A", "Exp(-G*Sqrt(Sum(Square(X-Y))))*A",
                               "Exp(-(G*Norm2(X-Y) + SqNorm2(Y)))*A", "Exp(G*(-Abs(A)))",
                               "Exp(-SqDist(X,Y)/G)", "Exp(-Inv(G)*Norm2(X-Y))"}) {
-    EXPECT_TRUE(has(opcodes(formula, 0.5), Opcode::ExpNonPositive)) << formula;
+    EXPECT_TRUE(unguarded(opcodes(formula, 0.5))) << formula;
     EXPECT_FALSE(has(opcodes(formula, 0.5), Opcode::Exp)) << formula;
   }
   // A positive or unknown sign keeps the guarded Exp, as does a division by
@@ -348,8 +351,27 @@ TEST(Compile, ExpOfAValueKnownNonPositiveSkipsTheOverflowGuard) {
                               "Exp(-G*SqDist(X,Y) - Elem(X,0))", "Exp(-Inv(Sqrt(Elem(X-Y,0))))",
                               "Exp(-G/Sqrt(SqDist(X,Y)))"}) {
     EXPECT_TRUE(has(opcodes(formula, -0.5), Opcode::Exp)) << formula;
-    EXPECT_FALSE(has(opcodes(formula, -0.5), Opcode::ExpNonPositive)) << formula;
+    EXPECT_FALSE(unguarded(opcodes(formula, -0.5))) << formula;
   }
+}
+
+TEST(Compile, AnExpOfAProductRunsAsOneInstruction) {
+  // exp(-g r^2) times the weight: the squared distance, the Exp of the
+  // product and the weight's product; the folded product is dropped.
+  const Aliases aliases = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "G = Pm(1)"};
+  const auto pair_stage = [&](const std::string& formula) {
+    const kinterp::Program p = Formula(formula, aliases).compile({{"G", {0.5}}});
+    std::vector<kinterp::Opcode> ops;
+    for (std::size_t i = p.pair_begin; i < p.code.size(); ++i) ops.push_back(p.code[i].op);
+    return ops;
+  };
+  using kinterp::Opcode;
+  EXPECT_EQ(pair_stage("Exp(-G*SqDist(X,Y))*A"),
+            (std::vector<Opcode>{Opcode::SqDist, Opcode::ExpOfProduct, Opcode::Multiply}));
+  // A product that something else reads stays.
+  EXPECT_EQ(
+      pair_stage("Exp(-G*SqDist(X,Y)) + (-G*SqDist(X,Y))"),
+      (std::vector<Opcode>{Opcode::SqDist, Opcode::Multiply, Opcode::ExpOfProduct, Opcode::Add}));
 }
 
 TEST(Compile, RegistersAreReusedOnceRead) {

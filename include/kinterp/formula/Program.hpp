@@ -70,6 +70,7 @@ enum class Opcode : int {
   LessOrEqual,
   Inject,          ///< out = 0, then out[n + k] = a[k] (ElemT, ExtractT)
   ExpNonPositive,  ///< Exp of a value the compiler proved <= 0 (or NaN): no overflow to guard
+  ExpOfProduct,    ///< ExpNonPositive of a * b, a Multiply folded in: exp(-g r^2) in one pass
 };
 
 /// One operation. An operand r >= 0 is registers [r, r + dimension); r < 0

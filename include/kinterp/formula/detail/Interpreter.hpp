@@ -148,6 +148,7 @@ KOKKOS_INLINE_FUNCTION void interpret(const Instruction* code, int begin, int en
         KINTERP_BINARY(Multiply, x * y)
         KINTERP_BINARY(Divide, x / y)
         KINTERP_BINARY(Powf, exp_any(y * math::log(x)))
+        KINTERP_BINARY(ExpOfProduct, exp_nonpositive_or_nan(x * y))
         KINTERP_BINARY(Atan2, math::atan2(x, y))
         KINTERP_BINARY(Equal, x == y ? T(1) : T(0))
         KINTERP_BINARY(NotEqual, x != y ? T(1) : T(0))
