@@ -16,6 +16,13 @@ namespace kinterp {
 
 namespace {
 
+/// Collective: whether `value` is the same on every rank.
+bool same_on_every_rank(MPI_Comm comm, std::uint64_t value) {
+  std::uint64_t extremes[2] = {value, ~value}, largest[2];
+  MPI_Allreduce(extremes, largest, 2, MPI_UINT64_T, MPI_MAX, comm);
+  return largest[0] == value && largest[1] == ~value;
+}
+
 /// The Program of F, after checking the shape FormulaSolve needs (see the
 /// constructor's contract). Formula errors are the same on every rank; the
 /// inputs' rows are checked collectively.
@@ -42,6 +49,14 @@ Program solve_program(MPI_Comm comm, const Formula& formula,
                        " but the unknown " + unknown + " has " + std::to_string(a.dimension) +
                        ": (alpha I + K) " + unknown + " = b needs them equal");
   }
+  // The names decide which collectives follow: a caller that gives other
+  // names on some rank gets one error on every rank, not a hang.
+  std::string names;
+  for (const auto& [name, rows] : inputs) names += name + " ";
+  throw_if_any(comm, !same_on_every_rank(comm, detail::fold(0, names)),
+               "the inputs' names differ between ranks (this rank's: " +
+                   (names.empty() ? std::string("none") : names) +
+                   "): give every rank the same names, each with its own rows");
   std::map<std::string, int> dimensions;  // of the variables that take rows
   for (const auto* list : {&program.targets, &program.sources}) {
     for (const auto& v : *list) {

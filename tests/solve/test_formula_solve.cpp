@@ -206,6 +206,16 @@ TEST(FormulaSolve, RefusesMisplacedInputsOnEveryRank) {
   const DeviceMatrix<double> rows =
       world_rank() == 0 ? rows_on_device(more, {block.begin, block.count + 1}) : on_device(l);
   expect_in(message(gibbs, {{"L", rows}, {"M", on_device(l)}}), "rows on a rank that holds");
+  // Rank 0 alone names no input (the points would do for L and M, of the
+  // points' dimension here): every rank throws, none hangs.
+  const std::vector<std::string> square = {"X = Vi(2)", "Y = Vj(2)", "A = Vj(1)", "L = Vi(2)",
+                                           "M = Vj(2)"};
+  const kinterp::VariableRows<double> named = {{"L", x}, {"M", x}};
+  if (world_size() > 1) {
+    expect_in(refusal(Formula("(L|M)*Exp(-SqDist(X,Y))*A", square), "A", x,
+                      world_rank() == 0 ? kinterp::VariableRows<double>{} : named),
+              "the inputs' names differ between ranks");
+  }
   // L and M must be twins: with M = 2 L, K_ij != K_ji.
   expect_in(message(gibbs, {{"L", on_device(l)}, {"M", on_device(twice)}}), "is not symmetric");
 }
