@@ -66,7 +66,7 @@ extern const char kernels_help[] =
     "  Gaussian  Exp(-G*SqDist(X,Y))*A      Laplacian  Exp(-G*Norm2(X-Y))*A\n"
     "  Matern32  (1+G*r)*Exp(-G*r)*A        Matern52   (1+G*r+G*G*r*r/3)*Exp(-G*r)*A\n"
     "  Cauchy    Inv(1+G*SqDist(X,Y))*A     IMQ        Rsqrt(1+G*SqDist(X,Y))*A\n"
-    "and constant factors. Any other formula runs through the generic evaluator (1.5-4x\n"
+    "and constant factors. Any other formula runs through the generic evaluator (1.3-3.5x\n"
     "slower; solve: plain CG, the operator must be symmetric, which is checked). Its\n"
     "further variables take rows per point with solve's --input NAME=FILE, e.g. a noise\n"
     "variance S = Vj(1) in \"Exp(-G*SqDist(X,Y))*A + (SqDist(X,Y)==0)*S*A\"; predict\n"
