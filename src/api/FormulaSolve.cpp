@@ -16,13 +16,6 @@ namespace kinterp {
 
 namespace {
 
-/// Collective: whether `value` is the same on every rank.
-bool same_on_every_rank(MPI_Comm comm, std::uint64_t value) {
-  std::uint64_t extremes[2] = {value, ~value}, largest[2];
-  MPI_Allreduce(extremes, largest, 2, MPI_UINT64_T, MPI_MAX, comm);
-  return largest[0] == value && largest[1] == ~value;
-}
-
 /// The Program of F, after checking the shape FormulaSolve needs (see the
 /// constructor's contract). Formula errors are the same on every rank; the
 /// inputs' rows are checked collectively.
@@ -53,7 +46,7 @@ Program solve_program(MPI_Comm comm, const Formula& formula,
   // names on some rank gets one error on every rank, not a hang.
   std::string names;
   for (const auto& [name, rows] : inputs) names += name + " ";
-  throw_if_any(comm, !same_on_every_rank(comm, detail::fold(0, names)),
+  throw_if_any(comm, !same_on_every_rank(comm, names),
                "the inputs' names differ between ranks (this rank's: " +
                    (names.empty() ? std::string("none") : names) +
                    "): give every rank the same names, each with its own rows");

@@ -110,11 +110,7 @@ void agree(MPI_Comm comm, Body&& body) {
 /// (a text of everything that must agree); `what` lists them for the message.
 inline void require_same_settings(MPI_Comm comm, const std::string& settings,
                                   const std::string& what) {
-  const std::size_t hash = std::hash<std::string>{}(settings);
-  unsigned long long low = hash, high = hash;
-  MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm);
-  MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
-  if (low != high) {
+  if (!same_on_every_rank(comm, settings)) {
     throw Error("the ranks disagree on " + what + ": every rank must make the same settings");
   }
 }

@@ -1,6 +1,7 @@
 #include <kinterp/core/Collective.hpp>
 #include <kinterp/core/Error.hpp>
 
+#include <functional>
 #include <vector>
 
 namespace kinterp {
@@ -23,6 +24,13 @@ bool agree_on_failure(MPI_Comm comm, bool failed, std::string& message, int& cod
   message.assign(text.begin(), text.end());
   code = header[1];
   return true;
+}
+
+bool same_on_every_rank(MPI_Comm comm, const std::string& text) {
+  const unsigned long long hash = std::hash<std::string>{}(text);
+  unsigned long long extremes[2] = {hash, ~hash};  // the largest hash and the smallest
+  MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
+  return extremes[0] == hash && extremes[1] == ~hash;
 }
 
 void throw_if_any(MPI_Comm comm, bool failed, const std::string& message) {

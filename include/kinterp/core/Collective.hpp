@@ -19,6 +19,10 @@ void throw_if_any(MPI_Comm comm, bool failed, const std::string& message);
 /// caller that has more to agree on than a message, such as a status code).
 bool agree_on_failure(MPI_Comm comm, bool failed, std::string& message, int& code);
 
+/// Collective over `comm`: whether `text` (say, settings that every rank must
+/// give alike) is the same on every rank, compared by a hash.
+bool same_on_every_rank(MPI_Comm comm, const std::string& text);
+
 /// Collective. Runs `body` and turns a kinterp::Error (or any std::exception)
 /// thrown on some ranks into the same Error on all ranks. `body` must not itself
 /// call collectives after the point where it may throw on only some ranks.
