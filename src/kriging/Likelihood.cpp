@@ -202,15 +202,16 @@ std::vector<Matrix> quadratic_form_products(MPI_Comm comm, const SlopeKernel& sl
     Kokkos::parallel_for(
         "kinterp::likelihood::form_product", Kokkos::RangePolicy<execution_space>(0, rows),
         KOKKOS_LAMBDA(const std::int64_t i) {
-          for (std::int64_t col = 0; col < m; ++col) {
-            double total = sums(i, (1 + d + f) * m + col);
-            for (int a = 0; a < d; ++a) {
-              double qv = 0;  // (Q_f v_i)_a
-              for (int b = 0; b < d; ++b) qv += q(f, a, b) * (u(i, b) - o(b));
-              total += qv * ((u(i, a) - o(a)) * sums(i, col) - 2 * sums(i, (1 + a) * m + col));
+          for (std::int64_t col = 0; col < m; ++col) y(i, col) = sums(i, (1 + d + f) * m + col);
+          for (int a = 0; a < d; ++a) {
+            double qv = 0;  // (Q_f v_i)_a, once for all m columns
+            for (int b = 0; b < d; ++b) qv += q(f, a, b) * (u(i, b) - o(b));
+            const double v = u(i, a) - o(a);
+            for (std::int64_t col = 0; col < m; ++col) {
+              y(i, col) += qv * (v * sums(i, col) - 2 * sums(i, (1 + a) * m + col));
             }
-            y(i, col) = c * total;
           }
+          for (std::int64_t col = 0; col < m; ++col) y(i, col) *= c;
         });
     out.push_back(y);
   }
